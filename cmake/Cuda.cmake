@@ -1,0 +1,15 @@
+# CUDA sources build when torch is a CUDA build and nvcc is present; tests skip at run time without a GPU.
+if(SLMQ_TORCH_HAS_CUDA AND SLMQ_NVCC)
+  set(_slmq_cuda_default ON)
+else()
+  set(_slmq_cuda_default OFF)
+endif()
+option(SLMQ_CUDA "Build the CUDA kernels" ${_slmq_cuda_default})
+if(SLMQ_CUDA)
+  if(NOT CMAKE_CUDA_ARCHITECTURES)
+    set(CMAKE_CUDA_ARCHITECTURES 80 90)  # A100, H100/H200
+  endif()
+  enable_language(CUDA)
+  set(CMAKE_CUDA_STANDARD 20)
+  message(STATUS "slmquant: CUDA kernels ON (${CMAKE_CUDA_COMPILER}, archs ${CMAKE_CUDA_ARCHITECTURES})")
+endif()

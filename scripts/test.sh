@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# The test command: incremental build, reference data from the Python reference implementations
+# (scripts/reference/gen_*.py, each skipped when its inputs are unchanged), then the GoogleTest
+# suite through ctest. Extra arguments go to ctest (e.g. -R Safetensors).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source scripts/lib/common.sh
+
+if [ -z "${SLMQ_PYTHON:-}" ]; then
+  if [ -x .venv/bin/python ]; then SLMQ_PYTHON="$PWD/.venv/bin/python"; else SLMQ_PYTHON="$(command -v python3)"; fi
+fi
+export SLMQ_PYTHON
+build_project
+
+export SLMQ_REFERENCE_DIR="$PWD/reference-data"
+for gen in scripts/reference/gen_*.py; do
+  [ -e "$gen" ] || continue
+  "$SLMQ_PYTHON" scripts/reference/run_generator.py "$gen" "$SLMQ_REFERENCE_DIR"
+done
+
+cd "${BUILD_DIR:-build}"
+ctest --output-on-failure -j "$(nproc)" "$@"
