@@ -51,6 +51,13 @@ else
   export SLMQ_PYTHON="$PWD/.venv/bin/python"
 fi
 
+# Benchmark data and real tokenizers: ../shared/data beside the checkout (SLMQ_SHARED_DATA overrides).
+shared_data="${SLMQ_SHARED_DATA:-../shared/data}"
+if [ -x "$shared_data/unpack.sh" ]; then
+  "$shared_data/unpack.sh" assets/data >/dev/null
+else
+  log "no shared data at $shared_data: data-dependent tests will fail"
+fi
 "$SLMQ_PYTHON" scripts/make_assets.py
 build_project
 log "done: try 'build/slmquant run configs/demo.yaml'"
