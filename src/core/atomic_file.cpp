@@ -6,45 +6,70 @@
 
 #include <cerrno>
 #include <cstring>
-#include <string>
 
 #include "slmq/core/error.h"
 
 namespace slmq {
-namespace {
 
-[[noreturn]] void fail(const std::filesystem::path& path, const char* what) {
-  throw DataError("cannot write '" + path.string() + "': " + what + ": " + std::strerror(errno));
+AtomicFileWriter::AtomicFileWriter(std::filesystem::path path) : path_(std::move(path)) {
+  std::error_code ec;
+  if (path_.has_parent_path()) std::filesystem::create_directories(path_.parent_path(), ec);
+  tmp_ = path_.string() + ".tmp.XXXXXX";
+  fd_ = ::mkstemp(tmp_.data());
+  if (fd_ < 0) fail("cannot create a temporary file");
 }
 
-}  // namespace
+AtomicFileWriter::~AtomicFileWriter() {
+  if (fd_ >= 0) {
+    ::close(fd_);
+    ::unlink(tmp_.c_str());
+  }
+}
 
-void write_file_atomically(const std::filesystem::path& path, std::string_view content) {
-  if (path.has_parent_path()) std::filesystem::create_directories(path.parent_path());
-  std::string tmp = path.string() + ".tmp.XXXXXX";
-  int fd = ::mkstemp(tmp.data());
-  if (fd < 0) fail(path, "mkstemp");
-  size_t written = 0;
-  while (written < content.size()) {
-    ssize_t n = ::write(fd, content.data() + written, content.size() - written);
+void AtomicFileWriter::fail(const char* what) {
+  int err = errno;
+  if (fd_ >= 0) {
+    ::close(fd_);
+    ::unlink(tmp_.c_str());
+    fd_ = -1;
+  }
+  throw DataError("cannot write '" + path_.string() + "': " + what + ": " + std::strerror(err));
+}
+
+void AtomicFileWriter::write(std::string_view bytes) {
+  if (fd_ < 0) throw InternalError("write after commit to '" + path_.string() + "'");
+  while (!bytes.empty()) {
+    ssize_t n = ::write(fd_, bytes.data(), bytes.size());
     if (n < 0) {
       if (errno == EINTR) continue;
-      ::close(fd);
-      ::unlink(tmp.c_str());
-      fail(path, "write");
+      fail("write");
     }
-    written += static_cast<size_t>(n);
+    bytes.remove_prefix(static_cast<size_t>(n));
   }
+}
+
+void AtomicFileWriter::commit() {
+  if (fd_ < 0) throw InternalError("double commit of '" + path_.string() + "'");
   // mkstemp creates 0600; results are ordinary files.
-  ::fchmod(fd, 0644);
-  if (::fsync(fd) != 0 || ::close(fd) != 0) {
-    ::unlink(tmp.c_str());
-    fail(path, "fsync/close");
+  ::fchmod(fd_, 0644);
+  if (::fsync(fd_) != 0) fail("fsync");
+  if (::close(fd_) != 0) {
+    fd_ = -1;
+    ::unlink(tmp_.c_str());
+    throw DataError("cannot write '" + path_.string() + "': close: " + std::strerror(errno));
   }
-  if (::rename(tmp.c_str(), path.c_str()) != 0) {
-    ::unlink(tmp.c_str());
-    fail(path, "rename");
+  fd_ = -1;
+  if (::rename(tmp_.c_str(), path_.c_str()) != 0) {
+    int err = errno;
+    ::unlink(tmp_.c_str());
+    throw DataError("cannot write '" + path_.string() + "': rename: " + std::strerror(err));
   }
+}
+
+void write_file_atomically(const std::filesystem::path& path, std::string_view content) {
+  AtomicFileWriter writer(path);
+  writer.write(content);
+  writer.commit();
 }
 
 }  // namespace slmq

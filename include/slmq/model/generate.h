@@ -1,0 +1,29 @@
+#pragma once
+// Greedy decoding with the KV cache over a batch of prompts of different lengths (left-padded,
+// as transformers' generate() pads for decoder-only models).
+#include <cstdint>
+#include <vector>
+
+#include "slmq/model/model.h"
+
+namespace slmq {
+
+struct GenerateOptions {
+  int64_t max_new_tokens = 32;
+  bool stop_at_eos = true;  // false: always produce max_new_tokens (speed measurements)
+};
+
+struct GenerateResult {
+  // Per prompt, the new tokens; after a row's EOS, the pad token fills it until all rows stop.
+  std::vector<std::vector<int64_t>> tokens;
+  int64_t prompt_tokens = 0;     // real (unpadded) prompt tokens over all rows
+  int64_t generated_tokens = 0;  // decode steps × rows
+  double prefill_seconds = 0;
+  double decode_seconds = 0;
+};
+
+// Throws ConfigError for an empty prompt or a token id outside the vocabulary.
+GenerateResult greedy_generate(const Model& model, const std::vector<std::vector<int64_t>>& prompts,
+                               const GenerateOptions& options);
+
+}  // namespace slmq

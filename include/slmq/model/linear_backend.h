@@ -1,0 +1,52 @@
+#pragma once
+// Every Linear of a model goes through this interface so that quantized backends (fake-quant,
+// int8, int4 kernels) can replace the dense one without the model knowing.
+#include <ATen/core/Tensor.h>
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace slmq {
+
+class LinearBackend {
+ public:
+  virtual ~LinearBackend() = default;
+  // x: [..., in_features] in the model's compute dtype -> [..., out_features], same dtype.
+  virtual at::Tensor forward(const at::Tensor& x) const = 0;
+  virtual int64_t in_features() const = 0;
+  virtual int64_t out_features() const = 0;
+  // The tensors it holds in memory: weights, scales, zero points, bias.
+  virtual std::vector<at::Tensor> stored_tensors() const = 0;
+  // True storage in bytes: the sum over stored_tensors().
+  int64_t bytes() const;
+  // Parameters of the layer it implements (weights and bias), whatever their storage.
+  virtual int64_t parameters() const = 0;
+  // Multiply-accumulates for `tokens` input rows.
+  virtual int64_t macs(int64_t tokens) const { return tokens * in_features() * out_features(); }
+  // Short name of the backend, e.g. "dense".
+  virtual std::string kind() const = 0;
+};
+
+// y = x W^T + b in the compute dtype, as torch.nn.Linear.
+class DenseLinear final : public LinearBackend {
+ public:
+  // weight [out, in]; bias [out] or undefined. Both already in the compute dtype and device.
+  DenseLinear(at::Tensor weight, at::Tensor bias);
+  at::Tensor forward(const at::Tensor& x) const override;
+  int64_t in_features() const override { return weight_.size(1); }
+  int64_t out_features() const override { return weight_.size(0); }
+  std::vector<at::Tensor> stored_tensors() const override;
+  int64_t parameters() const override;
+  std::string kind() const override { return "dense"; }
+
+  const at::Tensor& weight() const { return weight_; }
+  const at::Tensor& bias() const { return bias_; }
+
+ private:
+  at::Tensor weight_;
+  at::Tensor bias_;
+};
+
+}  // namespace slmq

@@ -1,0 +1,67 @@
+#pragma once
+// A decoder-only transformer (Llama, Qwen2, Mistral) on libtorch. Linear layers are
+// LinearBackends addressed by their HF module names, so quantization can swap them.
+#include <ATen/core/Tensor.h>
+
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "slmq/model/decoder_layer.h"
+#include "slmq/model/kv_cache.h"
+#include "slmq/model/linear_backend.h"
+#include "slmq/model/model_config.h"
+#include "slmq/model/rope.h"
+
+namespace slmq {
+
+struct ModelWeights {
+  at::Tensor embed_tokens;  // [V,C]
+  std::vector<DecoderLayerWeights> layers;
+  at::Tensor final_norm;  // [C]
+  std::unique_ptr<LinearBackend> lm_head;  // shares embed_tokens when tied
+};
+
+// Parameter and storage totals, counting a tied embedding once.
+struct ModelSummary {
+  int64_t parameters = 0;
+  int64_t bytes = 0;
+  std::map<std::string, int64_t> bytes_by_dtype;
+  std::map<std::string, int64_t> linears_by_kind;
+};
+
+class Model {
+ public:
+  Model(ModelConfig config, ModelWeights weights, c10::ScalarType dtype, c10::Device device);
+
+  const ModelConfig& config() const { return config_; }
+  c10::ScalarType dtype() const { return dtype_; }
+  c10::Device device() const { return device_; }
+
+  // input_ids [B,T] int64; attention_mask [B,T] (1 = token, 0 = padding) or undefined for all
+  // tokens. With a cache, the call continues the cached sequences and appends to them. Returns
+  // logits [B,T,V] in the compute dtype ([B,1,V] for the last slot when last_only).
+  at::Tensor forward(const at::Tensor& input_ids, const at::Tensor& attention_mask,
+                     KVCache* cache = nullptr, bool last_only = false) const;
+
+  KVCache make_cache(int64_t batch, int64_t capacity) const;
+
+  // Every linear layer, keyed by HF module name ("model.layers.0.self_attn.q_proj", "lm_head").
+  std::vector<std::pair<std::string, std::unique_ptr<LinearBackend>*>> linears();
+  ModelSummary summary() const;
+
+ private:
+  AttentionContext make_context(const at::Tensor& mask, KVCache* cache) const;
+
+  ModelConfig config_;
+  c10::ScalarType dtype_;
+  c10::Device device_;
+  at::Tensor embed_tokens_;
+  std::vector<DecoderLayer> layers_;
+  at::Tensor final_norm_;
+  std::unique_ptr<LinearBackend> lm_head_;
+  RotaryEmbedding rope_;
+};
+
+}  // namespace slmq

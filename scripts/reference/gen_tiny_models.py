@@ -1,0 +1,99 @@
+"""Tiny random-initialised HF models of every supported architecture, with reference outputs.
+
+For each model folder (written by transformers' save_pretrained) this writes reference.safetensors:
+  input_ids [B,T] int64, attention_mask [B,T] int64 (left padding), position_ids [B,T] int64
+  logits_float32 / logits_bfloat16 / logits_float16 [B,T,V] float32: HF forward in that dtype
+  prompt_ids / prompt_mask [B,P], generated_ids [B,32]: HF greedy generate, fp32, EOS disabled
+and cases.json describing the models. The C++ parity tests compare slmquant against these.
+"""
+import json
+
+INPUT_PACKAGES = ("torch", "transformers", "safetensors")
+
+BATCH_LENGTHS = [12, 7, 10]  # valid tokens per row; rows are left-padded to the longest
+PROMPT_LENGTHS = [6, 3, 5]
+NEW_TOKENS = 32
+
+
+def base(**kw):
+    common = dict(vocab_size=384, hidden_size=64, intermediate_size=160, num_hidden_layers=3,
+                  num_attention_heads=4, num_key_value_heads=2, max_position_embeddings=256,
+                  rms_norm_eps=1e-5, bos_token_id=1, eos_token_id=2, initializer_range=0.08)
+    common.update(kw)
+    return common
+
+
+def model_specs():
+    from transformers import (LlamaConfig, LlamaForCausalLM, MistralConfig, MistralForCausalLM,
+                              Qwen2Config, Qwen2ForCausalLM)
+    return [
+        # SmolLM2-like: tied embeddings, GQA.
+        ("llama_tied", LlamaForCausalLM, LlamaConfig(**base(tie_word_embeddings=True)), None),
+        # Llama-3.2-like: llama3 rope scaling, untied head, saved as shards with an index.
+        ("llama3_scaled_sharded", LlamaForCausalLM, LlamaConfig(**base(
+            tie_word_embeddings=False, hidden_size=96, num_attention_heads=6, num_key_value_heads=2,
+            rope_scaling={"rope_type": "llama3", "factor": 8.0, "low_freq_factor": 1.0,
+                          "high_freq_factor": 4.0, "original_max_position_embeddings": 16},
+            rope_theta=500000.0)), "60KB"),
+        # Qwen2: q/k/v bias, tied embeddings, MHA-to-GQA ratio 3.
+        ("qwen2_bias_tied", Qwen2ForCausalLM, Qwen2Config(**base(
+            tie_word_embeddings=True, num_attention_heads=6, num_key_value_heads=2, hidden_size=96,
+            rope_theta=1000000.0)), None),
+        # Mistral: sliding window shorter than the sequences, untied head.
+        ("mistral_window", MistralForCausalLM, MistralConfig(**base(
+            tie_word_embeddings=False, sliding_window=5, head_dim=16)), None),
+    ]
+
+
+def padded_batch(torch, lengths, vocab, generator):
+    width = max(lengths)
+    ids = torch.zeros(len(lengths), width, dtype=torch.int64)
+    mask = torch.zeros(len(lengths), width, dtype=torch.int64)
+    for row, n in enumerate(lengths):
+        ids[row, width - n:] = torch.randint(3, vocab, (n,), generator=generator)
+        mask[row, width - n:] = 1
+    return ids, mask
+
+
+def positions(mask):
+    pos = mask.cumsum(-1) - 1
+    return pos.masked_fill(mask == 0, 1)
+
+
+def reference_outputs(torch, model, vocab):
+    import copy
+
+    g = torch.Generator().manual_seed(1234)
+    ids, mask = padded_batch(torch, BATCH_LENGTHS, vocab, g)
+    pos = positions(mask)
+    out = {"input_ids": ids, "attention_mask": mask, "position_ids": pos}
+    with torch.no_grad():
+        for dtype in (torch.float32, torch.bfloat16, torch.float16):
+            # A copy per dtype: converting in place would carry bf16 rounding into fp16 and fp32.
+            m = copy.deepcopy(model).to(dtype)
+            logits = m(input_ids=ids, attention_mask=mask, position_ids=pos).logits
+            out["logits_" + str(dtype).removeprefix("torch.")] = logits.float()
+        prompt, prompt_mask = padded_batch(torch, PROMPT_LENGTHS, vocab, g)
+        gen = model.generate(input_ids=prompt, attention_mask=prompt_mask, do_sample=False,
+                             max_new_tokens=NEW_TOKENS, min_new_tokens=NEW_TOKENS, eos_token_id=None,
+                             pad_token_id=0)
+    out["prompt_ids"] = prompt
+    out["prompt_mask"] = prompt_mask
+    out["generated_ids"] = gen[:, prompt.shape[1]:].contiguous()
+    return out
+
+
+def generate(out_dir):
+    import torch
+    from safetensors.torch import save_file
+
+    cases = []
+    for index, (name, cls, config, shard) in enumerate(model_specs()):
+        torch.manual_seed(100 + index)
+        model = cls(config).eval()
+        folder = out_dir / name
+        kwargs = {"max_shard_size": shard} if shard else {}
+        model.save_pretrained(folder, **kwargs)
+        save_file(reference_outputs(torch, model, config.vocab_size), folder / "reference.safetensors")
+        cases.append({"name": name, "architecture": cls.__name__, "sharded": bool(shard)})
+    (out_dir / "cases.json").write_text(json.dumps(cases, indent=1))

@@ -1,0 +1,89 @@
+#include "slmq/model/generate.h"
+
+#include <ATen/ATen.h>
+#include <c10/core/InferenceMode.h>
+
+#include <algorithm>
+#include <chrono>
+
+#include "slmq/core/error.h"
+
+namespace slmq {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double seconds_since(Clock::time_point start) {
+  return std::chrono::duration<double>(Clock::now() - start).count();
+}
+
+void check_prompts(const Model& model, const std::vector<std::vector<int64_t>>& prompts) {
+  if (prompts.empty()) throw ConfigError("generate: no prompts");
+  for (size_t row = 0; row < prompts.size(); ++row) {
+    if (prompts[row].empty()) throw ConfigError("generate: prompt " + std::to_string(row) + " is empty");
+    for (int64_t id : prompts[row]) {
+      if (id < 0 || id >= model.config().vocab_size) {
+        throw ConfigError("generate: prompt token id " + std::to_string(id) + " is outside the vocabulary [0, " +
+                          std::to_string(model.config().vocab_size) + ")");
+      }
+    }
+  }
+}
+
+// Greedy argmax of the last position on the CPU: [B,1,V] -> B ids.
+std::vector<int64_t> argmax_last(const at::Tensor& logits) {
+  at::Tensor ids = logits.select(1, 0).argmax(-1).to(at::kCPU);
+  return std::vector<int64_t>(ids.data_ptr<int64_t>(), ids.data_ptr<int64_t>() + ids.numel());
+}
+
+}  // namespace
+
+GenerateResult greedy_generate(const Model& model, const std::vector<std::vector<int64_t>>& prompts,
+                               const GenerateOptions& options) {
+  c10::InferenceMode guard;
+  check_prompts(model, prompts);
+  const auto& config = model.config();
+  const int64_t pad = config.pad_token_id.value_or(config.eos_token_ids.empty() ? 0 : config.eos_token_ids[0]);
+  const int64_t batch = static_cast<int64_t>(prompts.size());
+  int64_t width = 0;
+  for (const auto& p : prompts) width = std::max<int64_t>(width, static_cast<int64_t>(p.size()));
+
+  at::Tensor ids = at::full({batch, width}, pad, at::kLong);
+  at::Tensor mask = at::zeros({batch, width}, at::kLong);
+  GenerateResult result;
+  for (int64_t row = 0; row < batch; ++row) {
+    const auto& p = prompts[row];
+    const int64_t offset = width - static_cast<int64_t>(p.size());
+    ids[row].narrow(0, offset, p.size()).copy_(at::tensor(p, at::kLong));
+    mask[row].narrow(0, offset, p.size()).fill_(1);
+    result.prompt_tokens += static_cast<int64_t>(p.size());
+  }
+
+  KVCache cache = model.make_cache(batch, width + options.max_new_tokens);
+  result.tokens.assign(batch, {});
+  std::vector<bool> finished(batch, false);
+  auto start = Clock::now();
+  at::Tensor logits = model.forward(ids, mask, &cache, /*last_only=*/true);
+  for (int64_t step = 0; step < options.max_new_tokens; ++step) {
+    std::vector<int64_t> next = argmax_last(logits);
+    if (step == 0) {
+      result.prefill_seconds = seconds_since(start);
+      start = Clock::now();
+    }
+    bool all_done = true;
+    for (int64_t row = 0; row < batch; ++row) {
+      if (finished[row]) next[row] = pad;
+      result.tokens[row].push_back(next[row]);
+      const auto& eos = config.eos_token_ids;
+      if (options.stop_at_eos && std::find(eos.begin(), eos.end(), next[row]) != eos.end()) finished[row] = true;
+      all_done = all_done && finished[row];
+    }
+    result.generated_tokens += batch;
+    if (all_done || step + 1 == options.max_new_tokens) break;
+    logits = model.forward(at::tensor(next, at::kLong).unsqueeze(1), at::Tensor(), &cache, true);
+  }
+  result.decode_seconds = seconds_since(start);
+  return result;
+}
+
+}  // namespace slmq

@@ -1,0 +1,59 @@
+#include "slmq/model/kv_cache.h"
+
+#include <ATen/ATen.h>
+
+#include "slmq/core/error.h"
+
+namespace slmq {
+
+KVCache::KVCache(const ModelConfig& config, int64_t batch, int64_t capacity, c10::ScalarType dtype,
+                 c10::Device device)
+    : batch_(batch) {
+  auto options = at::TensorOptions().dtype(dtype).device(device);
+  capacity = std::max<int64_t>(capacity, 1);
+  for (int64_t i = 0; i < config.num_layers; ++i) {
+    keys_.push_back(at::zeros({batch, config.num_kv_heads, capacity, config.head_dim}, options));
+    values_.push_back(at::zeros({batch, config.num_kv_heads, capacity, config.head_dim}, options));
+  }
+  valid_ = at::zeros({batch, capacity}, at::TensorOptions().dtype(at::kBool).device(device));
+  next_position_ = at::zeros({batch}, at::TensorOptions().dtype(at::kLong).device(device));
+}
+
+at::Tensor KVCache::valid() const { return valid_.narrow(1, 0, length_); }
+
+void KVCache::reserve(int64_t slots) {
+  const int64_t capacity = valid_.size(1);
+  if (slots <= capacity) return;
+  const int64_t grown = std::max(slots, 2 * capacity);
+  auto grow = [&](at::Tensor& t, int64_t dim) {
+    auto sizes = t.sizes().vec();
+    sizes[dim] = grown - capacity;
+    t = at::cat({t, at::zeros(sizes, t.options())}, dim);
+  };
+  for (auto& k : keys_) grow(k, 2);
+  for (auto& v : values_) grow(v, 2);
+  grow(valid_, 1);
+}
+
+std::pair<at::Tensor, at::Tensor> KVCache::append(int64_t layer, const at::Tensor& k,
+                                                  const at::Tensor& v) {
+  if (layer < 0 || layer >= static_cast<int64_t>(keys_.size()) || k.size(0) != batch_) {
+    throw InternalError("KVCache::append: layer or batch out of range");
+  }
+  const int64_t steps = k.size(2);
+  reserve(length_ + steps);
+  keys_[layer].narrow(2, length_, steps).copy_(k);
+  values_[layer].narrow(2, length_, steps).copy_(v);
+  return {keys_[layer].narrow(2, 0, length_ + steps), values_[layer].narrow(2, 0, length_ + steps)};
+}
+
+void KVCache::commit(const at::Tensor& mask) {
+  const int64_t steps = mask.size(1);
+  reserve(length_ + steps);
+  at::Tensor m = mask.to(valid_.device()).to(at::kBool);
+  valid_.narrow(1, length_, steps).copy_(m);
+  next_position_ += m.sum(1);
+  length_ += steps;
+}
+
+}  // namespace slmq

@@ -1,0 +1,119 @@
+#include "slmq/model/model.h"
+
+#include <ATen/ATen.h>
+#include <c10/core/InferenceMode.h>
+
+#include <set>
+
+#include "slmq/core/dtype.h"
+#include "slmq/core/error.h"
+
+namespace slmq {
+
+Model::Model(ModelConfig config, ModelWeights weights, c10::ScalarType dtype, c10::Device device)
+    : config_(std::move(config)),
+      dtype_(dtype),
+      device_(device),
+      embed_tokens_(std::move(weights.embed_tokens)),
+      final_norm_(std::move(weights.final_norm)),
+      lm_head_(std::move(weights.lm_head)),
+      rope_(config_.rope, config_.head_dim, device) {
+  for (size_t i = 0; i < weights.layers.size(); ++i) {
+    layers_.emplace_back(static_cast<int64_t>(i), std::move(weights.layers[i]), config_.num_heads,
+                         config_.num_kv_heads, config_.head_dim, config_.rms_norm_eps,
+                         config_.sliding_window.at(i));
+  }
+}
+
+KVCache Model::make_cache(int64_t batch, int64_t capacity) const {
+  return KVCache(config_, batch, capacity, dtype_, device_);
+}
+
+// Positions count real tokens only (cumsum of the mask), continuing from the cache, as
+// transformers' generate() derives position_ids. A query may attend a key at or before its own
+// slot that holds a real token and lies within the layer's window; every query also attends to
+// itself, so padding rows never see an empty softmax (their outputs are ignored).
+AttentionContext Model::make_context(const at::Tensor& mask, KVCache* cache) const {
+  const int64_t steps = mask.size(1);
+  const int64_t past = cache ? cache->length() : 0;
+  at::Tensor positions = mask.cumsum(1) - 1;
+  if (cache) positions = positions + cache->next_position().unsqueeze(1);
+  positions = positions.masked_fill(mask == 0, 1);
+
+  AttentionContext ctx;
+  ctx.cache = cache;
+  std::tie(ctx.cos, ctx.sin) = rope_.cos_sin(positions, dtype_);
+  at::Tensor key_valid = mask.to(at::kBool);
+  if (cache) key_valid = at::cat({cache->valid(), key_valid}, 1);
+  auto idx = at::TensorOptions().dtype(at::kLong).device(device_);
+  at::Tensor q_slot = at::arange(past, past + steps, idx).unsqueeze(1);  // [T,1]
+  at::Tensor k_slot = at::arange(0, past + steps, idx).unsqueeze(0);     // [1,S]
+  at::Tensor causal = k_slot <= q_slot;
+  at::Tensor self = (k_slot == q_slot).unsqueeze(0).unsqueeze(0);
+  at::Tensor valid = key_valid.unsqueeze(1).unsqueeze(1);  // [B,1,1,S]
+  std::set<int64_t> windows;
+  for (const auto& layer : layers_) windows.insert(layer.sliding_window().value_or(0));
+  for (int64_t window : windows) {
+    at::Tensor allowed = window > 0 ? causal.logical_and((q_slot - k_slot) < window) : causal;
+    ctx.masks[window] = allowed.unsqueeze(0).unsqueeze(0).logical_and(valid).logical_or(self);
+  }
+  return ctx;
+}
+
+at::Tensor Model::forward(const at::Tensor& input_ids, const at::Tensor& attention_mask,
+                          KVCache* cache, bool last_only) const {
+  c10::InferenceMode guard;
+  if (input_ids.dim() != 2) throw InternalError("Model::forward: input_ids must be [B,T]");
+  at::Tensor ids = input_ids.to(device_);
+  at::Tensor mask = attention_mask.defined() ? attention_mask.to(device_).to(at::kLong)
+                                             : at::ones_like(ids, ids.options().dtype(at::kLong));
+  if (cache && cache->batch() != ids.size(0)) throw InternalError("KV cache batch size differs from the input");
+  AttentionContext ctx = make_context(mask, cache);
+  at::Tensor hidden = at::embedding(embed_tokens_, ids);
+  for (const auto& layer : layers_) hidden = layer.forward(hidden, ctx);
+  if (cache) cache->commit(mask);
+  if (last_only) hidden = hidden.narrow(1, hidden.size(1) - 1, 1);
+  return lm_head_->forward(rms_norm(hidden, final_norm_, config_.rms_norm_eps));
+}
+
+std::vector<std::pair<std::string, std::unique_ptr<LinearBackend>*>> Model::linears() {
+  std::vector<std::pair<std::string, std::unique_ptr<LinearBackend>*>> out;
+  for (size_t i = 0; i < layers_.size(); ++i) {
+    for (auto& [name, slot] : layers_[i].linears()) {
+      out.emplace_back("model.layers." + std::to_string(i) + "." + name, slot);
+    }
+  }
+  out.emplace_back("lm_head", &lm_head_);
+  return out;
+}
+
+ModelSummary Model::summary() const {
+  ModelSummary s;
+  auto add_tensor = [&](const at::Tensor& t) {
+    s.parameters += t.numel();
+    s.bytes += static_cast<int64_t>(t.nbytes());
+    s.bytes_by_dtype[dtype_name(t.scalar_type())] += static_cast<int64_t>(t.nbytes());
+  };
+  auto add_linear = [&](const LinearBackend& l) {
+    s.parameters += l.parameters();
+    for (const auto& t : l.stored_tensors()) {
+      s.bytes += static_cast<int64_t>(t.nbytes());
+      s.bytes_by_dtype[dtype_name(t.scalar_type())] += static_cast<int64_t>(t.nbytes());
+    }
+    s.linears_by_kind[l.kind()] += 1;
+  };
+  add_tensor(embed_tokens_);
+  add_tensor(final_norm_);
+  for (const auto& layer : layers_) {
+    const auto& w = layer.weights();
+    add_tensor(w.input_norm);
+    add_tensor(w.post_attention_norm);
+    for (const auto* l : {&w.q_proj, &w.k_proj, &w.v_proj, &w.o_proj, &w.gate_proj, &w.up_proj, &w.down_proj}) {
+      add_linear(**l);
+    }
+  }
+  if (!config_.tie_word_embeddings) add_linear(*lm_head_);
+  return s;
+}
+
+}  // namespace slmq

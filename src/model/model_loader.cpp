@@ -1,0 +1,120 @@
+#include "slmq/model/model_loader.h"
+
+#include <ATen/ATen.h>
+#include <spdlog/spdlog.h>
+
+#include <set>
+
+#include "slmq/core/error.h"
+#include "slmq/io/json_file.h"
+#include "slmq/io/safetensors.h"
+
+namespace slmq {
+namespace {
+
+class CheckpointSource final : public WeightSource {
+ public:
+  explicit CheckpointSource(const std::filesystem::path& folder)
+      : folder_(folder), ckpt_(SafetensorsCheckpoint::open(folder)) {}
+  bool contains(const std::string& name) const override { return ckpt_.find(name) != nullptr; }
+  at::Tensor load(const std::string& name) const override { return ckpt_.load(name); }
+  std::vector<std::string> names() const override { return ckpt_.tensor_names(); }
+  std::string describe() const override { return folder_.string(); }
+
+ private:
+  std::filesystem::path folder_;
+  SafetensorsCheckpoint ckpt_;
+};
+
+class TensorFetcher {
+ public:
+  TensorFetcher(const WeightSource& source, const LoadOptions& options)
+      : source_(source), options_(options) {}
+
+  at::Tensor get(const std::string& name, std::vector<int64_t> shape) {
+    used_.insert(name);
+    if (!source_.contains(name)) {
+      throw DataError("'" + source_.describe() + "': tensor '" + name + "' is missing");
+    }
+    at::Tensor t = source_.load(name);
+    if (t.sizes().vec() != shape) {
+      throw DataError("'" + source_.describe() + "': tensor '" + name + "' has shape " +
+                      c10::str(t.sizes()) + ", expected " + c10::str(at::IntArrayRef(shape)));
+    }
+    return t.to(options_.device, options_.dtype).contiguous();
+  }
+
+  at::Tensor get_if(bool wanted, const std::string& name, std::vector<int64_t> shape) {
+    return wanted ? get(name, std::move(shape)) : at::Tensor();
+  }
+
+  std::unique_ptr<LinearBackend> linear(const std::string& prefix, int64_t out, int64_t in, bool bias) {
+    at::Tensor w = get(prefix + ".weight", {out, in});
+    return std::make_unique<DenseLinear>(w, get_if(bias, prefix + ".bias", {out}));
+  }
+
+  void warn_unused() const {
+    for (const auto& name : source_.names()) {
+      if (!used_.count(name)) spdlog::debug("{}: ignoring tensor '{}'", source_.describe(), name);
+    }
+  }
+
+ private:
+  const WeightSource& source_;
+  const LoadOptions& options_;
+  std::set<std::string> used_;
+};
+
+DecoderLayerWeights layer_weights(TensorFetcher& f, const ModelConfig& c, int64_t i) {
+  const std::string p = "model.layers." + std::to_string(i) + ".";
+  const int64_t q_out = c.num_heads * c.head_dim, kv_out = c.num_kv_heads * c.head_dim;
+  DecoderLayerWeights w;
+  w.input_norm = f.get(p + "input_layernorm.weight", {c.hidden_size});
+  w.post_attention_norm = f.get(p + "post_attention_layernorm.weight", {c.hidden_size});
+  w.q_proj = f.linear(p + "self_attn.q_proj", q_out, c.hidden_size, c.qkv_bias);
+  w.k_proj = f.linear(p + "self_attn.k_proj", kv_out, c.hidden_size, c.qkv_bias);
+  w.v_proj = f.linear(p + "self_attn.v_proj", kv_out, c.hidden_size, c.qkv_bias);
+  w.o_proj = f.linear(p + "self_attn.o_proj", c.hidden_size, q_out, c.o_bias);
+  w.gate_proj = f.linear(p + "mlp.gate_proj", c.intermediate_size, c.hidden_size, c.mlp_bias);
+  w.up_proj = f.linear(p + "mlp.up_proj", c.intermediate_size, c.hidden_size, c.mlp_bias);
+  w.down_proj = f.linear(p + "mlp.down_proj", c.hidden_size, c.intermediate_size, c.mlp_bias);
+  return w;
+}
+
+}  // namespace
+
+std::unique_ptr<Model> build_model(const ModelConfig& config, const WeightSource& source,
+                                   const LoadOptions& options) {
+  TensorFetcher f(source, options);
+  ModelWeights w;
+  w.embed_tokens = f.get("model.embed_tokens.weight", {config.vocab_size, config.hidden_size});
+  for (int64_t i = 0; i < config.num_layers; ++i) w.layers.push_back(layer_weights(f, config, i));
+  w.final_norm = f.get("model.norm.weight", {config.hidden_size});
+  at::Tensor head = config.tie_word_embeddings
+                        ? w.embed_tokens
+                        : f.get("lm_head.weight", {config.vocab_size, config.hidden_size});
+  w.lm_head = std::make_unique<DenseLinear>(head, at::Tensor());
+  f.warn_unused();
+  return std::make_unique<Model>(config, std::move(w), options.dtype, options.device);
+}
+
+ModelConfig load_model_config(const std::filesystem::path& path) {
+  if (!std::filesystem::is_directory(path)) {
+    throw DataError("model '" + path.string() + "' is not a checkpoint folder (expected config.json inside)");
+  }
+  auto config_path = path / "config.json";
+  ModelConfig config = parse_hf_config(read_json_file(config_path), config_path.string());
+  auto generation_path = path / "generation_config.json";
+  if (std::filesystem::exists(generation_path)) {
+    apply_generation_config(config, read_json_file(generation_path), generation_path.string());
+  }
+  return config;
+}
+
+std::unique_ptr<Model> load_model(const std::filesystem::path& path, const LoadOptions& options) {
+  ModelConfig config = load_model_config(path);
+  CheckpointSource source(path);
+  return build_model(config, source, options);
+}
+
+}  // namespace slmq
