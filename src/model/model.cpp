@@ -87,6 +87,11 @@ std::vector<std::pair<std::string, std::unique_ptr<LinearBackend>*>> Model::line
   return out;
 }
 
+nlohmann::json ModelSummary::to_json() const {
+  return {{"parameters", parameters}, {"bytes", bytes}, {"bytes_by_dtype", bytes_by_dtype},
+          {"linears_by_kind", linears_by_kind}};
+}
+
 ModelSummary Model::summary() const {
   ModelSummary s;
   auto add_tensor = [&](const at::Tensor& t) {

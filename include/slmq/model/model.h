@@ -2,6 +2,7 @@
 // A decoder-only transformer (Llama, Qwen2, Mistral) on libtorch. Linear layers are
 // LinearBackends addressed by their HF module names, so quantization can swap them.
 #include <ATen/core/Tensor.h>
+#include <nlohmann/json.hpp>
 
 #include <map>
 #include <memory>
@@ -29,6 +30,8 @@ struct ModelSummary {
   int64_t bytes = 0;
   std::map<std::string, int64_t> bytes_by_dtype;
   std::map<std::string, int64_t> linears_by_kind;
+
+  nlohmann::json to_json() const;
 };
 
 class Model {

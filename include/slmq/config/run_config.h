@@ -1,0 +1,52 @@
+#pragma once
+// The typed form of a run config (configs/*.yaml), validated once at load: unknown keys, wrong
+// types and bad values are ConfigErrors naming the key path.
+#include <nlohmann/json.hpp>
+#include <yaml-cpp/yaml.h>
+
+#include <cstdint>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+namespace slmq {
+
+struct ModelSection {
+  std::string path;               // HF checkpoint folder (relative paths: to the working directory)
+  std::string dtype = "float32";  // compute dtype
+  std::string device = "auto";    // cpu | cuda | cuda:N | auto
+};
+
+struct GenerateSection {
+  bool enabled = false;
+  std::vector<int64_t> prompt_ids;
+  int64_t max_new_tokens = 32;
+  bool stop_at_eos = true;
+};
+
+struct OutputSection {
+  std::string dir = "results";
+};
+
+struct RunConfig {
+  std::string name;  // result file stem; defaults to the config file's stem
+  int64_t seed = 0;
+  ModelSection model;
+  GenerateSection generate;
+  OutputSection output;
+
+  nlohmann::json to_json() const;
+  // Stable across runs and machines: identifies a run for resuming (FNV-1a of to_json()).
+  std::string hash() const;
+};
+
+// Reads `path`, applies `overrides` ("key.path=value", value parsed as YAML) and validates.
+RunConfig load_run_config(const std::filesystem::path& path, const std::vector<std::string>& overrides);
+
+// Validates an already-parsed document; `default_name` is used when `name` is absent.
+RunConfig parse_run_config(const YAML::Node& root, const std::string& default_name);
+
+// Sets root[a][b]... = value for "a.b...=value", creating mappings on the way.
+void apply_override(YAML::Node& root, const std::string& assignment);
+
+}  // namespace slmq

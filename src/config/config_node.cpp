@@ -1,0 +1,138 @@
+#include "slmq/config/config_node.h"
+
+#include <algorithm>
+
+#include "slmq/core/error.h"
+
+namespace slmq {
+namespace {
+
+size_t edit_distance(std::string_view a, std::string_view b) {
+  std::vector<size_t> row(b.size() + 1);
+  for (size_t j = 0; j <= b.size(); ++j) row[j] = j;
+  for (size_t i = 1; i <= a.size(); ++i) {
+    size_t diagonal = row[0];
+    row[0] = i;
+    for (size_t j = 1; j <= b.size(); ++j) {
+      size_t up = row[j];
+      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] == b[j - 1] ? 0 : 1)});
+      diagonal = up;
+    }
+  }
+  return row[b.size()];
+}
+
+std::string describe(const YAML::Node& node) {
+  if (node.IsScalar()) return "'" + node.Scalar() + "'";
+  if (node.IsSequence()) return "a list";
+  if (node.IsMap()) return "a mapping";
+  return "nothing";
+}
+
+}  // namespace
+
+std::string nearest_key(std::string_view key, std::initializer_list<std::string_view> candidates) {
+  std::string best;
+  size_t best_distance = std::max<size_t>(3, key.size() / 2) + 1;
+  for (auto c : candidates) {
+    size_t d = edit_distance(key, c);
+    if (d < best_distance) {
+      best_distance = d;
+      best = std::string(c);
+    }
+  }
+  return best;
+}
+
+ConfigNode::ConfigNode(YAML::Node node, std::string path) : node_(std::move(node)), path_(std::move(path)) {}
+
+std::string ConfigNode::key_path(const std::string& key) const { return path_.empty() ? key : path_ + "." + key; }
+
+void ConfigNode::fail(const std::string& key, const std::string& what) const {
+  throw ConfigError((key.empty() ? (path_.empty() ? std::string("<root>") : path_) : key_path(key)) + ": " + what);
+}
+
+bool ConfigNode::has(const std::string& key) const { return node_.IsMap() && node_[key] && !node_[key].IsNull(); }
+
+void ConfigNode::allow_only(std::initializer_list<std::string_view> allowed) const {
+  if (!node_ || node_.IsNull()) return;
+  if (!node_.IsMap()) fail("", "expected a mapping of keys, got " + describe(node_));
+  for (const auto& item : node_) {
+    std::string key = item.first.as<std::string>();
+    if (std::find(allowed.begin(), allowed.end(), key) != allowed.end()) continue;
+    std::string hint = nearest_key(key, allowed);
+    std::string valid;
+    for (auto a : allowed) valid += (valid.empty() ? "" : ", ") + std::string(a);
+    fail(key, "unknown key" + (hint.empty() ? "" : " (did you mean '" + key_path(hint) + "'?)") +
+                  "; valid keys here: " + valid);
+  }
+}
+
+ConfigNode ConfigNode::section(const std::string& key) const {
+  if (!has(key)) return ConfigNode(YAML::Node(YAML::NodeType::Map), key_path(key));
+  YAML::Node child = node_[key];
+  if (!child.IsMap()) fail(key, "expected a mapping, got " + describe(child));
+  return ConfigNode(child, key_path(key));
+}
+
+YAML::Node ConfigNode::scalar(const std::string& key, const char* expected) const {
+  YAML::Node value = node_[key];
+  if (!value.IsScalar()) fail(key, std::string("expected ") + expected + ", got " + describe(value));
+  return value;
+}
+
+std::string ConfigNode::get_string(const std::string& key, const std::string& fallback) const {
+  return has(key) ? scalar(key, "a string").Scalar() : fallback;
+}
+
+std::string ConfigNode::require_string(const std::string& key) const {
+  if (!has(key)) fail(key, "is required");
+  return get_string(key, "");
+}
+
+int64_t ConfigNode::get_int(const std::string& key, int64_t fallback) const {
+  if (!has(key)) return fallback;
+  YAML::Node value = scalar(key, "an integer");
+  try {
+    return value.as<int64_t>();
+  } catch (const YAML::Exception&) {
+    fail(key, "expected an integer, got " + describe(value));
+  }
+}
+
+bool ConfigNode::get_bool(const std::string& key, bool fallback) const {
+  if (!has(key)) return fallback;
+  YAML::Node value = scalar(key, "true or false");
+  try {
+    return value.as<bool>();
+  } catch (const YAML::Exception&) {
+    fail(key, "expected true or false, got " + describe(value));
+  }
+}
+
+std::vector<int64_t> ConfigNode::get_int_list(const std::string& key) const {
+  if (!has(key)) return {};
+  YAML::Node value = node_[key];
+  if (!value.IsSequence()) fail(key, "expected a list of integers, got " + describe(value));
+  std::vector<int64_t> out;
+  for (size_t i = 0; i < value.size(); ++i) {
+    try {
+      out.push_back(value[i].as<int64_t>());
+    } catch (const YAML::Exception&) {
+      fail(key, "entry " + std::to_string(i) + " is not an integer: " + describe(value[i]));
+    }
+  }
+  return out;
+}
+
+std::string ConfigNode::get_choice(const std::string& key, const std::string& fallback,
+                                   std::initializer_list<std::string_view> choices) const {
+  std::string value = get_string(key, fallback);
+  if (std::find(choices.begin(), choices.end(), value) != choices.end()) return value;
+  std::string valid;
+  for (auto c : choices) valid += (valid.empty() ? "" : ", ") + std::string(c);
+  std::string hint = nearest_key(value, choices);
+  fail(key, "'" + value + "' is not one of " + valid + (hint.empty() ? "" : " (did you mean '" + hint + "'?)"));
+}
+
+}  // namespace slmq

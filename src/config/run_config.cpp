@@ -1,0 +1,140 @@
+#include "slmq/config/run_config.h"
+
+#include <yaml-cpp/yaml.h>
+
+#include <cstdio>
+
+#include "slmq/config/config_node.h"
+#include "slmq/core/dtype.h"
+#include "slmq/core/error.h"
+
+namespace slmq {
+namespace {
+
+ModelSection parse_model(const ConfigNode& node) {
+  node.allow_only({"path", "dtype", "device"});
+  ModelSection m;
+  m.path = node.require_string("path");
+  m.dtype = dtype_name(parse_compute_dtype(node.get_string("dtype", m.dtype), node.path() + ".dtype"));
+  m.device = node.get_string("device", m.device);
+  const bool cuda_index = m.device.rfind("cuda:", 0) == 0 && m.device.size() > 5 &&
+                          m.device.find_first_not_of("0123456789", 5) == std::string::npos;
+  if (m.device != "cpu" && m.device != "cuda" && m.device != "auto" && !cuda_index) {
+    node.fail("device", "'" + m.device + "' is not one of cpu, cuda, cuda:N, auto");
+  }
+  return m;
+}
+
+GenerateSection parse_generate(const ConfigNode& node) {
+  node.allow_only({"prompt_ids", "max_new_tokens", "stop_at_eos"});
+  GenerateSection g;
+  g.prompt_ids = node.get_int_list("prompt_ids");
+  g.enabled = !g.prompt_ids.empty();
+  g.max_new_tokens = node.get_int("max_new_tokens", g.max_new_tokens);
+  if (g.max_new_tokens < 1) node.fail("max_new_tokens", "must be at least 1");
+  g.stop_at_eos = node.get_bool("stop_at_eos", g.stop_at_eos);
+  if (node.has("max_new_tokens") && !g.enabled) node.fail("prompt_ids", "is required when generate is configured");
+  return g;
+}
+
+OutputSection parse_output(const ConfigNode& node) {
+  node.allow_only({"dir"});
+  OutputSection o;
+  o.dir = node.get_string("dir", o.dir);
+  return o;
+}
+
+}  // namespace
+
+RunConfig parse_run_config(const YAML::Node& root, const std::string& default_name) {
+  ConfigNode node(root, "");
+  node.allow_only({"name", "seed", "model", "generate", "output"});
+  RunConfig c;
+  c.name = node.get_string("name", default_name);
+  if (c.name.empty() || c.name.find('/') != std::string::npos) node.fail("name", "must be a non-empty file stem without '/'");
+  c.seed = node.get_int("seed", c.seed);
+  if (!node.has("model")) node.fail("model", "is required");
+  c.model = parse_model(node.section("model"));
+  c.generate = parse_generate(node.section("generate"));
+  c.output = parse_output(node.section("output"));
+  return c;
+}
+
+void apply_override(YAML::Node& root, const std::string& assignment) {
+  auto eq = assignment.find('=');
+  if (eq == std::string::npos || eq == 0) {
+    throw ConfigError("--set '" + assignment + "': expected key.path=value");
+  }
+  std::string path = assignment.substr(0, eq);
+  YAML::Node value;
+  try {
+    value = YAML::Load(assignment.substr(eq + 1));
+  } catch (const YAML::Exception& e) {
+    throw ConfigError("--set " + path + ": value is not valid YAML: " + e.msg);
+  }
+  // yaml-cpp nodes are handles: walk with copies, then assign through the last one.
+  std::vector<std::string> keys;
+  for (size_t start = 0;;) {
+    size_t dot = path.find('.', start);
+    keys.push_back(path.substr(start, dot - start));
+    if (keys.back().empty()) throw ConfigError("--set '" + assignment + "': empty key in path");
+    if (dot == std::string::npos) break;
+    start = dot + 1;
+  }
+  YAML::Node node = root;
+  for (size_t i = 0; i + 1 < keys.size(); ++i) {
+    if (!node[keys[i]] || node[keys[i]].IsNull()) node[keys[i]] = YAML::Node(YAML::NodeType::Map);
+    if (!node[keys[i]].IsMap()) {
+      throw ConfigError("--set " + path + ": '" + keys[i] + "' is not a mapping");
+    }
+    node.reset(node[keys[i]]);
+  }
+  node[keys.back()] = value;
+}
+
+RunConfig load_run_config(const std::filesystem::path& path, const std::vector<std::string>& overrides) {
+  YAML::Node root;
+  try {
+    root = YAML::LoadFile(path.string());
+  } catch (const YAML::BadFile&) {
+    throw ConfigError("cannot read config '" + path.string() + "'");
+  } catch (const YAML::Exception& e) {
+    throw ConfigError("config '" + path.string() + "' is not valid YAML: " + e.what());
+  }
+  if (root.IsNull()) root = YAML::Node(YAML::NodeType::Map);
+  for (const auto& o : overrides) apply_override(root, o);
+  try {
+    return parse_run_config(root, path.stem().string());
+  } catch (const ConfigError& e) {
+    throw ConfigError("'" + path.string() + "': " + e.what());
+  }
+}
+
+nlohmann::json RunConfig::to_json() const {
+  nlohmann::json j = {{"name", name},
+                      {"seed", seed},
+                      {"model", {{"path", model.path}, {"dtype", model.dtype}, {"device", model.device}}},
+                      {"output", {{"dir", output.dir}}}};
+  if (generate.enabled) {
+    j["generate"] = {{"prompt_ids", generate.prompt_ids},
+                     {"max_new_tokens", generate.max_new_tokens},
+                     {"stop_at_eos", generate.stop_at_eos}};
+  }
+  return j;
+}
+
+std::string RunConfig::hash() const {
+  // The output location does not change what a run computes.
+  nlohmann::json j = to_json();
+  j.erase("output");
+  uint64_t h = 1469598103934665603ULL;
+  for (unsigned char ch : j.dump()) {
+    h ^= ch;
+    h *= 1099511628211ULL;
+  }
+  char buf[17];
+  std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(h));
+  return buf;
+}
+
+}  // namespace slmq

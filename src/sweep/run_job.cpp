@@ -1,0 +1,103 @@
+#include "slmq/sweep/run_job.h"
+
+#include <ATen/ATen.h>
+#include <spdlog/spdlog.h>
+
+#include <chrono>
+
+#include "slmq/core/atomic_file.h"
+#include "slmq/core/dtype.h"
+#include "slmq/core/environment.h"
+#include "slmq/core/error.h"
+#include "slmq/io/json_file.h"
+#include "slmq/model/generate.h"
+#include "slmq/model/model_loader.h"
+
+namespace slmq {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+bool up_to_date(const std::filesystem::path& path, const std::string& hash) {
+  if (!std::filesystem::exists(path)) return false;
+  try {
+    nlohmann::json old = read_json_file(path);
+    return old.value("status", "") == "ok" && old.value("config_hash", "") == hash;
+  } catch (const DataError&) {
+    return false;  // unreadable: recompute and overwrite
+  }
+}
+
+nlohmann::json generate_section(const Model& model, const GenerateSection& g) {
+  GenerateResult r = greedy_generate(model, {g.prompt_ids}, {g.max_new_tokens, g.stop_at_eos});
+  // The first new token comes from the prefill; each further one from one decode step.
+  const int64_t decode_steps = static_cast<int64_t>(r.tokens[0].size()) - 1;
+  return {{"prompt_ids", g.prompt_ids},
+          {"new_token_ids", r.tokens[0]},
+          {"prompt_tokens", r.prompt_tokens},
+          {"new_tokens", r.tokens[0].size()},
+          {"prefill_seconds", r.prefill_seconds},
+          {"decode_seconds", r.decode_seconds},
+          {"prefill_tokens_per_second", r.prompt_tokens / std::max(r.prefill_seconds, 1e-12)},
+          {"decode_tokens_per_second",
+           decode_steps > 0 ? nlohmann::json(decode_steps / std::max(r.decode_seconds, 1e-12)) : nlohmann::json()}};
+}
+
+void compute(const RunConfig& config, nlohmann::json& result) {
+  at::manual_seed(static_cast<uint64_t>(config.seed));
+  c10::Device device = parse_device(config.model.device, "model.device");
+  result["environment"] = environment_info(device);
+  LoadOptions load{parse_compute_dtype(config.model.dtype, "model.dtype"), device};
+  auto start = Clock::now();
+  auto model = load_model(config.model.path, load);
+  const double load_seconds = std::chrono::duration<double>(Clock::now() - start).count();
+  spdlog::info("loaded {} ({}) in {:.2f} s", config.model.path, model->config().architecture, load_seconds);
+  result["model"] = {{"path", config.model.path},
+                     {"architecture", model->config().architecture},
+                     {"dtype", dtype_name(model->dtype())},
+                     {"device", model->device().str()},
+                     {"tied_embeddings", model->config().tie_word_embeddings},
+                     {"summary", model->summary().to_json()},
+                     {"config", model->config().to_json()},
+                     {"load_seconds", load_seconds}};
+  if (config.generate.enabled) result["generate"] = generate_section(*model, config.generate);
+}
+
+}  // namespace
+
+std::filesystem::path result_path_for(const RunConfig& config, const RunOptions& options) {
+  return options.out_dir.value_or(std::filesystem::path(config.output.dir)) / (config.name + ".json");
+}
+
+RunOutcome run_job(const RunConfig& config, const RunOptions& options) {
+  RunOutcome outcome;
+  outcome.result_path = result_path_for(config, options);
+  const std::string hash = config.hash();
+  if (!options.force && up_to_date(outcome.result_path, hash)) {
+    spdlog::info("{} is up to date (config hash {}); --force recomputes it", outcome.result_path.string(), hash);
+    outcome.reused = true;
+    outcome.result = read_json_file(outcome.result_path);
+    return outcome;
+  }
+  nlohmann::json result = {{"schema_version", kResultSchemaVersion},
+                           {"name", config.name},
+                           {"config_hash", hash},
+                           {"config", config.to_json()},
+                           {"started_at", utc_timestamp()}};
+  try {
+    compute(config, result);
+    result["status"] = "ok";
+  } catch (const Error& e) {
+    result["status"] = "failed";
+    result["error"] = {{"category", e.category()}, {"message", e.what()}};
+    result["finished_at"] = utc_timestamp();
+    write_file_atomically(outcome.result_path, result.dump(2) + "\n");
+    throw;
+  }
+  result["finished_at"] = utc_timestamp();
+  write_file_atomically(outcome.result_path, result.dump(2) + "\n");
+  outcome.result = std::move(result);
+  return outcome;
+}
+
+}  // namespace slmq
