@@ -95,5 +95,6 @@ def generate(out_dir):
         kwargs = {"max_shard_size": shard} if shard else {}
         model.save_pretrained(folder, **kwargs)
         save_file(reference_outputs(torch, model, config.vocab_size), folder / "reference.safetensors")
-        cases.append({"name": name, "architecture": cls.__name__, "sharded": bool(shard)})
+        cases.append({"name": name, "architecture": cls.__name__, "sharded": bool(shard),
+                      "num_parameters": model.num_parameters()})
     (out_dir / "cases.json").write_text(json.dumps(cases, indent=1))

@@ -1,0 +1,93 @@
+#include "slmq/config/run_config.h"
+
+#include <gtest/gtest.h>
+
+#include <fstream>
+
+#include "slmq/core/error.h"
+#include "support/temp_dir.h"
+
+namespace slmq {
+namespace {
+
+RunConfig parse(const std::string& yaml) { return parse_run_config(YAML::Load(yaml), "stem"); }
+
+std::string config_error(const std::string& yaml) {
+  try {
+    parse(yaml);
+  } catch (const ConfigError& e) {
+    return e.what();
+  }
+  return "<no error>";
+}
+
+TEST(RunConfig, ParsesAndFillsDefaults) {
+  RunConfig c = parse("model: {path: m, dtype: bf16}\ngenerate: {prompt_ids: [1, 2], max_new_tokens: 4}\n");
+  EXPECT_EQ(c.name, "stem");
+  EXPECT_EQ(c.model.path, "m");
+  EXPECT_EQ(c.model.dtype, "bfloat16");  // canonical spelling
+  EXPECT_EQ(c.model.device, "auto");
+  EXPECT_TRUE(c.generate.enabled);
+  EXPECT_EQ(c.generate.prompt_ids, (std::vector<int64_t>{1, 2}));
+  EXPECT_EQ(c.generate.max_new_tokens, 4);
+  EXPECT_EQ(c.output.dir, "results");
+}
+
+TEST(RunConfig, UnknownKeyNamesPathAndNearestKey) {
+  std::string msg = config_error("model: {path: m, dtyp: float32}\n");
+  EXPECT_NE(msg.find("model.dtyp: unknown key"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("did you mean 'model.dtype'"), std::string::npos) << msg;
+  msg = config_error("modle: {path: m}\n");
+  EXPECT_NE(msg.find("modle: unknown key (did you mean 'model'?)"), std::string::npos) << msg;
+}
+
+TEST(RunConfig, WrongTypesAndBadValuesNameTheKeyAndValue) {
+  EXPECT_NE(config_error("model: {path: m}\ngenerate: {prompt_ids: [1], max_new_tokens: lots}\n")
+                .find("generate.max_new_tokens: expected an integer, got 'lots'"),
+            std::string::npos);
+  EXPECT_NE(config_error("model: {path: m, dtype: float8}\n").find("model.dtype: 'float8' is not a compute dtype"),
+            std::string::npos);
+  EXPECT_NE(config_error("model: {path: m, device: tpu}\n").find("model.device: 'tpu' is not one of"),
+            std::string::npos);
+  EXPECT_NE(config_error("model: [1, 2]\n").find("model: expected a mapping"), std::string::npos);
+  EXPECT_NE(config_error("seed: 1\n").find("model: is required"), std::string::npos);
+  EXPECT_NE(config_error("model: {path: m}\ngenerate: {prompt_ids: [1, x]}\n").find("generate.prompt_ids: entry 1"),
+            std::string::npos);
+}
+
+TEST(RunConfig, OverridesReplaceAndCreateKeys) {
+  YAML::Node root = YAML::Load("model: {path: m}\n");
+  apply_override(root, "model.dtype=float16");
+  apply_override(root, "generate.prompt_ids=[5, 6]");
+  apply_override(root, "seed=9");
+  RunConfig c = parse_run_config(root, "x");
+  EXPECT_EQ(c.model.dtype, "float16");
+  EXPECT_EQ(c.generate.prompt_ids, (std::vector<int64_t>{5, 6}));
+  EXPECT_EQ(c.seed, 9);
+  EXPECT_THROW(apply_override(root, "noequals"), ConfigError);
+  EXPECT_THROW(apply_override(root, "model..dtype=x"), ConfigError);
+  EXPECT_THROW(apply_override(root, "seed.inner=1"), ConfigError);  // seed is a scalar
+}
+
+TEST(RunConfig, LoadFileReportsFileAndHashIgnoresOutputDir) {
+  test::TempDir dir;
+  auto path = dir.path() / "exp.yaml";
+  std::ofstream(path) << "model: {path: m}\noutput: {dir: a}\n";
+  RunConfig a = load_run_config(path, {});
+  RunConfig b = load_run_config(path, {"output.dir=b"});
+  RunConfig c = load_run_config(path, {"seed=3"});
+  EXPECT_EQ(a.name, "exp");
+  EXPECT_EQ(a.hash(), b.hash());
+  EXPECT_NE(a.hash(), c.hash());
+  std::ofstream(path) << "model: {path: m, bogus: 1}\n";
+  try {
+    load_run_config(path, {});
+    FAIL();
+  } catch (const ConfigError& e) {
+    EXPECT_NE(std::string(e.what()).find(path.string()), std::string::npos);
+  }
+  EXPECT_THROW(load_run_config(dir.path() / "missing.yaml", {}), ConfigError);
+}
+
+}  // namespace
+}  // namespace slmq
