@@ -50,9 +50,9 @@ const DtypeSpec* find_dtype(c10::ScalarType type) {
   return nullptr;
 }
 
-uint64_t read_u64_le(const std::byte* p) {
+uint64_t read_u64_le(const uint8_t* p) {
   uint64_t v = 0;
-  for (int i = 7; i >= 0; --i) v = (v << 8) | static_cast<uint8_t>(p[i]);
+  for (int i = 7; i >= 0; --i) v = (v << 8) | p[i];
   return v;
 }
 
@@ -132,7 +132,7 @@ void check_coverage(const std::filesystem::path& path, std::vector<SafetensorsTe
 
 SafetensorsFile SafetensorsFile::open(const std::filesystem::path& path) {
   SafetensorsFile st;
-  st.file_ = MappedFile::open(path);
+  st.file_ = std::make_shared<const io::MappedFile>(io::MappedFile::open(path));
   const size_t size = st.file_->size();
   if (size < 8) bad(path, "file is " + std::to_string(size) + " bytes, shorter than the 8-byte header length");
   uint64_t header_len = read_u64_le(st.file_->data());

@@ -6,6 +6,7 @@
 #include <set>
 
 #include "slmq/core/error.h"
+#include "slmq/io/gguf_model.h"
 #include "slmq/io/json_file.h"
 #include "slmq/io/safetensors.h"
 
@@ -24,6 +25,29 @@ class CheckpointSource final : public WeightSource {
  private:
   std::filesystem::path folder_;
   SafetensorsCheckpoint ckpt_;
+};
+
+// GGUF tensors, dequantized to fp32 when loaded (the compute dtype conversion follows).
+class GgufSource final : public WeightSource {
+ public:
+  GgufSource(std::filesystem::path path, io::GgufModelFiles files)
+      : path_(std::move(path)), files_(std::move(files)) {}
+  bool contains(const std::string& name) const override { return files_.weights.count(name) > 0; }
+  at::Tensor load(const std::string& name) const override {
+    const io::GgufWeight& w = files_.weights.at(name);
+    std::vector<float> values = w.load();
+    return at::from_blob(values.data(), w.shape, at::kFloat).clone();
+  }
+  std::vector<std::string> names() const override {
+    std::vector<std::string> out;
+    for (const auto& [name, w] : files_.weights) out.push_back(name);
+    return out;
+  }
+  std::string describe() const override { return path_.string(); }
+
+ private:
+  std::filesystem::path path_;
+  io::GgufModelFiles files_;
 };
 
 class TensorFetcher {
@@ -98,23 +122,50 @@ std::unique_ptr<Model> build_model(const ModelConfig& config, const WeightSource
   return std::make_unique<Model>(config, std::move(w), options.dtype, options.device);
 }
 
-ModelConfig load_model_config(const std::filesystem::path& path) {
-  if (!std::filesystem::is_directory(path)) {
-    throw DataError("model '" + path.string() + "' is not a checkpoint folder (expected config.json inside)");
-  }
+namespace {
+
+nlohmann::json read_json_if_present(const std::filesystem::path& path) {
+  return std::filesystem::exists(path) ? read_json_file(path) : nlohmann::json();
+}
+
+ModelSource open_checkpoint_folder(const std::filesystem::path& path) {
+  ModelSource src;
+  src.path = path;
   auto config_path = path / "config.json";
-  ModelConfig config = parse_hf_config(read_json_file(config_path), config_path.string());
+  src.config = parse_hf_config(read_json_file(config_path), config_path.string());
   auto generation_path = path / "generation_config.json";
   if (std::filesystem::exists(generation_path)) {
-    apply_generation_config(config, read_json_file(generation_path), generation_path.string());
+    apply_generation_config(src.config, read_json_file(generation_path), generation_path.string());
   }
-  return config;
+  src.weights = std::make_unique<CheckpointSource>(path);
+  src.tokenizer = read_json_if_present(path / "tokenizer.json");
+  src.tokenizer_config = read_json_if_present(path / "tokenizer_config.json");
+  return src;
+}
+
+ModelSource open_gguf_file(const std::filesystem::path& path) {
+  io::GgufModelFiles files = io::load_gguf_model_files(path);
+  ModelSource src;
+  src.path = path;
+  src.config = parse_hf_config(files.config, path.string() + " (metadata)");
+  src.tokenizer = std::move(files.tokenizer);
+  src.tokenizer_config = std::move(files.tokenizer_config);
+  src.weights = std::make_unique<GgufSource>(path, std::move(files));
+  return src;
+}
+
+}  // namespace
+
+ModelSource open_model_source(const std::filesystem::path& path) {
+  if (std::filesystem::is_directory(path)) return open_checkpoint_folder(path);
+  if (std::filesystem::is_regular_file(path) && path.extension() == ".gguf") return open_gguf_file(path);
+  throw DataError("model '" + path.string() +
+                  "' is neither a checkpoint folder (config.json + safetensors) nor a .gguf file");
 }
 
 std::unique_ptr<Model> load_model(const std::filesystem::path& path, const LoadOptions& options) {
-  ModelConfig config = load_model_config(path);
-  CheckpointSource source(path);
-  return build_model(config, source, options);
+  ModelSource src = open_model_source(path);
+  return build_model(src.config, *src.weights, options);
 }
 
 }  // namespace slmq

@@ -38,7 +38,7 @@ class SafetensorsFile {
   at::Tensor load(const std::string& name) const;
 
  private:
-  std::shared_ptr<const MappedFile> file_;
+  std::shared_ptr<const io::MappedFile> file_;  // shared: copies of the reader share one mapping
   std::vector<SafetensorsTensorInfo> tensors_;
   std::map<std::string, size_t> index_;
   std::map<std::string, std::string> metadata_;

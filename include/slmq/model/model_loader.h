@@ -3,6 +3,7 @@
 // implies (llama.cpp-style), converted to the compute dtype and moved to the device.
 #include <c10/core/Device.h>
 #include <c10/core/ScalarType.h>
+#include <nlohmann/json.hpp>
 
 #include <filesystem>
 #include <memory>
@@ -28,15 +29,25 @@ class WeightSource {
   virtual std::string describe() const = 0;  // for error messages: the file or folder
 };
 
+// What a model path holds, opened but with no tensor read yet. A path is either an HF checkpoint
+// folder (config.json, model.safetensors or model.safetensors.index.json, optional
+// generation_config.json, tokenizer.json, tokenizer_config.json) or a GGUF file, whose metadata
+// becomes the same config and tokenizer JSON and whose tensors are dequantized to fp32 on load.
+struct ModelSource {
+  std::filesystem::path path;
+  ModelConfig config;
+  std::unique_ptr<WeightSource> weights;
+  nlohmann::json tokenizer;         // tokenizer.json content; null when there is none
+  nlohmann::json tokenizer_config;  // tokenizer_config.json content; null when there is none
+};
+
+// Throws DataError for a path that is neither, or malformed files (named).
+ModelSource open_model_source(const std::filesystem::path& path);
+
 // Throws DataError naming the source and tensor for a missing tensor or a wrong shape.
 std::unique_ptr<Model> build_model(const ModelConfig& config, const WeightSource& weights,
                                    const LoadOptions& options);
 
-// An HF checkpoint folder: config.json, model.safetensors or model.safetensors.index.json, and
-// optionally generation_config.json.
 std::unique_ptr<Model> load_model(const std::filesystem::path& path, const LoadOptions& options);
-
-// The model's config alone, without loading tensors.
-ModelConfig load_model_config(const std::filesystem::path& path);
 
 }  // namespace slmq

@@ -1,0 +1,71 @@
+// `slmquant gguf-info FILE.gguf`: the file's metadata and tensor table, for inspection.
+#include <fmt/format.h>
+
+#include <iostream>
+#include <map>
+
+#include "command.h"
+#include "slmq/io/gguf_dequant.h"
+#include "slmq/io/gguf_file.h"
+#include "slmq/io/gguf_model.h"
+
+namespace slmq::cli {
+namespace {
+
+std::string dims_string(const std::vector<std::int64_t>& shape) {
+  std::string s = "[";
+  for (std::size_t i = 0; i < shape.size(); ++i) s += (i ? ", " : "") + std::to_string(shape[i]);
+  return s + "]";
+}
+
+void print_info(const io::GgufFile& file, bool all_tensors) {
+  std::cout << fmt::format("file: {}\nGGUF version {}, {} bytes, alignment {}, data at {}\n",
+                           file.path().string(), file.version(), file.file_size(), file.alignment(),
+                           file.data_offset());
+  std::cout << fmt::format("\nmetadata ({} keys):\n", file.metadata().size());
+  for (const auto& [key, value] : file.metadata()) {
+    std::cout << fmt::format("  {:<42} {:<8} {}\n", key, io::gguf_value_type_name(value.type()),
+                             value.to_display_string());
+  }
+  std::map<std::string, std::pair<int, std::uint64_t>> by_type;
+  std::uint64_t total_elements = 0;
+  for (const auto& t : file.tensors()) {
+    auto& [count, bytes] = by_type[std::string(io::ggml_traits(t.type).name)];
+    ++count;
+    bytes += t.n_bytes;
+    total_elements += static_cast<std::uint64_t>(t.n_elements);
+  }
+  std::cout << fmt::format("\ntensors ({}, {} elements):", file.tensors().size(), total_elements);
+  for (const auto& [type, cb] : by_type) {
+    std::cout << fmt::format(" {} x {} ({} bytes);", cb.first, type, cb.second);
+  }
+  std::cout << "\n";
+  std::cout << fmt::format("  {:<34} {:<6} {:<16} {:>12}  {}\n", "name", "type", "shape (HF)",
+                           "offset", "HF name");
+  std::size_t shown = 0;
+  for (const auto& t : file.tensors()) {
+    if (!all_tensors && shown++ >= 24) {
+      std::cout << fmt::format("  ... {} more (--all shows them)\n", file.tensors().size() - 24);
+      break;
+    }
+    std::string hf = io::gguf_to_hf_tensor_name(t.name);
+    std::cout << fmt::format("  {:<34} {:<6} {:<16} {:>12}  {}\n", t.name,
+                             io::ggml_traits(t.type).name, dims_string(t.shape()), t.offset,
+                             hf.empty() ? "-" : hf);
+  }
+}
+
+const RegisterCommand kGgufInfo{
+    "gguf-info", "Print a GGUF file's metadata and tensor table", [](CLI::App& app) {
+      auto path = std::make_shared<std::string>();
+      auto all = std::make_shared<bool>(false);
+      app.add_option("file", *path, "GGUF file")->required();
+      app.add_flag("--all", *all, "List every tensor (default: the first 24)");
+      return [path, all] {
+        print_info(io::GgufFile::open(*path), *all);
+        return 0;
+      };
+    }};
+
+}  // namespace
+}  // namespace slmq::cli

@@ -1,0 +1,194 @@
+// tokenizer.json equivalent for byte-level BPE vocabularies stored in GGUF (tokenizer.ggml.model
+// "gpt2"). The pre-tokenizer is chosen from tokenizer.ggml.pre the way llama.cpp chooses its
+// split regexes (llama-vocab.cpp), written with the HF components the original tokenizer.json
+// files use, so the result tokenizes as llama.cpp and the original HF tokenizer do. (transformers'
+// own GGUF conversion ignores tokenizer.ggml.pre and always uses the GPT-2 regex.)
+#include <fmt/format.h>
+
+#include <set>
+#include <string_view>
+
+#include "slmq/core/error.h"
+#include "slmq/io/gguf_model.h"
+
+namespace slmq::io {
+namespace {
+
+// llama.cpp token types (llama_token_type).
+constexpr std::int64_t kTypeUnknown = 2;
+constexpr std::int64_t kTypeControl = 3;
+constexpr std::int64_t kTypeUserDefined = 4;
+
+constexpr const char* kLlama3Regex =
+    R"((?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+)";
+constexpr const char* kQwen2Regex =
+    R"((?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+)";
+
+nlohmann::json byte_level(bool trim_offsets, bool use_regex) {
+  return {{"type", "ByteLevel"},
+          {"add_prefix_space", false},
+          {"trim_offsets", trim_offsets},
+          {"use_regex", use_regex}};
+}
+
+nlohmann::json split(const char* regex) {
+  return {{"type", "Split"},
+          {"pattern", {{"Regex", regex}}},
+          {"behavior", "Isolated"},
+          {"invert", false}};
+}
+
+struct PreTokenizer {
+  nlohmann::json pre_tokenizer;
+  nlohmann::json normalizer;  // null when none
+  bool ignore_merges = false;
+};
+
+PreTokenizer pre_tokenizer_for(const GgufFile& file) {
+  const std::string pre = file.find_string("tokenizer.ggml.pre").value_or("default");
+  static const std::set<std::string_view> kDigitsThenGpt2{"smollm",    "starcoder", "refact",
+                                                          "command-r", "codeshell", "exaone"};
+  static const std::set<std::string_view> kGpt2{"gpt2", "mpt", "olmo", "jais", "default"};
+  static const std::set<std::string_view> kLlama3{"llama-bpe", "llama3", "llama-v3"};
+  static const std::set<std::string_view> kQwen2{"qwen2", "stablelm2"};
+  if (kDigitsThenGpt2.count(pre)) {
+    // Every digit on its own, then the GPT-2 split (HF: Digits(individual) + ByteLevel).
+    return {{{"type", "Sequence"}, {"pretokenizers", {split(R"(\p{N})"), byte_level(true, true)}}},
+            nullptr};
+  }
+  if (kGpt2.count(pre)) return {byte_level(true, true), nullptr};
+  if (kLlama3.count(pre)) {
+    return {
+        {{"type", "Sequence"}, {"pretokenizers", {split(kLlama3Regex), byte_level(true, false)}}},
+        nullptr,
+        true};
+  }
+  if (kQwen2.count(pre)) {
+    return {
+        {{"type", "Sequence"}, {"pretokenizers", {split(kQwen2Regex), byte_level(false, false)}}},
+        {{"type", "NFC"}}};
+  }
+  throw UnsupportedError(fmt::format("GGUF '{}': tokenizer.ggml.pre '{}' is not supported",
+                                     file.path().string(), pre));
+}
+
+nlohmann::json merges_json(const GgufFile& file) {
+  nlohmann::json merges = nlohmann::json::array();
+  const auto raw = file.get_string_array("tokenizer.ggml.merges");
+  for (std::size_t i = 0; i < raw.size(); ++i) {
+    // Byte-level tokens never contain a raw space, so the single space separates the pair.
+    const auto sp = raw[i].find(' ');
+    if (sp == std::string::npos || raw[i].find(' ', sp + 1) != std::string::npos) {
+      throw DataError(
+          fmt::format("GGUF '{}': metadata key 'tokenizer.ggml.merges': entry {} "
+                      "('{}') is not two tokens separated by one space",
+                      file.path().string(), i, raw[i]));
+    }
+    merges.push_back({raw[i].substr(0, sp), raw[i].substr(sp + 1)});
+  }
+  return merges;
+}
+
+nlohmann::json added_tokens_json(const GgufFile& file, const std::vector<std::string>& tokens) {
+  nlohmann::json added = nlohmann::json::array();
+  if (file.find("tokenizer.ggml.token_type") == nullptr) return added;
+  const auto types = file.get_int_array("tokenizer.ggml.token_type");
+  if (types.size() != tokens.size()) {
+    throw DataError(
+        fmt::format("GGUF '{}': metadata key 'tokenizer.ggml.token_type': {} types "
+                    "for {} tokens",
+                    file.path().string(), types.size(), tokens.size()));
+  }
+  for (std::size_t id = 0; id < tokens.size(); ++id) {
+    const auto t = types[id];
+    if (t != kTypeControl && t != kTypeUserDefined && t != kTypeUnknown) continue;
+    added.push_back({{"id", id},
+                     {"content", tokens[id]},
+                     {"single_word", false},
+                     {"lstrip", false},
+                     {"rstrip", false},
+                     {"normalized", false},
+                     {"special", t != kTypeUserDefined}});
+  }
+  return added;
+}
+
+nlohmann::json post_processor(const GgufFile& file, const std::vector<std::string>& tokens) {
+  const bool add_bos = file.find_bool("tokenizer.ggml.add_bos_token").value_or(false);
+  const bool add_eos = file.find_bool("tokenizer.ggml.add_eos_token").value_or(false);
+  if (!add_bos && !add_eos) {
+    return {{"type", "ByteLevel"},
+            {"add_prefix_space", true},
+            {"trim_offsets", false},
+            {"use_regex", true}};
+  }
+  nlohmann::json single = nlohmann::json::array(), pair = nlohmann::json::array();
+  nlohmann::json specials = nlohmann::json::object();
+  auto special = [&](const char* key, int type_id) -> nlohmann::json {
+    const auto id = file.get_uint(fmt::format("tokenizer.ggml.{}_token_id", key));
+    if (id >= tokens.size()) {
+      throw DataError(
+          fmt::format("GGUF '{}': metadata key 'tokenizer.ggml.{}_token_id': id {} "
+                      "is outside the vocabulary",
+                      file.path().string(), key, id));
+    }
+    specials[tokens[id]] = {{"id", tokens[id]}, {"ids", {id}}, {"tokens", {tokens[id]}}};
+    return {{"SpecialToken", {{"id", tokens[id]}, {"type_id", type_id}}}};
+  };
+  for (int seq = 0; seq < 2; ++seq) {
+    auto& out = seq == 0 ? single : pair;
+    for (int part = 0; part <= seq; ++part) {
+      if (add_bos) out.push_back(special("bos", part));
+      out.push_back({{"Sequence", {{"id", part == 0 ? "A" : "B"}, {"type_id", part}}}});
+      if (add_eos) out.push_back(special("eos", part));
+    }
+  }
+  return {{"type", "TemplateProcessing"},
+          {"single", single},
+          {"pair", pair},
+          {"special_tokens", specials}};
+}
+
+}  // namespace
+
+nlohmann::json gguf_to_hf_tokenizer(const GgufFile& file) {
+  const std::string& model = file.get_string("tokenizer.ggml.model");
+  if (model != "gpt2") {
+    throw UnsupportedError(
+        fmt::format("GGUF '{}': tokenizer.ggml.model '{}' is not supported "
+                    "(only byte-level BPE, 'gpt2')",
+                    file.path().string(), model));
+  }
+  const auto tokens = file.get_string_array("tokenizer.ggml.tokens");
+  nlohmann::json vocab = nlohmann::json::object();
+  // A repeated string keeps its last id, as in llama.cpp and transformers.
+  for (std::size_t id = 0; id < tokens.size(); ++id) vocab[tokens[id]] = id;
+  PreTokenizer pre = pre_tokenizer_for(file);
+  return {
+      {"version", "1.0"},
+      {"truncation", nullptr},
+      {"padding", nullptr},
+      {"added_tokens", added_tokens_json(file, tokens)},
+      {"normalizer", pre.normalizer},
+      {"pre_tokenizer", pre.pre_tokenizer},
+      {"post_processor", post_processor(file, tokens)},
+      {"decoder",
+       {{"type", "ByteLevel"},
+        {"add_prefix_space", true},
+        {"trim_offsets", true},
+        {"use_regex", true}}},
+      {"model",
+       {{"type", "BPE"},
+        {"dropout", nullptr},
+        {"unk_token", nullptr},
+        {"continuing_subword_prefix", nullptr},
+        {"end_of_word_suffix", nullptr},
+        {"fuse_unk", false},
+        {"byte_fallback", false},
+        {"ignore_merges", pre.ignore_merges},
+        {"vocab", vocab},
+        {"merges", merges_json(file)}}},
+  };
+}
+
+}  // namespace slmq::io
