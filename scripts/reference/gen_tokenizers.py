@@ -18,6 +18,7 @@ from _tokenizer_texts import DATA, ROOT, adversarial_strings, dataset_strings, s
 INPUT_PACKAGES = ("tokenizers", "gguf")
 SEED = 20261122
 REAL = ("qwen3", "llama3", "gemma3")
+DATASET_KINDS = ("wikitext", "c4", "mmlu", "gsm8k", "arc")
 
 
 def smollm2_gguf():
@@ -78,8 +79,8 @@ def random_id_sequences(rng, vocab_size, n=300):
     return seqs
 
 
-def golden(tok, added, rng):
-    cases = [(k, t) for k, t in CASES] + special_token_strings(rng, added)
+def golden(tok, added, rng, base_cases):
+    cases = list(base_cases) + special_token_strings(rng, added)
     texts = [t if isinstance(t, str) else t.decode("utf-8", "replace") for _, t in cases]
     plain = [e.ids for e in tok.encode_batch(texts, add_special_tokens=False)]
     special = [e.ids for e in tok.encode_batch(texts, add_special_tokens=True)]
@@ -151,11 +152,27 @@ def generate(out_dir):
     for index, (name, (folder, root)) in enumerate(sources.items()):
         tok = Tokenizer.from_file(str(folder / "tokenizer.json"))
         added = json.loads((folder / "tokenizer.json").read_text(encoding="utf-8"))["added_tokens"]
-        data = golden(tok, added, random.Random(SEED + index))
+        data = golden(tok, added, random.Random(SEED + index), CASES)
         data["tokenizer"] = {"root": root, "path": name if root == "reference" else
                              str(folder.relative_to(ROOT))}
         (out_dir / name).mkdir(exist_ok=True)
         with open(out_dir / name / "golden.json", "w", encoding="utf-8") as f:
+            json.dump(data, f, ensure_ascii=False)
+    # Small trained tokenizers for the components the real ones do not use: the adversarial
+    # strings and 1,500 dataset strings each.
+    from _synthetic_tokenizers import build_all
+
+    n_data = sum(1 for kind, _ in CASES if kind in DATASET_KINDS)
+    subset = CASES[:1500] + CASES[n_data:]
+    train_texts = [t for _, t in CASES[1500:3000]]
+    for index, (name, doc) in enumerate(build_all(train_texts).items()):
+        folder = out_dir / name
+        folder.mkdir()
+        tok = Tokenizer.from_str(json.dumps(doc))
+        tok.save(str(folder / "tokenizer.json"))
+        data = golden(tok, doc["added_tokens"], random.Random(SEED + 100 + index), subset)
+        data["tokenizer"] = {"root": "reference", "path": name}
+        with open(folder / "golden.json", "w", encoding="utf-8") as f:
             json.dump(data, f, ensure_ascii=False)
     with open(out_dir / "unicode_classes.json", "w") as f:
         json.dump(unicode_classes(), f)

@@ -136,32 +136,40 @@ BpeModel::BpeModel(const JsonView& node) : cache_(std::make_unique<WordCache>())
   }
 
   const JsonView merges = node["merges"];
+  if (!merges.is_array()) merges.fail("expected an array");
   merges_ = std::make_unique<MergeTable>(merges.size());
+  // Hot loop over up to ~500k merges: raw JSON access, a JsonView only to report an error.
+  const auto& list = merges.raw();
   std::string merged;
-  for (std::size_t rank = 0; rank < merges.size(); ++rank) {
-    const JsonView m = merges.at(rank);
-    std::string a, b;
+  for (std::size_t rank = 0; rank < list.size(); ++rank) {
+    const auto& m = list[rank];
+    std::string_view a, b;
     if (m.is_string()) {
-      const std::string line = m.as_string();
+      const std::string& line = m.get_ref<const std::string&>();
       const auto space = line.find(' ');
       if (space == std::string::npos || line.find(' ', space + 1) != std::string::npos) {
-        m.fail("expected a merge \"left right\"");
+        merges.at(rank).fail("expected a merge \"left right\"");
       }
-      a = line.substr(0, space);
-      b = line.substr(space + 1);
+      a = std::string_view(line).substr(0, space);
+      b = std::string_view(line).substr(space + 1);
     } else {
-      if (!m.is_array() || m.size() != 2) m.fail("expected a merge [left, right]");
-      a = m.at(0).as_string();
-      b = m.at(1).as_string();
+      if (!m.is_array() || m.size() != 2 || !m[0].is_string() || !m[1].is_string()) {
+        merges.at(rank).fail("expected a merge [left, right]");
+      }
+      a = m[0].get_ref<const std::string&>();
+      b = m[1].get_ref<const std::string&>();
     }
-    const auto lookup = [&](const std::string& token) {
+    const auto lookup = [&](std::string_view token) {
       auto it = vocab_.find(token);
-      if (it == vocab_.end()) m.fail(fmt::format("merge token '{}' is not in the vocab", token));
+      if (it == vocab_.end()) {
+        merges.at(rank).fail(fmt::format("merge token '{}' is not in the vocab", token));
+      }
       return it->second;
     };
-    merged = a;
-    merged.append(b, std::min(continuing_subword_prefix_.size(), b.size()));
-    merges_->put(pair_key(lookup(a), lookup(b)), static_cast<std::int32_t>(rank), lookup(merged));
+    const std::int32_t a_id = lookup(a), b_id = lookup(b);  // HF reports them in this order
+    merged.assign(a);
+    merged.append(b.substr(std::min(continuing_subword_prefix_.size(), b.size())));
+    merges_->put(pair_key(a_id, b_id), static_cast<std::int32_t>(rank), lookup(merged));
   }
 }
 

@@ -153,11 +153,21 @@ Regex regex_from_pattern_node(const JsonView& node) {
 }
 
 Regex Regex::literal(std::string_view literal, std::string where) {
-  return Regex(escape_regex(literal), std::move(where));
+  Regex regex(escape_regex(literal), std::move(where));
+  regex.literal_ = literal;
+  return regex;
 }
 
 void Regex::find_all(std::string_view text, std::vector<Span>& out) const {
   out.clear();
+  if (!literal_.empty()) {
+    // Non-overlapping, left to right: what the regex would find, without its overhead.
+    for (std::size_t pos = text.find(literal_); pos != std::string_view::npos;
+         pos = text.find(literal_, pos + literal_.size())) {
+      out.emplace_back(pos, pos + literal_.size());
+    }
+    return;
+  }
   pcre2_match_data* data = scratch().data;
   const auto* subject = reinterpret_cast<PCRE2_SPTR>(text.data());
   std::size_t search_from = 0;

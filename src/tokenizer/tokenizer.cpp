@@ -1,6 +1,9 @@
 #include "slmq/tokenizer/tokenizer.h"
 
 #include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include <chrono>
 
 #include <fstream>
 #include <nlohmann/json.hpp>
@@ -118,13 +121,20 @@ Tokenizer::Tokenizer(const nlohmann::json& document, TokenizerConfig config, std
 
 Tokenizer Tokenizer::from_file(const std::filesystem::path& path) {
   const auto file = std::filesystem::is_directory(path) ? path / "tokenizer.json" : path;
+  const auto t0 = std::chrono::steady_clock::now();
   const nlohmann::json document = read_json(file);
+  const auto t1 = std::chrono::steady_clock::now();
   TokenizerConfig config;
   const auto config_path = file.parent_path() / "tokenizer_config.json";
   if (std::filesystem::exists(config_path)) {
     config = TokenizerConfig::from_json(read_json(config_path), config_path.string());
   }
-  return Tokenizer(document, std::move(config), file.string());
+  Tokenizer tokenizer(document, std::move(config), file.string());
+  const auto t2 = std::chrono::steady_clock::now();
+  spdlog::debug("{}: JSON parsed in {:.2f} s, tokenizer built in {:.2f} s", file.string(),
+                std::chrono::duration<double>(t1 - t0).count(),
+                std::chrono::duration<double>(t2 - t1).count());
+  return tokenizer;
 }
 
 Tokenizer::~Tokenizer() = default;

@@ -42,6 +42,8 @@ class Regex {
   std::string pattern_;
   std::string where_;
   std::unique_ptr<Compiled> compiled_;
+  // Set for a non-empty literal(): matched with a plain substring search, no PCRE2 call.
+  std::string literal_;
 };
 
 // Rewrites an Oniguruma pattern for PCRE2 where the two disagree: `\s` (Oniguruma: the Z
