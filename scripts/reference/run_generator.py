@@ -1,8 +1,8 @@
 """Runs one reference generator into OUT_DIR/<name>/ unless its output is up to date.
 
-A generator is up to date when the hash of its own source and of the Python packages it reports
-in `INPUT_PACKAGES` matches the stamp written after its last successful run. Output is written to
-a temporary folder and renamed into place, so an interrupted run never leaves half a data set.
+A generator is up to date when the hash of its own source, of the Python packages it reports
+in `INPUT_PACKAGES` and of the files its optional `input_files()` lists (path, size, mtime)
+matches the stamp written after its last successful run. Output is written to a temporary folder and renamed into place, so an interrupted run never leaves half a data set.
 """
 import hashlib
 import importlib.metadata
@@ -26,6 +26,11 @@ def fingerprint(path, module):
         h.update(helper.read_bytes())
     for pkg in getattr(module, "INPUT_PACKAGES", ()):
         h.update(f"{pkg}={importlib.metadata.version(pkg)}".encode())
+    # Optional `input_files()`: data files whose change (or appearance) must regenerate.
+    for name in getattr(module, "input_files", lambda: ())():
+        p = pathlib.Path(name)
+        st = p.stat() if p.exists() else None
+        h.update(f"{p}:{st.st_size if st else -1}:{st.st_mtime_ns if st else -1}".encode())
     return h.hexdigest()
 
 
