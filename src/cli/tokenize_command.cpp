@@ -1,4 +1,4 @@
-// `slmquant tokenize TOKENIZER TEXT`: the ids and pieces HF tokenizers would produce, for
+// `slmquant tokenize MODEL TEXT`: the ids and pieces HF tokenizers would produce, for
 // checking a tokenizer by eye; with --file and --repeat, an encode-throughput measurement.
 #include <fmt/format.h>
 
@@ -10,7 +10,7 @@
 
 #include "command.h"
 #include "slmq/core/error.h"
-#include "slmq/tokenizer/tokenizer.h"
+#include "slmq/model/model_tokenizer.h"
 
 namespace slmq::cli {
 namespace {
@@ -71,7 +71,7 @@ int run_benchmark(const Tokenizer& tokenizer, const TokenizeOptions& o) {
 }
 
 int run_tokenize(const TokenizeOptions& o) {
-  const Tokenizer tokenizer = Tokenizer::from_file(o.tokenizer_path);
+  const Tokenizer tokenizer = load_model_tokenizer(o.tokenizer_path);
   if (!o.file.empty() && o.repeat > 0) return run_benchmark(tokenizer, o);
   const std::string text = o.file.empty() ? o.text : read_text_file(o.file);
   const auto ids = tokenizer.encode(text, !o.no_special);
@@ -93,7 +93,8 @@ int run_tokenize(const TokenizeOptions& o) {
 const RegisterCommand kTokenize{
     "tokenize", "Print the token ids and pieces of a text", [](CLI::App& app) {
       auto o = std::make_shared<TokenizeOptions>();
-      app.add_option("tokenizer", o->tokenizer_path, "tokenizer.json or a folder holding one")
+      app.add_option("MODEL", o->tokenizer_path,
+                     "model (HF folder or .gguf), tokenizer.json, or a folder holding one")
           ->required();
       app.add_option("text", o->text, "text to encode");
       app.add_option("--file", o->file, "encode this file's contents instead of TEXT");

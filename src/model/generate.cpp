@@ -79,6 +79,7 @@ GenerateResult greedy_generate(const Model& model, const std::vector<std::vector
       all_done = all_done && finished[row];
     }
     result.generated_tokens += batch;
+    if (options.on_step) options.on_step(result.tokens);
     if (all_done || step + 1 == options.max_new_tokens) break;
     logits = model.forward(at::tensor(next, at::kLong).unsqueeze(1), at::Tensor(), &cache, true);
   }

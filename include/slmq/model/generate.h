@@ -2,6 +2,7 @@
 // Greedy decoding with the KV cache over a batch of prompts of different lengths (left-padded,
 // as transformers' generate() pads for decoder-only models).
 #include <cstdint>
+#include <functional>
 #include <vector>
 
 #include "slmq/model/model.h"
@@ -11,6 +12,8 @@ namespace slmq {
 struct GenerateOptions {
   int64_t max_new_tokens = 32;
   bool stop_at_eos = true;  // false: always produce max_new_tokens (speed measurements)
+  // Called after every step with each row's tokens so far (for streaming output).
+  std::function<void(const std::vector<std::vector<int64_t>>& tokens)> on_step;
 };
 
 struct GenerateResult {
