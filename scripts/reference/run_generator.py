@@ -1,7 +1,7 @@
 """Runs one reference generator into OUT_DIR/<name>/ unless its output is up to date.
 
 A generator is up to date when the hash of its own source and of the Python packages it reports
-in `INPUT_PACKAGES` matches the stamp written after its last successful run. Output is written to
+in `INPUT_PACKAGES` and of the data files it lists in `INPUT_FILES` matches the stamp written after its last successful run. Output is written to
 a temporary folder and renamed into place, so an interrupted run never leaves half a data set.
 """
 import hashlib
@@ -26,6 +26,8 @@ def fingerprint(path, module):
         h.update(helper.read_bytes())
     for pkg in getattr(module, "INPUT_PACKAGES", ()):
         h.update(f"{pkg}={importlib.metadata.version(pkg)}".encode())
+    for data_file in getattr(module, "INPUT_FILES", ()):
+        h.update(pathlib.Path(data_file).read_bytes())
     return h.hexdigest()
 
 
