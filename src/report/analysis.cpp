@@ -12,7 +12,7 @@ namespace slmq::report {
 std::vector<Front2d> fronts_2d(const Analysis& analysis, const std::vector<std::string>& ids,
                                const std::vector<std::string>& objectives);
 ParetoResult pareto_over(const Analysis& analysis, const std::vector<std::string>& ids,
-                         const std::vector<std::string>& objectives);
+                         const std::vector<std::string>& objectives, const std::vector<std::string>& plotted);
 std::vector<Recommendation> recommend(const Analysis& analysis, const Group& group, double accuracy_guard);
 
 namespace {
@@ -122,6 +122,22 @@ void fill_objectives(const RunRecord& rec, RunSummary* run) {
   put("quant_time_s", rec.quant.is_baseline() ? std::optional<double>(0.0) : rec.quant_cost.wall_time_s);
 }
 
+// A baseline's zero quantization time only means something beside quantized runs whose time was
+// measured; elsewhere it would put lone baselines on cost plots.
+void drop_free_baseline_cost(Analysis* analysis) {
+  for (const auto& group : analysis->groups) {
+    bool measured = false;
+    for (const auto& id : group.run_ids) {
+      const RunSummary* run = find_run(*analysis, id);
+      measured |= run->ok && !run->is_baseline && run->objectives.count("quant_time_s");
+    }
+    if (measured) continue;
+    for (auto& run : analysis->runs) {
+      if (run.model == group.model && run.is_baseline) run.objectives.erase("quant_time_s");
+    }
+  }
+}
+
 RunSummary summarize(const Analysis& analysis, std::size_t index, std::set<std::string>* ids) {
   const RunRecord& rec = analysis.records[index];
   RunSummary run;
@@ -160,22 +176,36 @@ void score_against_baseline(Analysis* analysis, RunSummary* run, const RunSummar
   add_speed_flags(run);
 }
 
-std::vector<std::string> choose_objectives(const Analysis& analysis, const AnalysisOptions& options) {
-  if (!options.objectives.empty()) {
-    for (const auto& name : options.objectives) {
-      bool known = std::any_of(objective_catalog().begin(), objective_catalog().end(),
-                               [&](const Objective& o) { return o.name == name; });
-      if (!known) throw ConfigError(fmt::format("--objectives: unknown objective '{}'", name));
-    }
-    return options.objectives;
+void check_objectives(const std::vector<std::string>& names) {
+  for (const auto& name : names) {
+    bool known = std::any_of(objective_catalog().begin(), objective_catalog().end(),
+                             [&](const Objective& o) { return o.name == name; });
+    if (!known) throw ConfigError(fmt::format("--objectives: unknown objective '{}'", name));
   }
+}
+
+// Default objectives of a scope: those measured by at least `min_share` of its successful runs
+// (and by two at least). The N-D set uses half, so that a few runs measured more thoroughly do not
+// empty it; the 2-D plots use any objective two runs share.
+std::vector<std::string> default_objectives(const Analysis& analysis, const std::vector<std::string>& ids,
+                                            double min_share) {
   std::vector<std::string> chosen;
+  int ok = 0;
+  for (const auto& id : ids) ok += find_run(analysis, id)->ok;
   for (const auto& name : kDefaultObjectives) {
     int measured = 0;
-    for (const auto& run : analysis.runs) measured += run.ok && !run.is_baseline && run.objectives.count(name);
-    if (measured >= 2) chosen.push_back(name);
+    for (const auto& id : ids) {
+      const RunSummary* run = find_run(analysis, id);
+      measured += run->ok && run->objectives.count(name);
+    }
+    if (measured >= 2 && measured >= min_share * ok) chosen.push_back(name);
   }
   return chosen;
+}
+
+ParetoResult pareto_for(const Analysis& analysis, const std::vector<std::string>& ids, const AnalysisOptions& options) {
+  if (!options.objectives.empty()) return pareto_over(analysis, ids, options.objectives, options.objectives);
+  return pareto_over(analysis, ids, default_objectives(analysis, ids, 0.5), default_objectives(analysis, ids, 0));
 }
 
 }  // namespace
@@ -262,13 +292,14 @@ Analysis analyze(std::vector<RunRecord> records, const AnalysisOptions& options)
     analysis.groups.push_back(std::move(group));
   }
   for (auto& run : analysis.runs) fill_objectives(analysis.records[run.record], &run);
+  drop_free_baseline_cost(&analysis);
   analysis.tasks.assign(tasks.begin(), tasks.end());
-  std::vector<std::string> objectives = choose_objectives(analysis, options);
+  check_objectives(options.objectives);
   std::vector<std::string> all_ids;
   for (const auto& run : analysis.runs) all_ids.push_back(run.id);
-  analysis.pareto = pareto_over(analysis, all_ids, objectives);
+  analysis.pareto = pareto_for(analysis, all_ids, options);
   for (auto& group : analysis.groups) {
-    group.pareto = pareto_over(analysis, group.run_ids, objectives);
+    group.pareto = pareto_for(analysis, group.run_ids, options);
     group.recommendations = recommend(analysis, group, options.accuracy_guard);
   }
   return analysis;

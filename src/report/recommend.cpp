@@ -180,9 +180,9 @@ ParetoResult pareto_core(const Analysis& analysis, const std::vector<std::string
 }
 
 ParetoResult pareto_over(const Analysis& analysis, const std::vector<std::string>& ids,
-                         const std::vector<std::string>& objectives) {
+                         const std::vector<std::string>& objectives, const std::vector<std::string>& plotted) {
   ParetoResult result = pareto_core(analysis, ids, objectives);
-  result.fronts_2d = fronts_2d(analysis, ids, objectives);
+  result.fronts_2d = fronts_2d(analysis, ids, plotted);
   return result;
 }
 

@@ -77,7 +77,7 @@ struct ParetoResult {
   std::vector<std::string> candidates;  // run ids with every objective measured
   std::vector<std::string> front;       // non-dominated among candidates
   std::vector<std::string> not_ranked;  // "id: missing x, y"
-  std::vector<Front2d> fronts_2d;       // first objective against each other one
+  std::vector<Front2d> fronts_2d;       // first plotted objective against each other one
 };
 
 struct Recommendation {
@@ -95,7 +95,9 @@ struct Group {
 };
 
 struct AnalysisOptions {
-  std::vector<std::string> objectives;  // empty: the defaults that at least two runs measured
+  // Pareto objectives. Empty: per scope, the N-D set uses the default objectives measured by at
+  // least half of the scope's runs, and the 2-D fronts every default objective two runs measured.
+  std::vector<std::string> objectives;
   score::ComparisonOptions comparison;
   double accuracy_guard = 95.0;  // SLMQ_perf floor for the speed/memory/energy/balanced picks
 };
