@@ -3,7 +3,8 @@
 Output: cases.json with
   paired[]: per-item 0/1 vectors of a baseline and a quantized run, with
     stderr_base / stderr_quant  numpy: std(ddof=1) / sqrt(n)            (lm-eval's formula)
-    mcnemar_p                   scipy.stats.binomtest(b, b + c, 0.5) two-sided
+    mcnemar_p                   exact two-sided binomial test of b in b + c at 1/2, in integer
+                                arithmetic: min(1, 2 * sum_{k <= min(b, c)} C(b + c, k) / 2^(b + c))
     ci_low / ci_high            percentile bootstrap of mean(quant - base), 95 %, drawn here as
                                 counts from a multinomial over the {-1, 0, +1} differences
                                 (1,000,000 resamples; distributionally the same as resampling
@@ -13,12 +14,21 @@ Output: cases.json with
     brute force in numpy.
 """
 import json
+import math
 import pathlib
+from fractions import Fraction
 
 import numpy as np
-from scipy import stats
 
-INPUT_PACKAGES = ("numpy", "scipy")
+INPUT_PACKAGES = ("numpy",)
+
+
+def mcnemar_exact(b, c):
+    m = b + c
+    if m == 0:
+        return 1.0
+    tail = Fraction(sum(math.comb(m, k) for k in range(min(b, c) + 1)), 2 ** m)
+    return float(min(Fraction(1), 2 * tail))
 
 
 def paired_case(rng, n, p_base, flip_down, flip_up):
@@ -38,7 +48,7 @@ def paired_case(rng, n, p_base, flip_down, flip_up):
             "diff": float(d.mean()),
             "stderr_base": float(np.std(base, ddof=1) / np.sqrt(n)),
             "stderr_quant": float(np.std(quant, ddof=1) / np.sqrt(n)),
-            "mcnemar_p": float(stats.binomtest(b, b + c, 0.5).pvalue) if b + c else 1.0,
+            "mcnemar_p": mcnemar_exact(b, c),
             "ci_low": float(lo), "ci_high": float(hi), "boot_se": float(means.std())}
 
 

@@ -21,7 +21,8 @@ std::vector<std::string> split(const std::string& list) {
   std::size_t start = 0;
   while (start <= list.size()) {
     std::size_t comma = list.find(',', start);
-    std::string item = list.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+    std::string item =
+        list.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
     if (!item.empty()) out.push_back(item);
     if (comma == std::string::npos) break;
     start = comma + 1;
@@ -39,19 +40,26 @@ struct Args {
 };
 
 const RegisterCommand kReport{
-    "report", "Merge result files (files or directories) into summary.json, results.csv, report.md and report.html",
+    "report",
+    "Merge result files (files or directories) into summary.json, results.csv, report.md and "
+    "report.html",
     [](CLI::App& app) {
       auto args = std::make_shared<Args>();
-      app.add_option("inputs", args->inputs, "Result files or directories searched recursively for *.json")
+      app.add_option("inputs", args->inputs,
+                     "Result files or directories searched recursively for *.json")
           ->required();
       app.add_option("--out", args->out, "Output directory")->capture_default_str();
-      app.add_option("--objectives", args->objectives,
-                     "Comma-separated Pareto objectives (accuracy, slmq_perf, tokens_per_s, latency_ms, "
-                     "peak_memory_mib, model_size_mib, gmacs, energy_j, quant_time_s); default: those measured");
-      app.add_option("--table", args->table, "Terminal summary on stdout: auto (when a terminal), always, never")
+      app.add_option(
+          "--objectives", args->objectives,
+          "Comma-separated Pareto objectives (accuracy, slmq_perf, tokens_per_s, latency_ms, "
+          "peak_memory_mib, model_size_mib, gmacs, energy_j, quant_time_s); default: those "
+          "measured");
+      app.add_option("--table", args->table,
+                     "Terminal summary on stdout: auto (when a terminal), always, never")
           ->check(CLI::IsMember({"auto", "always", "never"}))
           ->capture_default_str();
-      app.add_option("--bootstrap", args->resamples, "Bootstrap resamples for paired confidence intervals")
+      app.add_option("--bootstrap", args->resamples,
+                     "Bootstrap resamples for paired confidence intervals")
           ->check(CLI::Range(100, 1000000))
           ->capture_default_str();
       app.add_option("--accuracy-guard", args->guard,

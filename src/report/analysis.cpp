@@ -12,8 +12,10 @@ namespace slmq::report {
 std::vector<Front2d> fronts_2d(const Analysis& analysis, const std::vector<std::string>& ids,
                                const std::vector<std::string>& objectives);
 ParetoResult pareto_over(const Analysis& analysis, const std::vector<std::string>& ids,
-                         const std::vector<std::string>& objectives, const std::vector<std::string>& plotted);
-std::vector<Recommendation> recommend(const Analysis& analysis, const Group& group, double accuracy_guard);
+                         const std::vector<std::string>& objectives,
+                         const std::vector<std::string>& plotted);
+std::vector<Recommendation> recommend(const Analysis& analysis, const Group& group,
+                                      double accuracy_guard);
 
 namespace {
 
@@ -22,8 +24,8 @@ using score::RunRecord;
 using score::TaskKind;
 
 const std::vector<std::string> kDefaultObjectives = {
-    "accuracy", "tokens_per_s", "latency_ms", "peak_memory_mib", "model_size_mib", "gmacs", "energy_j",
-    "quant_time_s"};
+    "accuracy",       "tokens_per_s", "latency_ms", "peak_memory_mib",
+    "model_size_mib", "gmacs",        "energy_j",   "quant_time_s"};
 
 TaskStat task_stat(const score::TaskResult& t) {
   TaskStat s{t, t.stderr_value, t.stderr_value ? "reported" : ""};
@@ -40,8 +42,8 @@ TaskStat task_stat(const score::TaskResult& t) {
 }
 
 // Aligns per-item scores by doc_ids when both runs have them, else by position.
-bool align_items(const score::TaskResult& a, const score::TaskResult& b, std::vector<std::int8_t>* xa,
-                 std::vector<std::int8_t>* xb) {
+bool align_items(const score::TaskResult& a, const score::TaskResult& b,
+                 std::vector<std::int8_t>* xa, std::vector<std::int8_t>* xb) {
   if (a.correct.empty() || b.correct.empty()) return false;
   if (!a.doc_ids.empty() && !b.doc_ids.empty()) {
     std::map<std::int64_t, std::int8_t> by_id;
@@ -95,14 +97,17 @@ void compare_tasks(const Analysis& analysis, const RunSummary& base, RunSummary*
 void add_speed_flags(RunSummary* run) {
   const auto& rel = *run->relative;
   if (rel.speedup ? *rel.speedup < 1 : (rel.latency_ratio && *rel.latency_ratio < 1)) {
-    run->flags.push_back(rel.speedup ? fmt::format("slower than baseline ({:.2f}x tokens/s)", *rel.speedup)
-                                     : fmt::format("slower than baseline ({:.2f}x latency)", *rel.latency_ratio));
+    run->flags.push_back(
+        rel.speedup ? fmt::format("slower than baseline ({:.2f}x tokens/s)", *rel.speedup)
+                    : fmt::format("slower than baseline ({:.2f}x latency)", *rel.latency_ratio));
   }
   if (rel.size_change_pct && *rel.size_change_pct > 0) {
-    run->flags.push_back(fmt::format("larger than baseline (+{:.1f}% model size)", *rel.size_change_pct));
+    run->flags.push_back(
+        fmt::format("larger than baseline (+{:.1f}% model size)", *rel.size_change_pct));
   }
   if (rel.memory_change_pct && *rel.memory_change_pct > 0) {
-    run->flags.push_back(fmt::format("more memory than baseline (+{:.1f}%)", *rel.memory_change_pct));
+    run->flags.push_back(
+        fmt::format("more memory than baseline (+{:.1f}%)", *rel.memory_change_pct));
   }
 }
 
@@ -119,7 +124,8 @@ void fill_objectives(const RunRecord& rec, RunSummary* run) {
   put("gmacs", rec.profile.gmacs);
   put("energy_j", rec.profile.energy_j);
   // An unquantized model costs nothing to quantize; that keeps baselines on cost fronts.
-  put("quant_time_s", rec.quant.is_baseline() ? std::optional<double>(0.0) : rec.quant_cost.wall_time_s);
+  put("quant_time_s",
+      rec.quant.is_baseline() ? std::optional<double>(0.0) : rec.quant_cost.wall_time_s);
 }
 
 // A baseline's zero quantization time only means something beside quantized runs whose time was
@@ -145,11 +151,14 @@ RunSummary summarize(const Analysis& analysis, std::size_t index, std::set<std::
   run.model = rec.model.name;
   run.label = rec.quant.label;
   run.id = run.model + " " + run.label;
-  for (int k = 2; ids->count(run.id); ++k) run.id = fmt::format("{} {} #{}", run.model, run.label, k);
+  for (int k = 2; ids->count(run.id); ++k)
+    run.id = fmt::format("{} {} #{}", run.model, run.label, k);
   ids->insert(run.id);
   run.ok = rec.ok();
   run.failed_reason = rec.failed_reason;
-  if (!run.ok) run.flags.push_back("failed: " + (rec.failed_reason.empty() ? "no reason given" : rec.failed_reason));
+  if (!run.ok)
+    run.flags.push_back("failed: " +
+                        (rec.failed_reason.empty() ? "no reason given" : rec.failed_reason));
   double sum = 0;
   int count = 0;
   for (const auto& [name, t] : rec.tasks) {
@@ -187,8 +196,8 @@ void check_objectives(const std::vector<std::string>& names) {
 // Default objectives of a scope: those measured by at least `min_share` of its successful runs
 // (and by two at least). The N-D set uses half, so that a few runs measured more thoroughly do not
 // empty it; the 2-D plots use any objective two runs share.
-std::vector<std::string> default_objectives(const Analysis& analysis, const std::vector<std::string>& ids,
-                                            double min_share) {
+std::vector<std::string> default_objectives(const Analysis& analysis,
+                                            const std::vector<std::string>& ids, double min_share) {
   std::vector<std::string> chosen;
   int ok = 0;
   for (const auto& id : ids) ok += find_run(analysis, id)->ok;
@@ -203,9 +212,12 @@ std::vector<std::string> default_objectives(const Analysis& analysis, const std:
   return chosen;
 }
 
-ParetoResult pareto_for(const Analysis& analysis, const std::vector<std::string>& ids, const AnalysisOptions& options) {
-  if (!options.objectives.empty()) return pareto_over(analysis, ids, options.objectives, options.objectives);
-  return pareto_over(analysis, ids, default_objectives(analysis, ids, 0.5), default_objectives(analysis, ids, 0));
+ParetoResult pareto_for(const Analysis& analysis, const std::vector<std::string>& ids,
+                        const AnalysisOptions& options) {
+  if (!options.objectives.empty())
+    return pareto_over(analysis, ids, options.objectives, options.objectives);
+  return pareto_over(analysis, ids, default_objectives(analysis, ids, 0.5),
+                     default_objectives(analysis, ids, 0));
 }
 
 }  // namespace
@@ -226,9 +238,11 @@ const std::vector<Objective>& objective_catalog() {
 }
 
 const std::vector<BalancedWeight>& balanced_weights() {
-  static const std::vector<BalancedWeight> kWeights = {
-      {"slmq_perf", 0.40}, {"tokens_per_s", 0.20}, {"peak_memory_mib", 0.15}, {"energy_j", 0.15},
-      {"model_size_mib", 0.10}};
+  static const std::vector<BalancedWeight> kWeights = {{"slmq_perf", 0.40},
+                                                       {"tokens_per_s", 0.20},
+                                                       {"peak_memory_mib", 0.15},
+                                                       {"energy_j", 0.15},
+                                                       {"model_size_mib", 0.10}};
   return kWeights;
 }
 
@@ -244,7 +258,8 @@ Analysis analyze(std::vector<RunRecord> records, const AnalysisOptions& options)
   analysis.records = std::move(records);
   std::vector<std::string> models;
   for (const auto& rec : analysis.records) {
-    if (std::find(models.begin(), models.end(), rec.model.name) == models.end()) models.push_back(rec.model.name);
+    if (std::find(models.begin(), models.end(), rec.model.name) == models.end())
+      models.push_back(rec.model.name);
   }
   std::set<std::string> ids;
   std::set<std::string> tasks;
@@ -278,7 +293,8 @@ Analysis analyze(std::vector<RunRecord> records, const AnalysisOptions& options)
         continue;
       }
       if (!run.ok) continue;
-      if (rec.quant.is_baseline()) run.flags.push_back("second baseline of this model; compared with the first");
+      if (rec.quant.is_baseline())
+        run.flags.push_back("second baseline of this model; compared with the first");
       if (has_baseline) {
         score_against_baseline(&analysis, &run, analysis.runs[first], options);
       } else {
@@ -288,7 +304,8 @@ Analysis analyze(std::vector<RunRecord> records, const AnalysisOptions& options)
       quantized_runs.push_back(&run);
     }
     auto quant_scores = score::slmq_quant(quantized);
-    for (std::size_t k = 0; k < quantized_runs.size(); ++k) quantized_runs[k]->slmq_quant = quant_scores[k];
+    for (std::size_t k = 0; k < quantized_runs.size(); ++k)
+      quantized_runs[k]->slmq_quant = quant_scores[k];
     analysis.groups.push_back(std::move(group));
   }
   for (auto& run : analysis.runs) fill_objectives(analysis.records[run.record], &run);

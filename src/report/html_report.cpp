@@ -11,17 +11,27 @@
 namespace slmq::report {
 namespace {
 
-const char* const kPalette[] = {"#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#17becf", "#8c564b", "#e377c2"};
+const char* const kPalette[] = {"#1f77b4", "#d62728", "#2ca02c", "#9467bd",
+                                "#ff7f0e", "#17becf", "#8c564b", "#e377c2"};
 
 std::string esc(const std::string& s) {
   std::string out;
   for (char c : s) {
     switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      default: out += c;
+      case '&':
+        out += "&amp;";
+        break;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '"':
+        out += "&quot;";
+        break;
+      default:
+        out += c;
     }
   }
   return out;
@@ -42,7 +52,9 @@ double tick_step(double lo, double hi, int count) {
 
 struct Range {
   double lo, hi;
-  double at(double v, double a, double b) const { return hi > lo ? a + (v - lo) / (hi - lo) * (b - a) : (a + b) / 2; }
+  double at(double v, double a, double b) const {
+    return hi > lo ? a + (v - lo) / (hi - lo) * (b - a) : (a + b) / 2;
+  }
 };
 
 Range padded(std::vector<double> v, bool include_zero) {
@@ -53,12 +65,14 @@ Range padded(std::vector<double> v, bool include_zero) {
   return {include_zero && lo >= 0 ? 0 : lo - pad, hi + pad};
 }
 
-std::string figure(const std::string& id, const std::string& title, std::size_t points, const std::string& svg,
-                   const std::string& note) {
+std::string figure(const std::string& id, const std::string& title, std::size_t points,
+                   const std::string& svg, const std::string& note) {
   return fmt::format(
-      "<figure class=\"chart\" id=\"chart-{0}\" data-chart=\"{0}\" data-points=\"{1}\">\n<figcaption>{2}</figcaption>\n"
+      "<figure class=\"chart\" id=\"chart-{0}\" data-chart=\"{0}\" "
+      "data-points=\"{1}\">\n<figcaption>{2}</figcaption>\n"
       "{3}{4}</figure>\n",
-      esc(id), points, esc(title), svg, note.empty() ? "" : "<p class=\"note\">" + esc(note) + "</p>\n");
+      esc(id), points, esc(title), svg,
+      note.empty() ? "" : "<p class=\"note\">" + esc(note) + "</p>\n");
 }
 
 std::string axis_ticks_x(const Range& r, double x0, double x1, double y) {
@@ -66,9 +80,11 @@ std::string axis_ticks_x(const Range& r, double x0, double x1, double y) {
   double step = tick_step(r.lo, r.hi, 5);
   for (double t = std::ceil(r.lo / step) * step; t <= r.hi + 1e-9 * step; t += step) {
     double x = r.at(t, x0, x1);
-    s += fmt::format("<line x1=\"{0}\" x2=\"{0}\" y1=\"{1}\" y2=\"{2}\" class=\"tick\"/><text x=\"{0}\" y=\"{3}\" "
-                     "text-anchor=\"middle\">{4:g}</text>",
-                     num(x), num(y), num(y + 4), num(y + 16), std::abs(t) < 1e-12 ? 0.0 : t);
+    s += fmt::format(
+        "<line x1=\"{0}\" x2=\"{0}\" y1=\"{1}\" y2=\"{2}\" class=\"tick\"/><text x=\"{0}\" "
+        "y=\"{3}\" "
+        "text-anchor=\"middle\">{4:g}</text>",
+        num(x), num(y), num(y + 4), num(y + 16), std::abs(t) < 1e-12 ? 0.0 : t);
   }
   return s;
 }
@@ -78,9 +94,11 @@ std::string axis_ticks_y(const Range& r, double y0, double y1, double x) {
   double step = tick_step(r.lo, r.hi, 5);
   for (double t = std::ceil(r.lo / step) * step; t <= r.hi + 1e-9 * step; t += step) {
     double y = r.at(t, y0, y1);
-    s += fmt::format("<line x1=\"{0}\" x2=\"{1}\" y1=\"{2}\" y2=\"{2}\" class=\"grid\"/><text x=\"{3}\" y=\"{4}\" "
-                     "text-anchor=\"end\">{5:g}</text>",
-                     num(x), num(x + 520), num(y), num(x - 6), num(y + 4), std::abs(t) < 1e-12 ? 0.0 : t);
+    s += fmt::format(
+        "<line x1=\"{0}\" x2=\"{1}\" y1=\"{2}\" y2=\"{2}\" class=\"grid\"/><text x=\"{3}\" "
+        "y=\"{4}\" "
+        "text-anchor=\"end\">{5:g}</text>",
+        num(x), num(x + 520), num(y), num(x - 6), num(y + 4), std::abs(t) < 1e-12 ? 0.0 : t);
   }
   return s;
 }
@@ -92,8 +110,9 @@ struct Point {
   std::string color;
 };
 
-std::string scatter(const std::string& id, const std::string& title, const std::string& xl, const std::string& yl,
-                    const std::vector<Point>& pts, const std::vector<std::string>& legend) {
+std::string scatter(const std::string& id, const std::string& title, const std::string& xl,
+                    const std::string& yl, const std::vector<Point>& pts,
+                    const std::vector<std::string>& legend) {
   const double x0 = 70, x1 = 590, y0 = 330, y1 = 20;
   std::vector<double> xs, ys;
   for (const auto& p : pts) {
@@ -101,35 +120,45 @@ std::string scatter(const std::string& id, const std::string& title, const std::
     ys.push_back(p.y);
   }
   Range rx = padded(xs, false), ry = padded(ys, false);
-  std::string svg = fmt::format("<svg viewBox=\"0 0 780 400\" width=\"780\" height=\"400\" role=\"img\" "
-                                "xmlns=\"http://www.w3.org/2000/svg\"><title>{}</title>",
-                                esc(title));
+  std::string svg = fmt::format(
+      "<svg viewBox=\"0 0 780 400\" width=\"780\" height=\"400\" role=\"img\" "
+      "xmlns=\"http://www.w3.org/2000/svg\"><title>{}</title>",
+      esc(title));
   svg += axis_ticks_y(ry, y0, y1, x0) + axis_ticks_x(rx, x0, x1, y0);
-  svg += fmt::format("<line x1=\"{0}\" x2=\"{1}\" y1=\"{2}\" y2=\"{2}\" class=\"axis\"/>", x0, x1, y0);
-  svg += fmt::format("<text x=\"{}\" y=\"368\" text-anchor=\"middle\">{}</text>", (x0 + x1) / 2, esc(xl));
-  svg += fmt::format("<text x=\"16\" y=\"{0}\" transform=\"rotate(-90 16 {0})\" text-anchor=\"middle\">{1}</text>",
-                     (y0 + y1) / 2, esc(yl));
+  svg +=
+      fmt::format("<line x1=\"{0}\" x2=\"{1}\" y1=\"{2}\" y2=\"{2}\" class=\"axis\"/>", x0, x1, y0);
+  svg += fmt::format("<text x=\"{}\" y=\"368\" text-anchor=\"middle\">{}</text>", (x0 + x1) / 2,
+                     esc(xl));
+  svg += fmt::format(
+      "<text x=\"16\" y=\"{0}\" transform=\"rotate(-90 16 {0})\" text-anchor=\"middle\">{1}</text>",
+      (y0 + y1) / 2, esc(yl));
   std::vector<const Point*> front;
   for (const auto& p : pts) {
     if (p.front) front.push_back(&p);
   }
   std::sort(front.begin(), front.end(), [](const Point* a, const Point* b) { return a->x < b->x; });
   std::string line;
-  for (const Point* p : front) line += fmt::format("{},{} ", num(rx.at(p->x, x0, x1)), num(ry.at(p->y, y0, y1)));
+  for (const Point* p : front)
+    line += fmt::format("{},{} ", num(rx.at(p->x, x0, x1)), num(ry.at(p->y, y0, y1)));
   if (front.size() > 1) svg += "<polyline class=\"front\" points=\"" + line + "\"/>";
   for (const auto& p : pts) {
-    svg += fmt::format("<circle class=\"mark{}\" cx=\"{}\" cy=\"{}\" r=\"{}\" fill=\"{}\"><title>{}: {:.4g}, {:.4g}{}"
-                       "</title></circle>",
-                       p.front ? " on-front" : "", num(rx.at(p.x, x0, x1)), num(ry.at(p.y, y0, y1)), p.front ? 6 : 4,
-                       p.color, esc(p.label), p.x, p.y, p.front ? " (Pareto front)" : "");
+    svg += fmt::format(
+        "<circle class=\"mark{}\" cx=\"{}\" cy=\"{}\" r=\"{}\" fill=\"{}\"><title>{}: {:.4g}, "
+        "{:.4g}{}"
+        "</title></circle>",
+        p.front ? " on-front" : "", num(rx.at(p.x, x0, x1)), num(ry.at(p.y, y0, y1)),
+        p.front ? 6 : 4, p.color, esc(p.label), p.x, p.y, p.front ? " (Pareto front)" : "");
   }
   for (std::size_t i = 0; i < legend.size(); ++i) {
-    svg += fmt::format("<rect x=\"600\" y=\"{0}\" width=\"8\" height=\"8\" fill=\"{1}\"/><text x=\"612\" y=\"{2}\" "
-                       "class=\"legend\">{3}</text>",
-                       20 + 14 * i, kPalette[i % 8], 28 + 14 * i, esc(legend[i].substr(0, 28)));
+    svg += fmt::format(
+        "<rect x=\"600\" y=\"{0}\" width=\"8\" height=\"8\" fill=\"{1}\"/><text x=\"612\" "
+        "y=\"{2}\" "
+        "class=\"legend\">{3}</text>",
+        20 + 14 * i, kPalette[i % 8], 28 + 14 * i, esc(legend[i].substr(0, 28)));
   }
   svg += "</svg>\n";
-  return figure(id, title, pts.size(), svg, "Larger dots with the line: the non-dominated (Pareto) front.");
+  return figure(id, title, pts.size(), svg,
+                "Larger dots with the line: the non-dominated (Pareto) front.");
 }
 
 struct Bar {
@@ -138,29 +167,35 @@ struct Bar {
   std::string color;
 };
 
-std::string bars(const std::string& id, const std::string& title, const std::string& unit, const std::vector<Bar>& data,
-                 double reference, const std::string& note) {
+std::string bars(const std::string& id, const std::string& title, const std::string& unit,
+                 const std::vector<Bar>& data, double reference, const std::string& note) {
   const double x0 = 230, x1 = 610, row = 18;
   const double height = 50 + row * static_cast<double>(data.size());
   std::vector<double> vs = {reference};
   for (const auto& b : data) vs.push_back(b.value);
   Range r = padded(vs, true);
-  std::string svg = fmt::format("<svg viewBox=\"0 0 640 {0}\" width=\"640\" height=\"{0}\" role=\"img\" "
-                                "xmlns=\"http://www.w3.org/2000/svg\"><title>{1}</title>",
-                                num(height), esc(title));
+  std::string svg = fmt::format(
+      "<svg viewBox=\"0 0 640 {0}\" width=\"640\" height=\"{0}\" role=\"img\" "
+      "xmlns=\"http://www.w3.org/2000/svg\"><title>{1}</title>",
+      num(height), esc(title));
   svg += axis_ticks_x(r, x0, x1, height - 30);
-  svg += fmt::format("<text x=\"{}\" y=\"{}\" text-anchor=\"middle\">{}</text>", (x0 + x1) / 2, num(height - 2), esc(unit));
+  svg += fmt::format("<text x=\"{}\" y=\"{}\" text-anchor=\"middle\">{}</text>", (x0 + x1) / 2,
+                     num(height - 2), esc(unit));
   double ref = r.at(reference, x0, x1);
   for (std::size_t i = 0; i < data.size(); ++i) {
     double y = 10 + row * static_cast<double>(i);
     double v = r.at(data[i].value, x0, x1);
-    svg += fmt::format("<text x=\"{}\" y=\"{}\" text-anchor=\"end\">{}</text>", x0 - 6, num(y + 12), esc(data[i].label));
-    svg += fmt::format("<rect class=\"mark\" x=\"{}\" y=\"{}\" width=\"{}\" height=\"{}\" fill=\"{}\"><title>{}: {:.4g} "
-                       "{}</title></rect>",
-                       num(std::min(v, ref)), num(y + 2), num(std::max(std::abs(v - ref), 0.5)), row - 4, data[i].color,
-                       esc(data[i].label), data[i].value, esc(unit));
+    svg += fmt::format("<text x=\"{}\" y=\"{}\" text-anchor=\"end\">{}</text>", x0 - 6, num(y + 12),
+                       esc(data[i].label));
+    svg += fmt::format(
+        "<rect class=\"mark\" x=\"{}\" y=\"{}\" width=\"{}\" height=\"{}\" fill=\"{}\"><title>{}: "
+        "{:.4g} "
+        "{}</title></rect>",
+        num(std::min(v, ref)), num(y + 2), num(std::max(std::abs(v - ref), 0.5)), row - 4,
+        data[i].color, esc(data[i].label), data[i].value, esc(unit));
   }
-  svg += fmt::format("<line x1=\"{0}\" x2=\"{0}\" y1=\"6\" y2=\"{1}\" class=\"axis\"/></svg>\n", num(ref), num(height - 30));
+  svg += fmt::format("<line x1=\"{0}\" x2=\"{0}\" y1=\"6\" y2=\"{1}\" class=\"axis\"/></svg>\n",
+                     num(ref), num(height - 30));
   return figure(id, title, data.size(), svg, note);
 }
 
@@ -186,26 +221,34 @@ std::string heatmap(const Analysis& a) {
   }
   if (tasks.empty() || runs.empty()) return "";
   const double x0 = 230, cw = std::min(90.0, 400.0 / static_cast<double>(tasks.size())), ch = 18;
-  const double width = x0 + cw * static_cast<double>(tasks.size()) + 10, height = 40 + ch * static_cast<double>(runs.size());
-  std::string svg = fmt::format("<svg viewBox=\"0 0 {0} {1}\" width=\"{0}\" height=\"{1}\" role=\"img\" "
-                                "xmlns=\"http://www.w3.org/2000/svg\"><title>Task accuracy</title>",
-                                num(width), num(height));
+  const double width = x0 + cw * static_cast<double>(tasks.size()) + 10,
+               height = 40 + ch * static_cast<double>(runs.size());
+  std::string svg = fmt::format(
+      "<svg viewBox=\"0 0 {0} {1}\" width=\"{0}\" height=\"{1}\" role=\"img\" "
+      "xmlns=\"http://www.w3.org/2000/svg\"><title>Task accuracy</title>",
+      num(width), num(height));
   std::size_t marks = 0;
   for (std::size_t c = 0; c < tasks.size(); ++c) {
-    svg += fmt::format("<text x=\"{}\" y=\"14\" text-anchor=\"middle\">{}</text>", num(x0 + cw * (c + 0.5)),
-                       esc(tasks[c].substr(0, 12)));
+    svg += fmt::format("<text x=\"{}\" y=\"14\" text-anchor=\"middle\">{}</text>",
+                       num(x0 + cw * (c + 0.5)), esc(tasks[c].substr(0, 12)));
   }
   for (std::size_t r = 0; r < runs.size(); ++r) {
     double y = 22 + ch * static_cast<double>(r);
-    svg += fmt::format("<text x=\"{}\" y=\"{}\" text-anchor=\"end\">{}</text>", x0 - 6, num(y + 13), esc(runs[r]->id));
+    svg += fmt::format("<text x=\"{}\" y=\"{}\" text-anchor=\"end\">{}</text>", x0 - 6, num(y + 13),
+                       esc(runs[r]->id));
     for (std::size_t c = 0; c < tasks.size(); ++c) {
       auto it = runs[r]->tasks.find(tasks[c]);
-      if (it == runs[r]->tasks.end() || it->second.result.kind != score::TaskKind::kAccuracy) continue;
+      if (it == runs[r]->tasks.end() || it->second.result.kind != score::TaskKind::kAccuracy)
+        continue;
       double v = it->second.result.value;
-      svg += fmt::format("<rect class=\"mark\" x=\"{}\" y=\"{}\" width=\"{}\" height=\"{}\" fill=\"{}\"><title>{} {}: "
-                         "{:.2f}%</title></rect><text x=\"{}\" y=\"{}\" text-anchor=\"middle\" fill=\"{}\">{:.1f}</text>",
-                         num(x0 + cw * c), num(y), num(cw - 1), ch - 1, heat_color(v), esc(runs[r]->id), esc(tasks[c]),
-                         100 * v, num(x0 + cw * (c + 0.5)), num(y + 13), v > 0.55 ? "#fff" : "#111", 100 * v);
+      svg += fmt::format(
+          "<rect class=\"mark\" x=\"{}\" y=\"{}\" width=\"{}\" height=\"{}\" fill=\"{}\"><title>{} "
+          "{}: "
+          "{:.2f}%</title></rect><text x=\"{}\" y=\"{}\" text-anchor=\"middle\" "
+          "fill=\"{}\">{:.1f}</text>",
+          num(x0 + cw * c), num(y), num(cw - 1), ch - 1, heat_color(v), esc(runs[r]->id),
+          esc(tasks[c]), 100 * v, num(x0 + cw * (c + 0.5)), num(y + 13), v > 0.55 ? "#fff" : "#111",
+          100 * v);
       ++marks;
     }
   }
@@ -241,15 +284,16 @@ std::string pareto_charts(const Analysis& a) {
     if (pts.empty()) continue;
     const auto& ox = objective_of(f.x);
     const auto& oy = objective_of(f.y);
-    out += scatter("pareto-" + f.x + "-vs-" + f.y, oy.label + " vs " + ox.label, ox.label, oy.label, pts, legend);
+    out += scatter("pareto-" + f.x + "-vs-" + f.y, oy.label + " vs " + ox.label, ox.label, oy.label,
+                   pts, legend);
   }
   return out;
 }
 
 // One bar per quantized run that has the value.
 template <typename F>
-std::string run_bars(const Analysis& a, const std::string& id, const std::string& title, const std::string& unit,
-                     double reference, const std::string& note, F value) {
+std::string run_bars(const Analysis& a, const std::string& id, const std::string& title,
+                     const std::string& unit, double reference, const std::string& note, F value) {
   std::vector<Bar> data;
   for (const auto& r : a.runs) {
     if (r.is_baseline || !r.ok) continue;
@@ -263,22 +307,25 @@ std::string relative_charts(const Analysis& a) {
   std::vector<Bar> drops;
   for (const auto& r : a.runs) {
     if (!r.relative) continue;
-    for (const auto& [task, v] : r.relative->accuracy_change_pct) drops.push_back({r.id + " / " + task, v, model_color(a, r.model)});
+    for (const auto& [task, v] : r.relative->accuracy_change_pct)
+      drops.push_back({r.id + " / " + task, v, model_color(a, r.model)});
   }
   if (!drops.empty()) {
-    out += bars("accuracy-change", "Accuracy change against the baseline (%)", "relative change (%)", drops, 0,
-                "100 (A_quant - A_base) / A_base; negative is a drop.");
+    out +=
+        bars("accuracy-change", "Accuracy change against the baseline (%)", "relative change (%)",
+             drops, 0, "100 (A_quant - A_base) / A_base; negative is a drop.");
   }
   auto rel = [](auto pick) {
     return [pick](const RunSummary& r) { return r.relative ? pick(*r.relative) : std::nullopt; };
   };
-  out += run_bars(a, "slmq-perf", "SLMQ_perf (100 = baseline)", "SLMQ_perf", 100, "", [](const RunSummary& r) {
-    return r.slmq_perf ? std::optional<double>(r.slmq_perf->value) : std::nullopt;
-  });
-  out += run_bars(a, "speedup", "Speedup (tokens/s ratio at fixed output length)", "x baseline", 1, "",
-                  rel([](const score::RelativeMetrics& m) { return m.speedup; }));
-  out += run_bars(a, "latency-ratio", "Latency ratio (baseline p50 / quantized p50)", "x baseline", 1, "",
-                  rel([](const score::RelativeMetrics& m) { return m.latency_ratio; }));
+  out += run_bars(a, "slmq-perf", "SLMQ_perf (100 = baseline)", "SLMQ_perf", 100, "",
+                  [](const RunSummary& r) {
+                    return r.slmq_perf ? std::optional<double>(r.slmq_perf->value) : std::nullopt;
+                  });
+  out += run_bars(a, "speedup", "Speedup (tokens/s ratio at fixed output length)", "x baseline", 1,
+                  "", rel([](const score::RelativeMetrics& m) { return m.speedup; }));
+  out += run_bars(a, "latency-ratio", "Latency ratio (baseline p50 / quantized p50)", "x baseline",
+                  1, "", rel([](const score::RelativeMetrics& m) { return m.latency_ratio; }));
   out += run_bars(a, "memory-change", "Peak memory change (%)", "change (%)", 0, "",
                   rel([](const score::RelativeMetrics& m) { return m.memory_change_pct; }));
   out += run_bars(a, "size-change", "Model size change (%)", "change (%)", 0, "",
@@ -290,14 +337,13 @@ std::string relative_charts(const Analysis& a) {
 
 std::string cost_charts(const Analysis& a) {
   std::string out;
-  out += run_bars(a, "quant-time", "Quantization time (s)", "seconds", 0, "", [&](const RunSummary& r) {
-    return a.records[r.record].quant_cost.wall_time_s;
-  });
-  out += run_bars(a, "quant-memory", "Quantization peak memory (MiB)", "MiB", 0, "", [&](const RunSummary& r) {
-    return a.records[r.record].quant_cost.peak_memory_mib;
-  });
-  out += run_bars(a, "slmq-quant", "SLMQ_quant (cheapest method scores highest)", "SLMQ_quant", 100, "",
-                  [](const RunSummary& r) { return r.slmq_quant; });
+  out += run_bars(a, "quant-time", "Quantization time (s)", "seconds", 0, "",
+                  [&](const RunSummary& r) { return a.records[r.record].quant_cost.wall_time_s; });
+  out +=
+      run_bars(a, "quant-memory", "Quantization peak memory (MiB)", "MiB", 0, "",
+               [&](const RunSummary& r) { return a.records[r.record].quant_cost.peak_memory_mib; });
+  out += run_bars(a, "slmq-quant", "SLMQ_quant (cheapest method scores highest)", "SLMQ_quant", 100,
+                  "", [](const RunSummary& r) { return r.slmq_quant; });
   return out;
 }
 
@@ -306,7 +352,8 @@ std::string inline_markdown(const std::string& text) {
   for (std::size_t at; (at = s.find("**")) != std::string::npos;) {
     std::size_t end = s.find("**", at + 2);
     if (end == std::string::npos) break;
-    s = s.substr(0, at) + "<strong>" + s.substr(at + 2, end - at - 2) + "</strong>" + s.substr(end + 2);
+    s = s.substr(0, at) + "<strong>" + s.substr(at + 2, end - at - 2) + "</strong>" +
+        s.substr(end + 2);
   }
   return s;
 }
@@ -345,7 +392,8 @@ std::string markdown_to_html(const std::string& md) {
       }
       std::string tag = header_row ? "th" : "td";
       html += "<tr>";
-      for (const auto& c : split_cells(line)) html += "<" + tag + ">" + inline_markdown(c) + "</" + tag + ">";
+      for (const auto& c : split_cells(line))
+        html += "<" + tag + ">" + inline_markdown(c) + "</" + tag + ">";
       html += header_row ? "</tr></thead><tbody>\n" : "</tr>\n";
       header_row = false;
       continue;
@@ -363,7 +411,8 @@ std::string markdown_to_html(const std::string& md) {
     if (line.empty()) continue;
     int level = 0;
     while (level < static_cast<int>(line.size()) && line[level] == '#') ++level;
-    if (level > 0 && level <= 3 && line.size() > static_cast<std::size_t>(level) && line[level] == ' ') {
+    if (level > 0 && level <= 3 && line.size() > static_cast<std::size_t>(level) &&
+        line[level] == ' ') {
       html += fmt::format("<h{0}>{1}</h{0}>\n", level, inline_markdown(line.substr(level + 1)));
     } else {
       html += "<p>" + inline_markdown(line) + "</p>\n";
@@ -386,9 +435,10 @@ circle.on-front{stroke:#111;stroke-width:1.5}.note{color:#555;font-size:12px;mar
 }  // namespace
 
 std::string report_html(const Analysis& a) {
-  std::string html = "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
-                     "<meta name=\"viewport\" content=\"width=device-width,initial-scale=1\">"
-                     "<title>slmquant report</title><style>";
+  std::string html =
+      "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+      "<meta name=\"viewport\" content=\"width=device-width,initial-scale=1\">"
+      "<title>slmquant report</title><style>";
   html += kStyle;
   html += "</style></head><body>\n";
   html += markdown_to_html(report_markdown(a));

@@ -17,7 +17,8 @@ namespace fs = std::filesystem;
 std::vector<fs::path> json_files(const fs::path& input) {
   std::vector<fs::path> out;
   if (fs::is_regular_file(input)) return {input};
-  if (!fs::is_directory(input)) throw ConfigError(fmt::format("report input '{}' does not exist", input.string()));
+  if (!fs::is_directory(input))
+    throw ConfigError(fmt::format("report input '{}' does not exist", input.string()));
   for (const auto& entry : fs::recursive_directory_iterator(input)) {
     if (entry.is_regular_file() && entry.path().extension() == ".json") out.push_back(entry.path());
   }
@@ -41,7 +42,8 @@ std::string join(const std::vector<std::string>& parts, const std::string& sep) 
 
 }  // namespace
 
-std::vector<score::RunRecord> load_results(const std::vector<fs::path>& inputs, std::vector<InputFile>* files) {
+std::vector<score::RunRecord> load_results(const std::vector<fs::path>& inputs,
+                                           std::vector<InputFile>* files) {
   std::vector<score::RunRecord> records;
   std::map<std::string, std::string> seen;  // identity -> first path
   for (const auto& input : inputs) {
@@ -58,7 +60,8 @@ std::vector<score::RunRecord> load_results(const std::vector<fs::path>& inputs, 
           file.reason = fmt::format("same {} as {}; kept the first", identity, seen[identity]);
         } else {
           if (!identity.empty()) seen[identity] = path.string();
-          if (!rec.unknown_keys.empty()) file.reason = "unknown keys ignored: " + join(rec.unknown_keys, ", ");
+          if (!rec.unknown_keys.empty())
+            file.reason = "unknown keys ignored: " + join(rec.unknown_keys, ", ");
           records.push_back(std::move(rec));
         }
       } catch (const DataError& e) {
@@ -68,7 +71,8 @@ std::vector<score::RunRecord> load_results(const std::vector<fs::path>& inputs, 
       if (file.status == "skipped") {
         spdlog::warn("skipped {}", file.reason);
       } else if (!file.reason.empty()) {
-        spdlog::warn("{}{}: {}", file.status == "duplicate" ? "skipped duplicate " : "", file.path, file.reason);
+        spdlog::warn("{}{}: {}", file.status == "duplicate" ? "skipped duplicate " : "", file.path,
+                     file.reason);
       }
       files->push_back(std::move(file));
     }

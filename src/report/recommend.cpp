@@ -55,18 +55,20 @@ Candidates guarded(const Analysis& analysis, const Group& group, double guard) {
     if (!run->slmq_perf || run->slmq_perf->value >= guard) kept.runs.push_back(run);
   }
   if (kept.runs.empty()) {
-    all.note = fmt::format(" (no run keeps SLMQ_perf >= {:g}, so none was excluded for accuracy)", guard);
+    all.note =
+        fmt::format(" (no run keeps SLMQ_perf >= {:g}, so none was excluded for accuracy)", guard);
     return all;
   }
   kept.note = kept.runs.size() == all.runs.size()
                   ? ""
-                  : fmt::format(" among the {} of {} runs keeping SLMQ_perf >= {:g}", kept.runs.size(),
-                                all.runs.size(), guard);
+                  : fmt::format(" among the {} of {} runs keeping SLMQ_perf >= {:g}",
+                                kept.runs.size(), all.runs.size(), guard);
   return kept;
 }
 
 // The candidate best in the first objective of `preference` that any candidate measured.
-Recommendation best_by(const std::string& scenario, const Candidates& c, const std::vector<std::string>& preference) {
+Recommendation best_by(const std::string& scenario, const Candidates& c,
+                       const std::vector<std::string>& preference) {
   for (const auto& name : preference) {
     const RunSummary* best = nullptr;
     int measured = 0;
@@ -74,13 +76,17 @@ Recommendation best_by(const std::string& scenario, const Candidates& c, const s
       auto it = run->objectives.find(name);
       if (it == run->objectives.end()) continue;
       ++measured;
-      if (!best || better(it->second, best->objectives.at(name), objective(name).direction)) best = run;
+      if (!best || better(it->second, best->objectives.at(name), objective(name).direction))
+        best = run;
     }
     if (!best) continue;
-    std::string superlative = objective(name).direction == Direction::kMaximize ? "highest" : "lowest";
+    std::string superlative =
+        objective(name).direction == Direction::kMaximize ? "highest" : "lowest";
     std::string reason = fmt::format("{} {} of {} measured quantized run(s){}: {}", superlative,
-                                     objective(name).label, measured, c.note, fmt_value(name, best->objectives.at(name)));
-    if (best->slmq_perf && name != "slmq_perf") reason += fmt::format(", SLMQ_perf {:.2f}", best->slmq_perf->value);
+                                     objective(name).label, measured, c.note,
+                                     fmt_value(name, best->objectives.at(name)));
+    if (best->slmq_perf && name != "slmq_perf")
+      reason += fmt::format(", SLMQ_perf {:.2f}", best->slmq_perf->value);
     return {scenario, best->id, reason};
   }
   return {scenario, "", "no quantized run measured " + join(preference, " or ")};
@@ -91,15 +97,18 @@ Recommendation balanced(const Candidates& c) {
   std::vector<double> weights;
   double total = 0;
   for (const auto& w : balanced_weights()) {
-    bool everyone = !c.runs.empty() && std::all_of(c.runs.begin(), c.runs.end(), [&](const RunSummary* r) {
-      return r->objectives.count(w.objective) > 0;
-    });
+    bool everyone =
+        !c.runs.empty() && std::all_of(c.runs.begin(), c.runs.end(), [&](const RunSummary* r) {
+          return r->objectives.count(w.objective) > 0;
+        });
     if (!everyone) continue;
     used.push_back(w.objective);
     weights.push_back(w.weight);
     total += w.weight;
   }
-  if (used.empty()) return {"balanced", "", "no objective with a balanced weight is measured for every quantized run"};
+  if (used.empty())
+    return {"balanced", "",
+            "no objective with a balanced weight is measured for every quantized run"};
   const RunSummary* best = nullptr;
   double best_score = -1;
   for (const RunSummary* run : c.runs) {
@@ -121,10 +130,12 @@ Recommendation balanced(const Candidates& c) {
     }
   }
   std::vector<std::string> parts;
-  for (std::size_t k = 0; k < used.size(); ++k) parts.push_back(fmt::format("{} {:.2f}", used[k], weights[k] / total));
-  return {"balanced", best->id,
-          fmt::format("highest weighted score {:.3f} of {} run(s){} (min-max normalised; weights {})", best_score,
-                      c.runs.size(), c.note, join(parts, ", "))};
+  for (std::size_t k = 0; k < used.size(); ++k)
+    parts.push_back(fmt::format("{} {:.2f}", used[k], weights[k] / total));
+  return {
+      "balanced", best->id,
+      fmt::format("highest weighted score {:.3f} of {} run(s){} (min-max normalised; weights {})",
+                  best_score, c.runs.size(), c.note, join(parts, ", "))};
 }
 
 }  // namespace
@@ -175,26 +186,28 @@ ParetoResult pareto_core(const Analysis& analysis, const std::vector<std::string
     points.push_back(std::move(point));
   }
   if (objectives.empty()) return result;
-  for (std::size_t i : score::pareto_set(points, dirs)) result.front.push_back(result.candidates[i]);
+  for (std::size_t i : score::pareto_set(points, dirs))
+    result.front.push_back(result.candidates[i]);
   return result;
 }
 
 ParetoResult pareto_over(const Analysis& analysis, const std::vector<std::string>& ids,
-                         const std::vector<std::string>& objectives, const std::vector<std::string>& plotted) {
+                         const std::vector<std::string>& objectives,
+                         const std::vector<std::string>& plotted) {
   ParetoResult result = pareto_core(analysis, ids, objectives);
   result.fronts_2d = fronts_2d(analysis, ids, plotted);
   return result;
 }
 
-std::vector<Recommendation> recommend(const Analysis& analysis, const Group& group, double accuracy_guard) {
+std::vector<Recommendation> recommend(const Analysis& analysis, const Group& group,
+                                      double accuracy_guard) {
   Candidates all = guarded(analysis, group, -HUGE_VAL);
   all.note.clear();
   Candidates kept = guarded(analysis, group, accuracy_guard);
   return {best_by("accuracy-critical", all, {"slmq_perf", "accuracy"}),
           best_by("latency-critical", kept, {"tokens_per_s", "latency_ms", "gmacs"}),
           best_by("memory-constrained", kept, {"peak_memory_mib", "model_size_mib"}),
-          best_by("energy-constrained", kept, {"energy_j"}),
-          balanced(kept)};
+          best_by("energy-constrained", kept, {"energy_j"}), balanced(kept)};
 }
 
 }  // namespace slmq::report

@@ -23,8 +23,8 @@ Analysis write_report(const ReportOptions& options) {
   write_file_atomically(out / "results.csv", results_csv(analysis));
   write_file_atomically(out / "report.md", report_markdown(analysis));
   write_file_atomically(out / "report.html", report_html(analysis));
-  spdlog::info("report of {} run(s) in {} model group(s) written to {}", analysis.runs.size(), analysis.groups.size(),
-               out.string());
+  spdlog::info("report of {} run(s) in {} model group(s) written to {}", analysis.runs.size(),
+               analysis.groups.size(), out.string());
   return analysis;
 }
 

@@ -8,7 +8,9 @@ namespace {
 
 using nlohmann::json;
 
-json opt(const std::optional<double>& v) { return v && std::isfinite(*v) ? json(*v) : json(nullptr); }
+json opt(const std::optional<double>& v) {
+  return v && std::isfinite(*v) ? json(*v) : json(nullptr);
+}
 
 json task_json(const TaskStat& t) {
   json j = {{"kind", t.result.kind == score::TaskKind::kAccuracy ? "accuracy" : "perplexity"},
@@ -32,9 +34,15 @@ json relative_json(const std::optional<score::RelativeMetrics>& rel) {
 }
 
 json comparison_json(const score::PairedComparison& c) {
-  return {{"method", c.method},       {"paired", c.paired},       {"n", c.n},
-          {"diff", c.diff},           {"ci_low", c.ci_low},       {"ci_high", c.ci_high},
-          {"base_only", c.base_only}, {"quant_only", c.quant_only}, {"p_value", c.p_value},
+  return {{"method", c.method},
+          {"paired", c.paired},
+          {"n", c.n},
+          {"diff", c.diff},
+          {"ci_low", c.ci_low},
+          {"ci_high", c.ci_high},
+          {"base_only", c.base_only},
+          {"quant_only", c.quant_only},
+          {"p_value", c.p_value},
           {"significant", c.significant}};
 }
 
@@ -100,19 +108,22 @@ json pareto_json(const ParetoResult& p) {
 json summary_json(const Analysis& a) {
   json objectives = json::array();
   for (const auto& o : objective_catalog()) {
-    objectives.push_back({{"name", o.name},
-                          {"label", o.label},
-                          {"direction", o.direction == score::Direction::kMaximize ? "max" : "min"}});
+    objectives.push_back(
+        {{"name", o.name},
+         {"label", o.label},
+         {"direction", o.direction == score::Direction::kMaximize ? "max" : "min"}});
   }
   json inputs = json::array();
-  for (const auto& f : a.inputs) inputs.push_back({{"path", f.path}, {"status", f.status}, {"reason", f.reason}});
+  for (const auto& f : a.inputs)
+    inputs.push_back({{"path", f.path}, {"status", f.status}, {"reason", f.reason}});
   json runs = json::array();
   for (const auto& r : a.runs) runs.push_back(run_json(a, r));
   json groups = json::array();
   for (const auto& g : a.groups) {
     json recs = json::array();
     for (const auto& r : g.recommendations) {
-      recs.push_back({{"scenario", r.scenario}, {"run", r.run_id.empty() ? json(nullptr) : json(r.run_id)},
+      recs.push_back({{"scenario", r.scenario},
+                      {"run", r.run_id.empty() ? json(nullptr) : json(r.run_id)},
                       {"reason", r.reason}});
     }
     groups.push_back({{"model", g.model},

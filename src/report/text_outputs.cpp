@@ -18,7 +18,9 @@ std::string csv_field(const std::string& s) {
   return out + "\"";
 }
 
-std::string csv_num(const std::optional<double>& v) { return v && std::isfinite(*v) ? fmt::format("{:.10g}", *v) : ""; }
+std::string csv_num(const std::optional<double>& v) {
+  return v && std::isfinite(*v) ? fmt::format("{:.10g}", *v) : "";
+}
 
 std::string join(const std::vector<std::string>& v, const std::string& sep) {
   std::string out;
@@ -43,7 +45,9 @@ std::string pct_cell(const TaskStat& t) {
   return cell;
 }
 
-std::string md_row(const std::vector<std::string>& cells) { return "| " + join(cells, " | ") + " |\n"; }
+std::string md_row(const std::vector<std::string>& cells) {
+  return "| " + join(cells, " | ") + " |\n";
+}
 
 std::string md_header(const std::vector<std::string>& cells) {
   std::string sep = "|";
@@ -51,10 +55,13 @@ std::string md_header(const std::vector<std::string>& cells) {
   return md_row(cells) + sep + "\n";
 }
 
-bool in(const std::vector<std::string>& v, const std::string& s) { return std::find(v.begin(), v.end(), s) != v.end(); }
+bool in(const std::vector<std::string>& v, const std::string& s) {
+  return std::find(v.begin(), v.end(), s) != v.end();
+}
 
 std::string group_markdown(const Analysis& a, const Group& g) {
-  std::string md = fmt::format("\n## {}\n\nBaseline: {}\n\n", g.model, g.baseline_id.empty() ? "none found" : g.baseline_id);
+  std::string md = fmt::format("\n## {}\n\nBaseline: {}\n\n", g.model,
+                               g.baseline_id.empty() ? "none found" : g.baseline_id);
   std::vector<std::string> tasks;
   for (const auto& id : g.run_ids) {
     for (const auto& [name, t] : find_run(a, id)->tasks) {
@@ -75,18 +82,22 @@ std::string group_markdown(const Analysis& a, const Group& g) {
     md += md_row(row);
   }
   md += "\n### Inference and quantization cost\n\n" +
-        md_header({"Method", "Peak mem (MiB)", "Size (MiB)", "GMACs", "Tokens/s", "Latency p50 (ms)", "Energy (J)",
-                   "SLMQ_infer (tok/s)", "SLMQ_infer (MACs)", "Quant time (s)", "Quant peak mem (MiB)", "SLMQ_quant"});
+        md_header({"Method", "Peak mem (MiB)", "Size (MiB)", "GMACs", "Tokens/s",
+                   "Latency p50 (ms)", "Energy (J)", "SLMQ_infer (tok/s)", "SLMQ_infer (MACs)",
+                   "Quant time (s)", "Quant peak mem (MiB)", "SLMQ_quant"});
   for (const auto& id : g.run_ids) {
     const RunSummary& r = *find_run(a, id);
     const auto& rec = a.records[r.record];
-    md += md_row({r.label, fixed(rec.profile.peak_memory_mib, 2), fixed(rec.profile.model_size_mib, 2),
-                  fixed(rec.profile.gmacs, 2), fixed(rec.profile.tokens_per_s, 0), fixed(rec.profile.latency_ms_p50, 1),
-                  fixed(rec.profile.energy_j, 0), fixed(r.slmq_infer_tps, 1), fixed(r.slmq_infer_macs, 1),
-                  fixed(rec.quant_cost.wall_time_s, 1), fixed(rec.quant_cost.peak_memory_mib, 2), fixed(r.slmq_quant, 1)});
+    md += md_row({r.label, fixed(rec.profile.peak_memory_mib, 2),
+                  fixed(rec.profile.model_size_mib, 2), fixed(rec.profile.gmacs, 2),
+                  fixed(rec.profile.tokens_per_s, 0), fixed(rec.profile.latency_ms_p50, 1),
+                  fixed(rec.profile.energy_j, 0), fixed(r.slmq_infer_tps, 1),
+                  fixed(r.slmq_infer_macs, 1), fixed(rec.quant_cost.wall_time_s, 1),
+                  fixed(rec.quant_cost.peak_memory_mib, 2), fixed(r.slmq_quant, 1)});
   }
   md += "\n### Relative to the baseline (SLiM-Eval metrics)\n\n";
-  std::vector<std::string> rhead = {"Method", "Speedup (tok/s)", "Latency ratio", "Memory Δ%", "Size Δ%", "Energy red. %"};
+  std::vector<std::string> rhead = {"Method",    "Speedup (tok/s)", "Latency ratio",
+                                    "Memory Δ%", "Size Δ%",         "Energy red. %"};
   std::vector<std::string> acc_tasks;
   for (const auto& t : tasks) {
     bool any = false;
@@ -104,8 +115,12 @@ std::string group_markdown(const Analysis& a, const Group& g) {
     const RunSummary& r = *find_run(a, id);
     if (!r.relative) continue;
     const auto& m = *r.relative;
-    std::vector<std::string> row = {r.label, fixed(m.speedup, 2), fixed(m.latency_ratio, 2), fixed(m.memory_change_pct, 2),
-                                    fixed(m.size_change_pct, 2), fixed(m.energy_reduction_pct, 1)};
+    std::vector<std::string> row = {r.label,
+                                    fixed(m.speedup, 2),
+                                    fixed(m.latency_ratio, 2),
+                                    fixed(m.memory_change_pct, 2),
+                                    fixed(m.size_change_pct, 2),
+                                    fixed(m.energy_reduction_pct, 1)};
     for (const auto& t : acc_tasks) {
       auto it = m.accuracy_change_pct.find(t);
       row.push_back(it == m.accuracy_change_pct.end() ? "-" : fmt::format("{:.2f}", it->second));
@@ -118,8 +133,9 @@ std::string group_markdown(const Analysis& a, const Group& g) {
     const RunSummary& r = *find_run(a, id);
     for (const auto& [task, c] : r.comparisons) {
       md += md_row({r.label, task, fmt::format("{:+.2f}", 100 * c.diff),
-                    fmt::format("[{:+.2f}, {:+.2f}]", 100 * c.ci_low, 100 * c.ci_high), fmt::format("{:.3g}", c.p_value),
-                    c.method, c.significant ? "yes" : "not significant"});
+                    fmt::format("[{:+.2f}, {:+.2f}]", 100 * c.ci_low, 100 * c.ci_high),
+                    fmt::format("{:.3g}", c.p_value), c.method,
+                    c.significant ? "yes" : "not significant"});
     }
   }
   md += "\n### Flags\n\n";
@@ -133,7 +149,8 @@ std::string group_markdown(const Analysis& a, const Group& g) {
   if (!any_flag) md += "None.\n";
   md += "\n### Recommendations\n\n";
   for (const auto& rec : g.recommendations) {
-    md += fmt::format("- **{}**: {} — {}\n", rec.scenario, rec.run_id.empty() ? "none" : rec.run_id, rec.reason);
+    md += fmt::format("- **{}**: {} — {}\n", rec.scenario, rec.run_id.empty() ? "none" : rec.run_id,
+                      rec.reason);
   }
   return md;
 }
@@ -145,16 +162,18 @@ std::string fixed(const std::optional<double>& v, int decimals) {
 }
 
 std::string results_csv(const Analysis& a) {
-  std::vector<std::string> head = {"id", "model", "label", "method", "w_bits", "a_bits", "is_baseline", "status",
-                                   "mean_accuracy"};
+  std::vector<std::string> head = {"id",     "model",       "label",  "method",       "w_bits",
+                                   "a_bits", "is_baseline", "status", "mean_accuracy"};
   for (const auto& t : a.tasks) {
     head.push_back(t);
     head.push_back(t + "_stderr");
   }
-  const std::vector<std::string> objs = {"tokens_per_s", "latency_ms", "peak_memory_mib", "model_size_mib",
-                                         "gmacs",        "energy_j",   "quant_time_s"};
-  for (const char* c : {"slmq_perf", "slmq_infer_tps", "slmq_infer_macs", "slmq_quant", "speedup", "latency_ratio",
-                        "memory_change_pct", "size_change_pct", "energy_reduction_pct"}) {
+  const std::vector<std::string> objs = {"tokens_per_s",   "latency_ms", "peak_memory_mib",
+                                         "model_size_mib", "gmacs",      "energy_j",
+                                         "quant_time_s"};
+  for (const char* c :
+       {"slmq_perf", "slmq_infer_tps", "slmq_infer_macs", "slmq_quant", "speedup", "latency_ratio",
+        "memory_change_pct", "size_change_pct", "energy_reduction_pct"}) {
     head.push_back(c);
   }
   head.insert(head.end(), objs.begin(), objs.end());
@@ -162,9 +181,15 @@ std::string results_csv(const Analysis& a) {
   std::string out = join(head, ",") + "\n";
   for (const auto& r : a.runs) {
     const auto& rec = a.records[r.record];
-    std::vector<std::string> row = {csv_field(r.id), csv_field(r.model), csv_field(r.label), csv_field(rec.quant.method),
-                                    std::to_string(rec.quant.w_bits), std::to_string(rec.quant.a_bits),
-                                    r.is_baseline ? "true" : "false", rec.status, csv_num(r.mean_accuracy)};
+    std::vector<std::string> row = {csv_field(r.id),
+                                    csv_field(r.model),
+                                    csv_field(r.label),
+                                    csv_field(rec.quant.method),
+                                    std::to_string(rec.quant.w_bits),
+                                    std::to_string(rec.quant.a_bits),
+                                    r.is_baseline ? "true" : "false",
+                                    rec.status,
+                                    csv_num(r.mean_accuracy)};
     for (const auto& t : a.tasks) {
       auto it = r.tasks.find(t);
       row.push_back(it == r.tasks.end() ? "" : csv_num(it->second.result.value));
@@ -192,9 +217,10 @@ std::string report_markdown(const Analysis& a) {
   std::string md = "# slmquant report\n\n";
   int used = 0;
   for (const auto& f : a.inputs) used += f.status == "used";
-  md += fmt::format("{} result file(s) used, {} skipped. Accuracies in %, stderr as lm-eval computes it "
-                    "(or binomial from n where the file has none). Definitions: docs/scores.md.\n",
-                    used, a.inputs.size() - used);
+  md += fmt::format(
+      "{} result file(s) used, {} skipped. Accuracies in %, stderr as lm-eval computes it "
+      "(or binomial from n where the file has none). Definitions: docs/scores.md.\n",
+      used, a.inputs.size() - used);
   std::string skipped;
   for (const auto& f : a.inputs) {
     if (f.status != "used") skipped += fmt::format("- {} ({}): {}\n", f.path, f.status, f.reason);
@@ -202,25 +228,29 @@ std::string report_markdown(const Analysis& a) {
   if (!skipped.empty()) md += "\n### Skipped inputs\n\n" + skipped;
   for (const auto& g : a.groups) md += group_markdown(a, g);
   md += "\n## Pareto set over all runs\n\nObjectives: " + join(a.pareto.objectives, ", ") + "\n\n";
-  md += "Non-dominated: " + (a.pareto.front.empty() ? std::string("none") : join(a.pareto.front, "; ")) + "\n";
+  md += "Non-dominated: " +
+        (a.pareto.front.empty() ? std::string("none") : join(a.pareto.front, "; ")) + "\n";
   if (!a.pareto.not_ranked.empty()) md += "\nNot ranked: " + join(a.pareto.not_ranked, "; ") + "\n";
   for (const auto& f : a.pareto.fronts_2d) {
-    md += fmt::format("\n- {} vs {}: {} of {} runs on the front: {}\n", f.y, f.x, f.front.size(), f.points.size(),
-                      join(f.front, "; "));
+    md += fmt::format("\n- {} vs {}: {} of {} runs on the front: {}\n", f.y, f.x, f.front.size(),
+                      f.points.size(), join(f.front, "; "));
   }
   return md;
 }
 
 std::string terminal_table(const Analysis& a, int width) {
-  std::vector<std::array<std::string, 8>> rows = {
-      {"Run", "Acc %", "SLMQ_perf", "Speedup", "Mem chg %", "Energy red. %", "SLMQ_quant", "Flags"}};
+  std::vector<std::array<std::string, 8>> rows = {{"Run", "Acc %", "SLMQ_perf", "Speedup",
+                                                   "Mem chg %", "Energy red. %", "SLMQ_quant",
+                                                   "Flags"}};
   for (const auto& r : a.runs) {
-    rows.push_back({r.id, fixed(r.mean_accuracy ? std::optional<double>(100 * *r.mean_accuracy) : std::nullopt, 2),
-                    r.slmq_perf ? fmt::format("{:.2f}", r.slmq_perf->value) : (r.is_baseline ? "base" : "-"),
-                    fixed(rel(r, [](const auto& m) { return m.speedup; }), 2),
-                    fixed(rel(r, [](const auto& m) { return m.memory_change_pct; }), 1),
-                    fixed(rel(r, [](const auto& m) { return m.energy_reduction_pct; }), 1), fixed(r.slmq_quant, 1),
-                    std::to_string(r.flags.size())});
+    rows.push_back(
+        {r.id,
+         fixed(r.mean_accuracy ? std::optional<double>(100 * *r.mean_accuracy) : std::nullopt, 2),
+         r.slmq_perf ? fmt::format("{:.2f}", r.slmq_perf->value) : (r.is_baseline ? "base" : "-"),
+         fixed(rel(r, [](const auto& m) { return m.speedup; }), 2),
+         fixed(rel(r, [](const auto& m) { return m.memory_change_pct; }), 1),
+         fixed(rel(r, [](const auto& m) { return m.energy_reduction_pct; }), 1),
+         fixed(r.slmq_quant, 1), std::to_string(r.flags.size())});
   }
   std::array<std::size_t, 8> w{};
   for (const auto& row : rows) {
@@ -232,7 +262,8 @@ std::string terminal_table(const Analysis& a, int width) {
     for (std::size_t c = 0; c < row.size(); ++c) {
       line += c == 0 ? fmt::format("{:<{}}", row[c], w[c]) : fmt::format("  {:>{}}", row[c], w[c]);
     }
-    if (static_cast<int>(line.size()) > width) line.resize(static_cast<std::size_t>(std::max(width, 10)));
+    if (static_cast<int>(line.size()) > width)
+      line.resize(static_cast<std::size_t>(std::max(width, 10)));
     out += line + "\n";
   }
   return out;

@@ -4,7 +4,8 @@
 
 namespace slmq::score {
 
-bool dominates(const std::vector<double>& a, const std::vector<double>& b, const std::vector<Direction>& dirs) {
+bool dominates(const std::vector<double>& a, const std::vector<double>& b,
+               const std::vector<Direction>& dirs) {
   if (a.size() != dirs.size() || b.size() != dirs.size()) {
     throw InternalError("dominates: points and directions differ in size");
   }

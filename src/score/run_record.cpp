@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cmath>
 #include <fstream>
 #include <set>
@@ -17,7 +18,8 @@ using nlohmann::json;
 // Reads one JSON object, remembering which keys were consumed so the rest can be reported.
 class Reader {
  public:
-  Reader(const json& obj, std::string path, const std::string& source, std::vector<std::string>* unknown)
+  Reader(const json& obj, std::string path, const std::string& source,
+         std::vector<std::string>* unknown)
       : obj_(obj), path_(std::move(path)), source_(source), unknown_(unknown) {
     if (!obj_.is_object()) fail(path_.empty() ? "<document>" : path_, "must be a JSON object");
   }
@@ -48,7 +50,8 @@ class Reader {
     if (!v) return std::nullopt;
     if (!v->is_number()) fail(key(k), "must be a number");
     double d = v->get<double>();
-    if (!std::isfinite(d) || d < min) fail(key(k), fmt::format("must be a finite number >= {}", min));
+    if (!std::isfinite(d) || d < min)
+      fail(key(k), fmt::format("must be a finite number >= {}", min));
     return d;
   }
   std::optional<std::int64_t> integer(const std::string& k, std::int64_t min) {
@@ -158,7 +161,8 @@ TaskResult read_task(Reader r) {
   if (t.kind == TaskKind::kAccuracy && t.value > 1) {
     r.fail(r.key("value"), "is an accuracy and must be a fraction in [0, 1]");
   }
-  if (t.kind == TaskKind::kPerplexity && t.value < 1) r.fail(r.key("value"), "is a perplexity and must be >= 1");
+  if (t.kind == TaskKind::kPerplexity && t.value < 1)
+    r.fail(r.key("value"), "is a perplexity and must be >= 1");
   t.stderr_value = r.number("stderr", 0);
   t.n = r.integer("n", 1);
   t.num_fewshot = r.small_int("num_fewshot", 0);
@@ -211,18 +215,23 @@ QuantCost read_quant_cost(Reader r) {
 
 }  // namespace
 
-RunRecord parse_run_record(const json& doc, const std::string& source) {
-  RunRecord rec;
+namespace {
+
+void read_document(const json& doc, const std::string& source, RunRecord* out) {
+  RunRecord& rec = *out;
   Reader top(doc, "", source, &rec.unknown_keys);
-  if (!top.find("schema_version")) top.fail("schema_version", "is missing: not an slmquant result file");
+  if (!top.find("schema_version"))
+    top.fail("schema_version", "is missing: not an slmquant result file");
   auto version = top.integer("schema_version", 0);
   if (*version != kRunSchemaVersion) {
-    top.fail("schema_version", fmt::format("is {}; this slmquant reads version {}", *version, kRunSchemaVersion));
+    top.fail("schema_version",
+             fmt::format("is {}; this slmquant reads version {}", *version, kRunSchemaVersion));
   }
   rec.run_id = top.string("run_id");
   rec.config_hash = top.string("config_hash");
   rec.status = top.string("status", "ok");
-  if (rec.status != "ok" && rec.status != "failed") top.fail("status", "must be \"ok\" or \"failed\"");
+  if (rec.status != "ok" && rec.status != "failed")
+    top.fail("status", "must be \"ok\" or \"failed\"");
   rec.failed_reason = top.string("failed_reason");
   if (!top.find("model")) top.fail("model", "is required");
   rec.model = read_model(top.child("model"));
@@ -233,7 +242,8 @@ RunRecord parse_run_record(const json& doc, const std::string& source) {
     if (const json* t = eval.find("tasks")) {
       for (auto it = t->begin(); it != t->end(); ++it) {
         tasks.find(it.key());
-        rec.tasks[it.key()] = read_task(Reader(it.value(), tasks.key(it.key()), source, &rec.unknown_keys));
+        rec.tasks[it.key()] =
+            read_task(Reader(it.value(), tasks.key(it.key()), source, &rec.unknown_keys));
       }
     }
   }
@@ -246,6 +256,15 @@ RunRecord parse_run_record(const json& doc, const std::string& source) {
   if (rec.ok() && rec.tasks.empty()) {
     top.fail("eval.tasks", "is empty in a run whose status is \"ok\" (partial result?)");
   }
+}
+
+}  // namespace
+
+RunRecord parse_run_record(const json& doc, const std::string& source) {
+  RunRecord rec;
+  read_document(doc, source, &rec);
+  // Readers report unknown keys from their destructors, so they are complete only here.
+  std::sort(rec.unknown_keys.begin(), rec.unknown_keys.end());
   return rec;
 }
 
@@ -323,7 +342,9 @@ nlohmann::json to_json(const RunRecord& r) {
   put(j["model"], "family", r.model.family);
   put(j["model"], "params", r.model.params);
   put(j["model"], "source", r.model.source);
-  j["quant"] = {{"method", r.quant.method}, {"label", r.quant.label}, {"w_bits", r.quant.w_bits},
+  j["quant"] = {{"method", r.quant.method},
+                {"label", r.quant.label},
+                {"w_bits", r.quant.w_bits},
                 {"a_bits", r.quant.a_bits}};
   put(j["quant"], "kv_bits", r.quant.kv_bits);
   put(j["quant"], "group_size", r.quant.group_size);

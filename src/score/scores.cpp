@@ -15,7 +15,8 @@ std::optional<double> ratio(const std::optional<double>& num, const std::optiona
   return *num / *den;
 }
 
-std::optional<double> change_pct(const std::optional<double>& now, const std::optional<double>& before) {
+std::optional<double> change_pct(const std::optional<double>& now,
+                                 const std::optional<double>& before) {
   auto r = ratio(now, before);
   if (!r) return std::nullopt;
   return 100.0 * (*r - 1.0);
@@ -74,7 +75,8 @@ std::optional<PerfScore> slmq_perf(const RunRecord& run, const RunRecord& baseli
   return score;
 }
 
-std::optional<double> slmq_infer(const RunRecord& run, const RunRecord& baseline, InferThroughput term) {
+std::optional<double> slmq_infer(const RunRecord& run, const RunRecord& baseline,
+                                 InferThroughput term) {
   const Profile& q = run.profile;
   const Profile& b = baseline.profile;
   if (q.memory_kind != b.memory_kind) return std::nullopt;
@@ -90,8 +92,8 @@ std::vector<std::optional<double>> slmq_quant(const std::vector<const RunRecord*
   double t_max = 0;
   double m_max = 0;
   auto measured = [](const RunRecord* r) {
-    return r->quant_cost.wall_time_s && r->quant_cost.peak_memory_mib && *r->quant_cost.wall_time_s > 0 &&
-           *r->quant_cost.peak_memory_mib > 0;
+    return r->quant_cost.wall_time_s && r->quant_cost.peak_memory_mib &&
+           *r->quant_cost.wall_time_s > 0 && *r->quant_cost.peak_memory_mib > 0;
   };
   for (const RunRecord* r : runs) {
     if (!measured(r)) continue;
@@ -116,7 +118,8 @@ RelativeMetrics relative_metrics(const RunRecord& run, const RunRecord& baseline
   RelativeMetrics m;
   m.speedup = ratio(q.tokens_per_s, b.tokens_per_s);
   m.latency_ratio = ratio(b.latency_ms_p50, q.latency_ms_p50);
-  if (q.memory_kind == b.memory_kind) m.memory_change_pct = change_pct(q.peak_memory_mib, b.peak_memory_mib);
+  if (q.memory_kind == b.memory_kind)
+    m.memory_change_pct = change_pct(q.peak_memory_mib, b.peak_memory_mib);
   m.size_change_pct = change_pct(q.model_size_mib, b.model_size_mib);
   if (auto r = ratio(q.energy_j, b.energy_j)) m.energy_reduction_pct = 100.0 * (1.0 - *r);
   for (const auto& [name, base] : baseline.tasks) {

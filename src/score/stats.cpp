@@ -54,8 +54,9 @@ double mcnemar_exact_p(std::int64_t b, std::int64_t c) {
   return std::min(1.0, 2.0 * std::exp(top + std::log(sum)));
 }
 
-BootstrapCi paired_bootstrap_ci(const std::vector<std::int8_t>& base, const std::vector<std::int8_t>& quant,
-                                int resamples, std::uint64_t seed, double confidence) {
+BootstrapCi paired_bootstrap_ci(const std::vector<std::int8_t>& base,
+                                const std::vector<std::int8_t>& quant, int resamples,
+                                std::uint64_t seed, double confidence) {
   if (base.size() != quant.size() || base.empty()) {
     throw InternalError("paired_bootstrap_ci: runs must have the same non-zero number of items");
   }
@@ -77,10 +78,12 @@ BootstrapCi paired_bootstrap_ci(const std::vector<std::int8_t>& base, const std:
   return {sorted_quantile(means, tail), sorted_quantile(means, 1 - tail)};
 }
 
-PairedComparison compare_paired(const std::vector<std::int8_t>& base, const std::vector<std::int8_t>& quant,
+PairedComparison compare_paired(const std::vector<std::int8_t>& base,
+                                const std::vector<std::int8_t>& quant,
                                 const ComparisonOptions& options) {
   PairedComparison out;
-  BootstrapCi ci = paired_bootstrap_ci(base, quant, options.resamples, options.seed, 1 - options.alpha);
+  BootstrapCi ci =
+      paired_bootstrap_ci(base, quant, options.resamples, options.seed, 1 - options.alpha);
   out.paired = true;
   out.n = static_cast<std::int64_t>(base.size());
   long long sum = 0;
@@ -98,8 +101,8 @@ PairedComparison compare_paired(const std::vector<std::int8_t>& base, const std:
   return out;
 }
 
-PairedComparison compare_unpaired(double base, double base_se, double quant, double quant_se, std::int64_t n,
-                                  const ComparisonOptions& options) {
+PairedComparison compare_unpaired(double base, double base_se, double quant, double quant_se,
+                                  std::int64_t n, const ComparisonOptions& options) {
   PairedComparison out;
   out.n = n;
   out.diff = quant - base;
@@ -107,7 +110,8 @@ PairedComparison compare_unpaired(double base, double base_se, double quant, dou
   double z = normal_quantile(1 - options.alpha / 2);
   out.ci_low = out.diff - z * se;
   out.ci_high = out.diff + z * se;
-  out.p_value = se > 0 ? std::erfc(std::abs(out.diff) / se / std::sqrt(2.0)) : (out.diff == 0 ? 1.0 : 0.0);
+  out.p_value =
+      se > 0 ? std::erfc(std::abs(out.diff) / se / std::sqrt(2.0)) : (out.diff == 0 ? 1.0 : 0.0);
   out.significant = out.p_value < options.alpha;
   out.method = "unpaired normal approximation";
   return out;
@@ -115,10 +119,10 @@ PairedComparison compare_unpaired(double base, double base_se, double quant, dou
 
 double normal_quantile(double p) {
   if (p <= 0 || p >= 1) throw InternalError("normal_quantile: p must be in (0, 1)");
-  static const double a[] = {-3.969683028665376e+01, 2.209460984245205e+02, -2.759285104469687e+02,
+  static const double a[] = {-3.969683028665376e+01, 2.209460984245205e+02,  -2.759285104469687e+02,
                              1.383577518672690e+02,  -3.066479806614716e+01, 2.506628277459239e+00};
   static const double b[] = {-5.447609879822406e+01, 1.615858368580409e+02, -1.556989798598866e+02,
-                             6.680131188771972e+01,  -1.328068155288572e+01};
+                             6.680131188771972e+01, -1.328068155288572e+01};
   static const double c[] = {-7.784894002430293e-03, -3.223964580411365e-01, -2.400758277161838e+00,
                              -2.549732539343734e+00, 4.374664141464968e+00,  2.938163982698783e+00};
   static const double d[] = {7.784695709041462e-03, 3.224671290700398e-01, 2.445134137142996e+00,

@@ -75,9 +75,9 @@ class ReportCommand : public ::testing::Test {
     failed["run_id"] = "failed-run";
     write(broken / "failed_run.json", failed.dump());
     out_ = dir_->path() / "out";
-    std::string cmd = std::string(SLMQ_BINARY) + " report " + (fixtures / "slmquant").string() + " " +
-                      (fixtures / "slim_eval").string() + " " + broken.string() + " --out " + out_.string() +
-                      " --table always";
+    std::string cmd = std::string(SLMQ_BINARY) + " report " + (fixtures / "slmquant").string() +
+                      " " + (fixtures / "slim_eval").string() + " " + broken.string() + " --out " +
+                      out_.string() + " --table always";
     status_ = run(cmd, dir_->path() / "report");
     stderr_ = read(dir_->path() / "report.err");
     stdout_ = read(dir_->path() / "report.out");
@@ -98,7 +98,8 @@ TEST_F(ReportCommand, WritesFourOutputsAndNamesSkippedFiles) {
   for (const char* f : {"summary.json", "results.csv", "report.md", "report.html"}) {
     EXPECT_TRUE(fs::is_regular_file(out_ / f)) << f;
   }
-  for (const char* f : {"truncated.json", "no_model.json", "future_schema.json", "partial.json", "notes.json"}) {
+  for (const char* f :
+       {"truncated.json", "no_model.json", "future_schema.json", "partial.json", "notes.json"}) {
     EXPECT_NE(stderr_.find(f), std::string::npos) << f << " not named in:\n" << stderr_;
   }
   auto summary = nlohmann::json::parse(read(out_ / "summary.json"));
@@ -122,6 +123,14 @@ TEST_F(ReportCommand, WritesFourOutputsAndNamesSkippedFiles) {
 
 TEST_F(ReportCommand, SummaryMatchesItsJsonSchema) {
   ASSERT_EQ(status_, 0) << stderr_;
+  if (run(python() + " -c 'import jsonschema'", dir_->path() / "import") != 0) {
+    // The GPU machines run offline with a system python (scripts/setup.sh, SLMQ_OFFLINE=1);
+    // everywhere else set-up installs jsonschema, so its absence is a failure there.
+    const char* offline = std::getenv("SLMQ_OFFLINE");
+    if (offline && std::string(offline) == "1")
+      GTEST_SKIP() << "jsonschema is not installed (offline machine)";
+    FAIL() << python() << " lacks the jsonschema package: run scripts/setup.sh";
+  }
   fs::path schema = fs::path(SLMQ_SOURCE_DIR) / "schemas/summary-v1.schema.json";
   fs::path check = fs::path(SLMQ_SOURCE_DIR) / "scripts/check/validate_json_schema.py";
   std::string cmd = python() + " " + check.string() + " " + schema.string() + " ";
@@ -132,7 +141,8 @@ TEST_F(ReportCommand, SummaryMatchesItsJsonSchema) {
   broken["runs"][0].erase("scores");
   broken["schema_version"] = 2;
   write(dir_->path() / "broken_summary.json", broken.dump());
-  EXPECT_EQ(run(cmd + (dir_->path() / "broken_summary.json").string(), dir_->path() / "schema_bad"), 1)
+  EXPECT_EQ(run(cmd + (dir_->path() / "broken_summary.json").string(), dir_->path() / "schema_bad"),
+            1)
       << read(dir_->path() / "schema_bad.err");
   EXPECT_NE(read(dir_->path() / "schema_bad.out").find("scores"), std::string::npos);
 }
@@ -141,7 +151,8 @@ TEST_F(ReportCommand, CsvHasOneRowPerRun) {
   ASSERT_EQ(status_, 0) << stderr_;
   std::string csv = read(out_ / "results.csv");
   EXPECT_EQ(std::count(csv.begin(), csv.end(), '\n'), 29);
-  EXPECT_EQ(csv.rfind("id,model,label,method,w_bits,a_bits,is_baseline,status,mean_accuracy,", 0), 0u);
+  EXPECT_EQ(csv.rfind("id,model,label,method,w_bits,a_bits,is_baseline,status,mean_accuracy,", 0),
+            0u);
 }
 
 // Chart id -> expected mark count, derived from summary.json (and, for the heatmap, from the
@@ -149,9 +160,12 @@ TEST_F(ReportCommand, CsvHasOneRowPerRun) {
 std::map<std::string, std::size_t> expected_charts(const nlohmann::json& s) {
   std::map<std::string, std::size_t> out;
   for (const auto& f : s["pareto"]["fronts_2d"]) {
-    if (!f["points"].empty()) out["pareto-" + f["x"].get<std::string>() + "-vs-" + f["y"].get<std::string>()] = f["points"].size();
+    if (!f["points"].empty())
+      out["pareto-" + f["x"].get<std::string>() + "-vs-" + f["y"].get<std::string>()] =
+          f["points"].size();
   }
-  std::size_t heat = 0, change = 0, perf = 0, speed = 0, latency = 0, mem = 0, size = 0, energy = 0, qt = 0, qm = 0, sq = 0;
+  std::size_t heat = 0, change = 0, perf = 0, speed = 0, latency = 0, mem = 0, size = 0, energy = 0,
+              qt = 0, qm = 0, sq = 0;
   for (const auto& r : s["runs"]) {
     if (r["status"] != "ok") continue;
     for (const auto& [name, t] : r["tasks"].items()) heat += t["kind"] == "accuracy";
@@ -171,11 +185,16 @@ std::map<std::string, std::size_t> expected_charts(const nlohmann::json& s) {
     qm += r["quant_cost"].contains("peak_memory_mib");
   }
   out["accuracy-heatmap"] = heat;
-  for (auto [id, n] : std::map<std::string, std::size_t>{{"accuracy-change", change}, {"slmq-perf", perf},
-                                                          {"speedup", speed}, {"latency-ratio", latency},
-                                                          {"memory-change", mem}, {"size-change", size},
-                                                          {"energy-reduction", energy}, {"quant-time", qt},
-                                                          {"quant-memory", qm}, {"slmq-quant", sq}}) {
+  for (auto [id, n] : std::map<std::string, std::size_t>{{"accuracy-change", change},
+                                                         {"slmq-perf", perf},
+                                                         {"speedup", speed},
+                                                         {"latency-ratio", latency},
+                                                         {"memory-change", mem},
+                                                         {"size-change", size},
+                                                         {"energy-reduction", energy},
+                                                         {"quant-time", qt},
+                                                         {"quant-memory", qm},
+                                                         {"slmq-quant", sq}}) {
     if (n > 0) out[id] = n;
   }
   return out;
@@ -186,17 +205,20 @@ TEST_F(ReportCommand, HtmlRendersInHeadlessChromiumWithEveryChart) {
   std::string chromium = find_chromium();
   if (chromium.empty()) GTEST_SKIP() << "chromium is not installed (scripts/setup.sh installs it)";
   std::string html = read(out_ / "report.html");
-  EXPECT_EQ(html.find("http://"), html.find("http://www.w3.org/2000/svg")) << "only the SVG namespace may be a URL";
+  EXPECT_EQ(html.find("http://"), html.find("http://www.w3.org/2000/svg"))
+      << "only the SVG namespace may be a URL";
   EXPECT_EQ(html.find("<script"), std::string::npos);
   EXPECT_EQ(html.find(" src="), std::string::npos) << "no external assets";
   fs::path profile = dir_->path() / "chromium-profile";
-  std::string cmd = "timeout 120 " + chromium + " --headless --no-sandbox --disable-gpu --user-data-dir=" +
-                    profile.string() + " --dump-dom file://" + (out_ / "report.html").string();
+  std::string cmd = "timeout 120 " + chromium +
+                    " --headless --no-sandbox --disable-gpu --user-data-dir=" + profile.string() +
+                    " --dump-dom file://" + (out_ / "report.html").string();
   ASSERT_EQ(run(cmd, dir_->path() / "dom"), 0) << read(dir_->path() / "dom.err");
   std::string dom = read(dir_->path() / "dom.out");
   ASSERT_NE(dom.find("</html>"), std::string::npos) << "Chromium returned no document";
   // Split the rendered DOM at each chart figure and count its marks.
-  std::regex fig_re(R"re(<figure class="chart" id="chart-([^"]+)" data-chart="([^"]+)" data-points="(\d+)">)re");
+  std::regex fig_re(
+      R"re(<figure class="chart" id="chart-([^"]+)" data-chart="([^"]+)" data-points="(\d+)">)re");
   std::map<std::string, std::size_t> rendered;
   auto begin = std::sregex_iterator(dom.begin(), dom.end(), fig_re);
   for (auto it = begin; it != std::sregex_iterator(); ++it) {
@@ -204,8 +226,10 @@ TEST_F(ReportCommand, HtmlRendersInHeadlessChromiumWithEveryChart) {
     std::size_t end = dom.find("</figure>", start);
     std::string body = dom.substr(start, end - start);
     std::size_t marks = 0;
-    for (std::size_t at = 0; (at = body.find("class=\"mark", at)) != std::string::npos; ++at) ++marks;
-    EXPECT_EQ(marks, std::stoul((*it)[3])) << (*it)[2] << ": data-points disagrees with what was drawn";
+    for (std::size_t at = 0; (at = body.find("class=\"mark", at)) != std::string::npos; ++at)
+      ++marks;
+    EXPECT_EQ(marks, std::stoul((*it)[3]))
+        << (*it)[2] << ": data-points disagrees with what was drawn";
     EXPECT_NE(body.find("<svg"), std::string::npos) << (*it)[2];
     rendered[(*it)[2]] = marks;
   }
@@ -219,10 +243,11 @@ TEST_F(ReportCommand, HtmlRendersInHeadlessChromiumWithEveryChart) {
 TEST(ReportCommandErrors, NoUsableInputIsAnErrorNamingTheFiles) {
   test::TempDir dir;
   write(dir.path() / "in" / "bad.json", "{");
-  std::string cmd = std::string(SLMQ_BINARY) + " report " + (dir.path() / "in").string() + " --out " +
-                    (dir.path() / "out").string();
+  std::string cmd = std::string(SLMQ_BINARY) + " report " + (dir.path() / "in").string() +
+                    " --out " + (dir.path() / "out").string();
   EXPECT_NE(run(cmd, dir.path() / "log"), 0);
-  EXPECT_NE(read(dir.path() / "log.err").find("bad.json"), std::string::npos) << read(dir.path() / "log.err");
+  EXPECT_NE(read(dir.path() / "log.err").find("bad.json"), std::string::npos)
+      << read(dir.path() / "log.err");
   EXPECT_FALSE(fs::exists(dir.path() / "out" / "summary.json"));
 }
 

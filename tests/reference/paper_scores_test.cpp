@@ -57,8 +57,10 @@ TEST_F(SlmQuantTables, PerfReproducesTables1And2) {
     EXPECT_EQ(r.slmq_perf->tasks.size(), 6u) << id;
     EXPECT_NEAR(r.slmq_perf->value, e["slmq_perf_formula"][id].get<double>(), 1e-9) << id;
     if (not_reproduced.contains(id)) {
-      // Documented: Qwen2.5-0.5B SpinQuant W8A8 gives 100.35 by the formula; the paper prints 100.0.
-      EXPECT_GT(std::abs(r.slmq_perf->value - published.get<double>()), tol) << id << " now reproduces";
+      // Documented: Qwen2.5-0.5B SpinQuant W8A8 gives 100.35 by the formula; the paper prints
+      // 100.0.
+      EXPECT_GT(std::abs(r.slmq_perf->value - published.get<double>()), tol)
+          << id << " now reproduces";
       continue;
     }
     EXPECT_NEAR(r.slmq_perf->value, published.get<double>(), tol) << id;
@@ -71,7 +73,9 @@ TEST_F(SlmQuantTables, InferReproducesTable3WithMacRatio) {
   for (auto& [id, published] : e["slmq_infer_macs"].items()) {
     const RunSummary& r = run(*analysis_, id);
     ASSERT_TRUE(r.slmq_infer_macs) << id;
-    EXPECT_NEAR(*r.slmq_infer_macs, published.get<double>(), e["tolerance"]["slmq_infer_macs"].get<double>()) << id;
+    EXPECT_NEAR(*r.slmq_infer_macs, published.get<double>(),
+                e["tolerance"]["slmq_infer_macs"].get<double>())
+        << id;
     EXPECT_FALSE(r.slmq_infer_tps) << id << ": the paper's tables have no tokens/s";
   }
 }
@@ -82,9 +86,11 @@ TEST_F(SlmQuantTables, QuantReproducesTable4) {
   for (auto& [id, published] : e["slmq_quant"].items()) {
     const RunSummary& r = run(*analysis_, id);
     ASSERT_TRUE(r.slmq_quant) << id;
-    EXPECT_NEAR(*r.slmq_quant, published.get<double>(), e["tolerance"]["slmq_quant"].get<double>()) << id;
+    EXPECT_NEAR(*r.slmq_quant, published.get<double>(), e["tolerance"]["slmq_quant"].get<double>())
+        << id;
   }
-  EXPECT_FALSE(run(*analysis_, "SmolLM-135M SpinQuant W4A8").slmq_quant) << "no cost measured for W4A8";
+  EXPECT_FALSE(run(*analysis_, "SmolLM-135M SpinQuant W4A8").slmq_quant)
+      << "no cost measured for W4A8";
 }
 
 class SlimEvalTables : public ::testing::Test {

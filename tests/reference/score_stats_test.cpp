@@ -1,4 +1,5 @@
-// Statistics and Pareto sets against numpy/scipy (scripts/reference/gen_score_stats.py).
+// Statistics and Pareto sets against numpy and exact integer arithmetic
+// (scripts/reference/gen_score_stats.py).
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -33,14 +34,16 @@ TEST(ScoreStats, StderrMatchesNumpy) {
     double p = 0;
     for (double v : values) p += v;
     p /= static_cast<double>(values.size());
-    EXPECT_NEAR(proportion_stderr(p, static_cast<std::int64_t>(values.size())), c["stderr_base"].get<double>(), 1e-12);
+    EXPECT_NEAR(proportion_stderr(p, static_cast<std::int64_t>(values.size())),
+                c["stderr_base"].get<double>(), 1e-12);
   }
   EXPECT_THROW(proportion_stderr(0.5, 1), InternalError);
 }
 
-TEST(ScoreStats, McNemarMatchesScipyBinomtest) {
+TEST(ScoreStats, McNemarMatchesExactBinomialTail) {
   for (const auto& c : cases()["paired"]) {
-    EXPECT_NEAR(mcnemar_exact_p(c["b"], c["c"]), c["mcnemar_p"].get<double>(), 1e-10) << c["b"] << "/" << c["c"];
+    EXPECT_NEAR(mcnemar_exact_p(c["b"], c["c"]), c["mcnemar_p"].get<double>(), 1e-10)
+        << c["b"] << "/" << c["c"];
   }
   EXPECT_DOUBLE_EQ(mcnemar_exact_p(0, 0), 1.0);
 }
@@ -95,7 +98,8 @@ TEST(Pareto, MatchesBruteForceNumpy) {
   for (const auto& c : cases()["pareto"]) {
     std::vector<std::vector<double>> points = c["points"];
     std::vector<Direction> dirs;
-    for (const auto& d : c["directions"]) dirs.push_back(d == "max" ? Direction::kMaximize : Direction::kMinimize);
+    for (const auto& d : c["directions"])
+      dirs.push_back(d == "max" ? Direction::kMaximize : Direction::kMinimize);
     auto front = pareto_set(points, dirs);
     EXPECT_EQ(front, c["front"].get<std::vector<std::size_t>>());
   }

@@ -36,7 +36,7 @@ struct TaskStat {
 };
 
 struct Objective {
-  std::string name;  // key, e.g. "peak_memory_mib"
+  std::string name;   // key, e.g. "peak_memory_mib"
   std::string label;  // axis label with unit
   score::Direction direction;
 };

@@ -1,6 +1,7 @@
 #pragma once
 // Formats an Analysis: summary.json (schema "slmquant.summary" v1, schemas/summary-v1.schema.json),
-// results.csv, report.md, a self-contained report.html with inline SVG charts, and a terminal table.
+// results.csv, report.md, a self-contained report.html with inline SVG charts, and a terminal
+// table.
 #include <filesystem>
 #include <string>
 #include <vector>

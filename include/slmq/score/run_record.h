@@ -16,8 +16,8 @@ namespace slmq::score {
 inline constexpr int kRunSchemaVersion = 1;
 
 struct ModelInfo {
-  std::string name;    // display name, also the grouping key ("SmolLM-135M")
-  std::string family;  // architecture family ("llama", "qwen2", ...); may be empty
+  std::string name;                    // display name, also the grouping key ("SmolLM-135M")
+  std::string family;                  // architecture family ("llama", "qwen2", ...); may be empty
   std::optional<std::int64_t> params;  // parameter count
   std::string source;                  // checkpoint path or hub id; may be empty
 };
@@ -36,13 +36,13 @@ enum class TaskKind { kAccuracy, kPerplexity };
 
 struct TaskResult {
   TaskKind kind = TaskKind::kAccuracy;
-  std::string metric;                   // "acc", "acc_norm", "exact_match", "word_perplexity", ...
-  double value = 0;                     // accuracy as a fraction in [0, 1]; perplexity as is
-  std::optional<double> stderr_value;   // as reported by the evaluator (lm-eval's formula)
-  std::optional<std::int64_t> n;        // number of scored items (documents)
+  std::string metric;                  // "acc", "acc_norm", "exact_match", "word_perplexity", ...
+  double value = 0;                    // accuracy as a fraction in [0, 1]; perplexity as is
+  std::optional<double> stderr_value;  // as reported by the evaluator (lm-eval's formula)
+  std::optional<std::int64_t> n;       // number of scored items (documents)
   std::optional<int> num_fewshot;
-  std::vector<std::int8_t> correct;     // per-item 0/1 in document order; empty when not recorded
-  std::vector<std::int64_t> doc_ids;    // optional ids aligned with `correct`
+  std::vector<std::int8_t> correct;   // per-item 0/1 in document order; empty when not recorded
+  std::vector<std::int64_t> doc_ids;  // optional ids aligned with `correct`
 };
 
 // Inference measurements at a fixed workload. Units are in the names.
@@ -50,11 +50,11 @@ struct Profile {
   std::string device;
   std::optional<int> batch_size;
   std::optional<int> prompt_tokens;
-  std::optional<int> output_tokens;    // fixed output length (EOS ignored)
+  std::optional<int> output_tokens;      // fixed output length (EOS ignored)
   std::optional<double> latency_ms_p50;  // per request
   std::optional<double> latency_ms_p95;
   std::optional<double> latency_ms_p99;
-  std::optional<double> tokens_per_s;    // generated tokens per second at the fixed workload
+  std::optional<double> tokens_per_s;  // generated tokens per second at the fixed workload
   std::optional<double> prefill_tokens_per_s;
   std::optional<double> decode_tokens_per_s;
   std::optional<double> peak_memory_mib;  // per-process allocator peak
@@ -77,8 +77,8 @@ struct QuantCost {
 struct RunRecord {
   std::filesystem::path path;  // where it was read from (not part of the JSON)
   int schema_version = kRunSchemaVersion;
-  std::string run_id;       // optional in the file; empty when absent
-  std::string config_hash;  // optional; duplicates with the same hash are merged by the report
+  std::string run_id;         // optional in the file; empty when absent
+  std::string config_hash;    // optional; duplicates with the same hash are merged by the report
   std::string status = "ok";  // "ok" | "failed"
   std::string failed_reason;
   ModelInfo model;

@@ -16,9 +16,9 @@ double root_mean_square_score(const std::vector<double>& ratios);
 
 struct PerfScore {
   double value = 0;
-  std::vector<std::string> tasks;     // tasks that entered the score, in name order
+  std::vector<std::string> tasks;        // tasks that entered the score, in name order
   std::map<std::string, double> ratios;  // per task: q/b for accuracy, b/q for perplexity
-  std::vector<std::string> skipped;   // "task: why" for tasks present in only one run or mismatched
+  std::vector<std::string> skipped;  // "task: why" for tasks present in only one run or mismatched
 };
 
 // SLMQ_perf of `run` against `baseline` over the tasks both have with the same kind and metric:
@@ -34,7 +34,8 @@ enum class InferThroughput { kTokensPerS, kMacs };
 // 100 * sqrt(((M_b/M_q)^2 + (T)^2 + (S_b/S_q)^2) / 3), M = peak inference memory, S = model size,
 // T = TPS_q/TPS_b (kTokensPerS) or MACs_b/MACs_q (kMacs). nullopt when an input is missing or the
 // memory kinds differ.
-std::optional<double> slmq_infer(const RunRecord& run, const RunRecord& baseline, InferThroughput term);
+std::optional<double> slmq_infer(const RunRecord& run, const RunRecord& baseline,
+                                 InferThroughput term);
 
 // SLMQ_quant for each of `runs` (quantized runs of one model): 100 * sqrt(((T_max/T)^2 +
 // (M_max/M)^2) / 2), with T_max and M_max the largest quantization time and peak memory over the

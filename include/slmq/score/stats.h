@@ -26,20 +26,21 @@ struct BootstrapCi {
 
 // Percentile bootstrap CI of mean(quant - base) over paired items: `resamples` draws of n items
 // with replacement, quantiles with linear interpolation (numpy's default). `confidence` in (0, 1).
-BootstrapCi paired_bootstrap_ci(const std::vector<std::int8_t>& base, const std::vector<std::int8_t>& quant,
-                                int resamples, std::uint64_t seed, double confidence = 0.95);
+BootstrapCi paired_bootstrap_ci(const std::vector<std::int8_t>& base,
+                                const std::vector<std::int8_t>& quant, int resamples,
+                                std::uint64_t seed, double confidence = 0.95);
 
 struct PairedComparison {
-  bool paired = false;      // false: per-item data missing, normal approximation from stderrs
-  std::int64_t n = 0;       // paired items (or n of the quantized run when unpaired)
-  double diff = 0;          // A_quant - A_base, as fractions
-  double ci_low = 0;        // confidence interval of diff
+  bool paired = false;  // false: per-item data missing, normal approximation from stderrs
+  std::int64_t n = 0;   // paired items (or n of the quantized run when unpaired)
+  double diff = 0;      // A_quant - A_base, as fractions
+  double ci_low = 0;    // confidence interval of diff
   double ci_high = 0;
   std::int64_t base_only = 0;   // b: items the baseline got right and the quantized run wrong
   std::int64_t quant_only = 0;  // c: the reverse
-  double p_value = 1;       // McNemar exact (paired) or two-sided z-test (unpaired)
-  bool significant = false;  // p < alpha and the CI excludes 0
-  std::string method;       // "paired bootstrap + McNemar exact" | "unpaired normal approximation"
+  double p_value = 1;           // McNemar exact (paired) or two-sided z-test (unpaired)
+  bool significant = false;     // p < alpha and the CI excludes 0
+  std::string method;  // "paired bootstrap + McNemar exact" | "unpaired normal approximation"
 };
 
 struct ComparisonOptions {
@@ -50,7 +51,8 @@ struct ComparisonOptions {
 
 // Paired comparison of two runs over the same items, aligned by index (the caller aligns doc_ids
 // first). Throws InternalError when the vectors differ in length or are empty.
-PairedComparison compare_paired(const std::vector<std::int8_t>& base, const std::vector<std::int8_t>& quant,
+PairedComparison compare_paired(const std::vector<std::int8_t>& base,
+                                const std::vector<std::int8_t>& quant,
                                 const ComparisonOptions& options);
 
 // Fallback without per-item data: diff +- z * sqrt(se_b^2 + se_q^2), which ignores the (positive)
