@@ -55,6 +55,34 @@ std::string md_header(const std::vector<std::string>& cells) {
   return md_row(cells) + sep + "\n";
 }
 
+// The papers' column order and names; other tasks follow alphabetically under their own names.
+const std::vector<std::pair<std::string, std::string>>& known_tasks() {
+  static const std::vector<std::pair<std::string, std::string>> kTasks = {
+      {"mmlu", "MMLU"},          {"arc_challenge", "ARC-c"}, {"arc_easy", "ARC-e"},
+      {"piqa", "PIQA"},          {"hellaswag", "HellaSwag"}, {"gsm8k", "GSM8K"},
+      {"wikitext2", "Wiki ppl"}, {"wikitext", "Wiki ppl"}};
+  return kTasks;
+}
+
+std::size_t task_rank(const std::string& t) {
+  const auto& k = known_tasks();
+  for (std::size_t i = 0; i < k.size(); ++i) {
+    if (k[i].first == t) return i;
+  }
+  return k.size();
+}
+
+bool paper_order(const std::string& a, const std::string& b) {
+  return std::make_pair(task_rank(a), a) < std::make_pair(task_rank(b), b);
+}
+
+std::string display_name(const std::string& t) {
+  for (const auto& [key, name] : known_tasks()) {
+    if (key == t) return name;
+  }
+  return t;
+}
+
 bool in(const std::vector<std::string>& v, const std::string& s) {
   return std::find(v.begin(), v.end(), s) != v.end();
 }
@@ -68,9 +96,9 @@ std::string group_markdown(const Analysis& a, const Group& g) {
       if (!in(tasks, name)) tasks.push_back(name);
     }
   }
-  std::sort(tasks.begin(), tasks.end());
+  std::sort(tasks.begin(), tasks.end(), paper_order);
   std::vector<std::string> head = {"Method"};
-  for (const auto& t : tasks) head.push_back(t);
+  for (const auto& t : tasks) head.push_back(display_name(t));
   head.insert(head.end(), {"SLMQ_perf", "Pareto"});
   md += "### Accuracy (%, ± stderr) and SLMQ_perf\n\n" + md_header(head);
   for (const auto& id : g.run_ids) {
@@ -107,7 +135,7 @@ std::string group_markdown(const Analysis& a, const Group& g) {
     }
     if (any) {
       acc_tasks.push_back(t);
-      rhead.push_back(t + " Δ%");
+      rhead.push_back(display_name(t) + " Δ%");
     }
   }
   md += md_header(rhead);

@@ -10,6 +10,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "slmq/score/run_record.h"
 #include "support/temp_dir.h"
 
 namespace slmq {
@@ -121,7 +122,7 @@ TEST_F(ReportCommand, WritesFourOutputsAndNamesSkippedFiles) {
   EXPECT_EQ(std::count(stdout_.begin(), stdout_.end(), '\n'), 29) << stdout_;
 }
 
-TEST_F(ReportCommand, SummaryMatchesItsJsonSchema) {
+TEST_F(ReportCommand, OutputsMatchTheirJsonSchemas) {
   ASSERT_EQ(status_, 0) << stderr_;
   if (run(python() + " -c 'import jsonschema'", dir_->path() / "import") != 0) {
     // The GPU machines run offline with a system python (scripts/setup.sh, SLMQ_OFFLINE=1);
@@ -145,6 +146,26 @@ TEST_F(ReportCommand, SummaryMatchesItsJsonSchema) {
             1)
       << read(dir_->path() / "schema_bad.err");
   EXPECT_NE(read(dir_->path() / "schema_bad.out").find("scores"), std::string::npos);
+  // Result files: every fixture, and what RunRecord's own to_json writes, match the run schema.
+  std::string files;
+  for (const auto& e : fs::recursive_directory_iterator(test::reference_dir("paper_fixtures"))) {
+    if (e.path().extension() == ".json" && e.path().filename() != "expected.json")
+      files += " " + e.path().string();
+  }
+  score::RunRecord rec = score::load_run_record(test::reference_dir("paper_fixtures") /
+                                                "slmquant/SmolLM-135M/01_smoothquant_w8a8.json");
+  rec.tasks["piqa"].correct = {1, 0, 1};
+  rec.tasks["piqa"].doc_ids = {4, 5, 6};
+  rec.tasks["piqa"].n = 3;
+  write(dir_->path() / "to_json.json", score::to_json(rec).dump());
+  fs::path run_schema = fs::path(SLMQ_SOURCE_DIR) / "schemas/run-v1.schema.json";
+  std::string run_cmd = python() + " " + check.string() + " " + run_schema.string() + files + " " +
+                        (dir_->path() / "to_json.json").string();
+  EXPECT_EQ(run(run_cmd, dir_->path() / "run_schema"), 0) << read(dir_->path() / "run_schema.out");
+  EXPECT_EQ(run(python() + " " + check.string() + " " + run_schema.string() + " " +
+                    (dir_->path() / "broken" / "no_model.json").string(),
+                dir_->path() / "run_schema_bad"),
+            1);
 }
 
 TEST_F(ReportCommand, CsvHasOneRowPerRun) {
