@@ -169,13 +169,13 @@ struct Bar {
 
 std::string bars(const std::string& id, const std::string& title, const std::string& unit,
                  const std::vector<Bar>& data, double reference, const std::string& note) {
-  const double x0 = 230, x1 = 610, row = 18;
+  const double x0 = 330, x1 = 730, row = 18;
   const double height = 50 + row * static_cast<double>(data.size());
   std::vector<double> vs = {reference};
   for (const auto& b : data) vs.push_back(b.value);
-  Range r = padded(vs, true);
+  Range r = padded(vs, reference == 0);
   std::string svg = fmt::format(
-      "<svg viewBox=\"0 0 640 {0}\" width=\"640\" height=\"{0}\" role=\"img\" "
+      "<svg viewBox=\"0 0 760 {0}\" width=\"760\" height=\"{0}\" role=\"img\" "
       "xmlns=\"http://www.w3.org/2000/svg\"><title>{1}</title>",
       num(height), esc(title));
   svg += axis_ticks_x(r, x0, x1, height - 30);
@@ -215,12 +215,13 @@ std::string heatmap(const Analysis& a) {
     });
     if (acc) tasks.push_back(t);
   }
+  std::sort(tasks.begin(), tasks.end(), paper_order);
   std::vector<const RunSummary*> runs;
   for (const auto& r : a.runs) {
     if (r.ok && r.mean_accuracy) runs.push_back(&r);
   }
   if (tasks.empty() || runs.empty()) return "";
-  const double x0 = 230, cw = std::min(90.0, 400.0 / static_cast<double>(tasks.size())), ch = 18;
+  const double x0 = 250, cw = std::min(90.0, 400.0 / static_cast<double>(tasks.size())), ch = 18;
   const double width = x0 + cw * static_cast<double>(tasks.size()) + 10,
                height = 40 + ch * static_cast<double>(runs.size());
   std::string svg = fmt::format(
@@ -230,7 +231,7 @@ std::string heatmap(const Analysis& a) {
   std::size_t marks = 0;
   for (std::size_t c = 0; c < tasks.size(); ++c) {
     svg += fmt::format("<text x=\"{}\" y=\"14\" text-anchor=\"middle\">{}</text>",
-                       num(x0 + cw * (c + 0.5)), esc(tasks[c].substr(0, 12)));
+                       num(x0 + cw * (c + 0.5)), esc(display_name(tasks[c])));
   }
   for (std::size_t r = 0; r < runs.size(); ++r) {
     double y = 22 + ch * static_cast<double>(r);

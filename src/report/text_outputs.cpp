@@ -72,6 +72,8 @@ std::size_t task_rank(const std::string& t) {
   return k.size();
 }
 
+}  // namespace
+
 bool paper_order(const std::string& a, const std::string& b) {
   return std::make_pair(task_rank(a), a) < std::make_pair(task_rank(b), b);
 }
@@ -82,6 +84,8 @@ std::string display_name(const std::string& t) {
   }
   return t;
 }
+
+namespace {
 
 bool in(const std::vector<std::string>& v, const std::string& s) {
   return std::find(v.begin(), v.end(), s) != v.end();
@@ -123,7 +127,7 @@ std::string group_markdown(const Analysis& a, const Group& g) {
                   fixed(r.slmq_infer_macs, 1), fixed(rec.quant_cost.wall_time_s, 1),
                   fixed(rec.quant_cost.peak_memory_mib, 2), fixed(r.slmq_quant, 1)});
   }
-  md += "\n### Relative to the baseline (SLiM-Eval metrics)\n\n";
+  std::string rel_rows;
   std::vector<std::string> rhead = {"Method",    "Speedup (tok/s)", "Latency ratio",
                                     "Memory Δ%", "Size Δ%",         "Energy red. %"};
   std::vector<std::string> acc_tasks;
@@ -138,7 +142,6 @@ std::string group_markdown(const Analysis& a, const Group& g) {
       rhead.push_back(display_name(t) + " Δ%");
     }
   }
-  md += md_header(rhead);
   for (const auto& id : g.run_ids) {
     const RunSummary& r = *find_run(a, id);
     if (!r.relative) continue;
@@ -153,18 +156,24 @@ std::string group_markdown(const Analysis& a, const Group& g) {
       auto it = m.accuracy_change_pct.find(t);
       row.push_back(it == m.accuracy_change_pct.end() ? "-" : fmt::format("{:.2f}", it->second));
     }
-    md += md_row(row);
+    rel_rows += md_row(row);
   }
-  md += "\n### Accuracy differences against the baseline\n\n" +
-        md_header({"Method", "Task", "Δ (pp)", "95% CI (pp)", "p", "Test", "Significant"});
+  if (!rel_rows.empty())
+    md += "\n### Relative to the baseline (SLiM-Eval metrics)\n\n" + md_header(rhead) + rel_rows;
+  std::string cmp_rows;
   for (const auto& id : g.run_ids) {
     const RunSummary& r = *find_run(a, id);
     for (const auto& [task, c] : r.comparisons) {
-      md += md_row({r.label, task, fmt::format("{:+.2f}", 100 * c.diff),
-                    fmt::format("[{:+.2f}, {:+.2f}]", 100 * c.ci_low, 100 * c.ci_high),
-                    fmt::format("{:.3g}", c.p_value), c.method,
-                    c.significant ? "yes" : "not significant"});
+      cmp_rows += md_row({r.label, task, fmt::format("{:+.2f}", 100 * c.diff),
+                          fmt::format("[{:+.2f}, {:+.2f}]", 100 * c.ci_low, 100 * c.ci_high),
+                          fmt::format("{:.3g}", c.p_value), c.method,
+                          c.significant ? "yes" : "not significant"});
     }
+  }
+  if (!cmp_rows.empty()) {
+    md += "\n### Accuracy differences against the baseline\n\n" +
+          md_header({"Method", "Task", "Δ (pp)", "95% CI (pp)", "p", "Test", "Significant"}) +
+          cmp_rows;
   }
   md += "\n### Flags\n\n";
   bool any_flag = false;
@@ -175,6 +184,7 @@ std::string group_markdown(const Analysis& a, const Group& g) {
     }
   }
   if (!any_flag) md += "None.\n";
+  if (g.run_ids.size() < 2) return md;
   md += "\n### Recommendations\n\n";
   for (const auto& rec : g.recommendations) {
     md += fmt::format("- **{}**: {} — {}\n", rec.scenario, rec.run_id.empty() ? "none" : rec.run_id,

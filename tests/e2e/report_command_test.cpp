@@ -75,10 +75,32 @@ class ReportCommand : public ::testing::Test {
     failed["quant"] = {{"method", "gptq"}, {"label", "GPTQ W2A16"}, {"w_bits", 2}, {"a_bits", 16}};
     failed["run_id"] = "failed-run";
     write(broken / "failed_run.json", failed.dump());
+    // Two runs with per-item scores, so the report carries a paired test.
+    std::vector<int> base(300), quant(300);
+    for (int i = 0; i < 300; ++i) {
+      base[i] = i % 3 != 0;
+      quant[i] = i % 3 != 0 && i % 10 != 1;  // loses about 1 item in 10 of those the baseline got
+    }
+    auto paired_run = [](const std::string& method, const std::vector<int>& correct) {
+      double sum = 0;
+      for (int c : correct) sum += c;
+      return nlohmann::json{{"schema_version", 1},
+                            {"model", {{"name", "Tiny-1M"}}},
+                            {"quant", {{"method", method}, {"w_bits", method == "none" ? 16 : 4}}},
+                            {"eval",
+                             {{"tasks",
+                               {{"piqa",
+                                 {{"metric", "acc"},
+                                  {"value", sum / static_cast<double>(correct.size())},
+                                  {"correct", correct}}}}}}}};
+    };
+    write(dir_->path() / "tiny" / "base.json", paired_run("none", base).dump());
+    write(dir_->path() / "tiny" / "rtn.json", paired_run("rtn", quant).dump());
     out_ = dir_->path() / "out";
     std::string cmd = std::string(SLMQ_BINARY) + " report " + (fixtures / "slmquant").string() +
-                      " " + (fixtures / "slim_eval").string() + " " + broken.string() + " --out " +
-                      out_.string() + " --table always";
+                      " " + (fixtures / "slim_eval").string() + " " + broken.string() + " " +
+                      (dir_->path() / "tiny").string() + " --out " + out_.string() +
+                      " --table always";
     status_ = run(cmd, dir_->path() / "report");
     stderr_ = read(dir_->path() / "report.err");
     stdout_ = read(dir_->path() / "report.out");
@@ -107,8 +129,8 @@ TEST_F(ReportCommand, WritesFourOutputsAndNamesSkippedFiles) {
   int skipped = 0;
   for (const auto& in : summary["inputs"]) skipped += in["status"] == "skipped";
   EXPECT_EQ(skipped, 5);
-  // 14 SLMQuant rows + 13 SLiM-Eval rows + the failed run, which is kept as a failed row.
-  ASSERT_EQ(summary["runs"].size(), 28u);
+  // 14 SLMQuant rows + 13 SLiM-Eval rows + 2 tiny runs + the failed run, kept as a failed row.
+  ASSERT_EQ(summary["runs"].size(), 30u);
   bool failed_seen = false;
   for (const auto& r : summary["runs"]) {
     if (r["status"] == "failed") {
@@ -119,7 +141,11 @@ TEST_F(ReportCommand, WritesFourOutputsAndNamesSkippedFiles) {
   }
   EXPECT_TRUE(failed_seen);
   // --table always: one header line and one line per run.
-  EXPECT_EQ(std::count(stdout_.begin(), stdout_.end(), '\n'), 29) << stdout_;
+  EXPECT_EQ(std::count(stdout_.begin(), stdout_.end(), '\n'), 31) << stdout_;
+  // The tiny pair was compared item by item; the markdown says how.
+  std::string md = read(out_ / "report.md");
+  EXPECT_NE(md.find("| rtn W4A16 | piqa |"), std::string::npos);
+  EXPECT_NE(md.find("paired bootstrap + McNemar exact"), std::string::npos);
 }
 
 TEST_F(ReportCommand, OutputsMatchTheirJsonSchemas) {
@@ -171,13 +197,13 @@ TEST_F(ReportCommand, OutputsMatchTheirJsonSchemas) {
 TEST_F(ReportCommand, CsvHasOneRowPerRun) {
   ASSERT_EQ(status_, 0) << stderr_;
   std::string csv = read(out_ / "results.csv");
-  EXPECT_EQ(std::count(csv.begin(), csv.end(), '\n'), 29);
+  EXPECT_EQ(std::count(csv.begin(), csv.end(), '\n'), 31);
   EXPECT_EQ(csv.rfind("id,model,label,method,w_bits,a_bits,is_baseline,status,mean_accuracy,", 0),
             0u);
 }
 
 // Chart id -> expected mark count, derived from summary.json (and, for the heatmap, from the
-// fixtures' known shape: 14 runs x 5 accuracy tasks + 13 runs x 3).
+// fixtures' known shape: 14 runs x 5 accuracy tasks + 13 runs x 3 + 2 tiny runs x 1).
 std::map<std::string, std::size_t> expected_charts(const nlohmann::json& s) {
   std::map<std::string, std::size_t> out;
   for (const auto& f : s["pareto"]["fronts_2d"]) {
@@ -257,7 +283,7 @@ TEST_F(ReportCommand, HtmlRendersInHeadlessChromiumWithEveryChart) {
   auto summary = nlohmann::json::parse(read(out_ / "summary.json"));
   auto expected = expected_charts(summary);
   EXPECT_EQ(rendered, expected);
-  EXPECT_EQ(rendered["accuracy-heatmap"], 14u * 5 + 13u * 3);
+  EXPECT_EQ(rendered["accuracy-heatmap"], 14u * 5 + 13u * 3 + 2);
   EXPECT_EQ(rendered["slmq-quant"], 6u) << "the six W8A8 rows of SLMQuant Table 4";
 }
 

@@ -31,6 +31,11 @@ struct ReportOptions {
 // input holds a usable result (the skipped files are named in the message).
 Analysis write_report(const ReportOptions& options);
 
+// Task columns in the papers' order (MMLU, ARC-c, ARC-e, PIQA, HellaSwag, GSM8K, WikiText), then
+// the rest alphabetically; and the papers' column names for them.
+bool paper_order(const std::string& a, const std::string& b);
+std::string display_name(const std::string& task);
+
 // Number formatting shared by the writers: fixed decimals, "-" for a missing value.
 std::string fixed(const std::optional<double>& v, int decimals);
 
