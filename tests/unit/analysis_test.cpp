@@ -6,6 +6,9 @@
 
 #include "slmq/core/error.h"
 #include "slmq/report/report.h"
+#include "support/temp_dir.h"
+
+#include <fstream>
 
 namespace slmq::report {
 namespace {
@@ -140,6 +143,38 @@ TEST(Analysis, TerminalTableFitsTheWidth) {
     ++lines;
   }
   EXPECT_EQ(lines, a.runs.size() + 1);
+}
+
+}  // namespace
+}  // namespace slmq::report
+
+namespace slmq::report {
+namespace {
+
+TEST(LoadResults, DuplicatesPreviousSummariesAndBadFiles) {
+  test::TempDir dir;
+  auto put = [&](const std::string& name, const std::string& text) {
+    std::ofstream(dir.path() / name) << text;
+  };
+  const std::string good =
+      R"({"schema_version": 1, "config_hash": "h1", "model": {"name": "M"},
+          "eval": {"tasks": {"piqa": {"metric": "acc", "value": 0.5}}}, "surprise": 1})";
+  put("a.json", good);
+  put("b.json", good);  // same config_hash: a shard copied twice
+  put("summary.json", R"({"schema": "slmquant.summary", "schema_version": 1})");
+  put("c.json", "[1, 2");
+  put("notes.txt", "not json, not looked at");
+  std::vector<InputFile> files;
+  auto records = load_results({dir.path()}, &files);
+  ASSERT_EQ(records.size(), 1u);
+  ASSERT_EQ(files.size(), 3u) << "the previous summary is ignored silently";
+  EXPECT_EQ(files[0].status, "used");
+  EXPECT_EQ(files[0].reason, "unknown keys ignored: surprise");
+  EXPECT_EQ(files[1].status, "duplicate");
+  EXPECT_NE(files[1].reason.find("a.json"), std::string::npos) << files[1].reason;
+  EXPECT_EQ(files[2].status, "skipped");
+  EXPECT_NE(files[2].reason.find("c.json: not valid JSON"), std::string::npos) << files[2].reason;
+  EXPECT_THROW(load_results({dir.path() / "missing"}, &files), ConfigError);
 }
 
 }  // namespace
