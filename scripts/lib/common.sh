@@ -3,6 +3,7 @@ APT_PACKAGES=(
   build-essential cmake ninja-build ccache pkg-config git python3-venv
   libcli11-dev nlohmann-json3-dev libspdlog-dev libfmt-dev libyaml-cpp-dev libgtest-dev libgmock-dev
   libpcre2-dev libutf8proc-dev
+  chromium
 )
 
 log() { printf '[setup] %s\n' "$*" >&2; }
