@@ -26,14 +26,16 @@ ModelSection parse_model(const ConfigNode& node) {
 }
 
 GenerateSection parse_generate(const ConfigNode& node) {
-  node.allow_only({"prompt_ids", "max_new_tokens", "stop_at_eos"});
+  node.allow_only({"prompt", "prompt_ids", "max_new_tokens", "stop_at_eos"});
   GenerateSection g;
+  g.prompt = node.get_string("prompt", "");
   g.prompt_ids = node.get_int_list("prompt_ids");
-  g.enabled = !g.prompt_ids.empty();
+  if (!g.prompt.empty() && !g.prompt_ids.empty()) node.fail("prompt", "give either prompt or prompt_ids, not both");
+  g.enabled = !g.prompt.empty() || !g.prompt_ids.empty();
   g.max_new_tokens = node.get_int("max_new_tokens", g.max_new_tokens);
   if (g.max_new_tokens < 1) node.fail("max_new_tokens", "must be at least 1");
   g.stop_at_eos = node.get_bool("stop_at_eos", g.stop_at_eos);
-  if (node.has("max_new_tokens") && !g.enabled) node.fail("prompt_ids", "is required when generate is configured");
+  if (node.has("max_new_tokens") && !g.enabled) node.fail("prompt", "(or prompt_ids) is required when generate is configured");
   return g;
 }
 
@@ -116,7 +118,8 @@ nlohmann::json RunConfig::to_json() const {
                       {"model", {{"path", model.path}, {"dtype", model.dtype}, {"device", model.device}}},
                       {"output", {{"dir", output.dir}}}};
   if (generate.enabled) {
-    j["generate"] = {{"prompt_ids", generate.prompt_ids},
+    j["generate"] = {{"prompt", generate.prompt},
+                     {"prompt_ids", generate.prompt_ids},
                      {"max_new_tokens", generate.max_new_tokens},
                      {"stop_at_eos", generate.stop_at_eos}};
   }

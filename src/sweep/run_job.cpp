@@ -12,6 +12,7 @@
 #include "slmq/io/json_file.h"
 #include "slmq/model/generate.h"
 #include "slmq/model/model_loader.h"
+#include "slmq/model/model_tokenizer.h"
 
 namespace slmq {
 namespace {
@@ -28,12 +29,26 @@ bool up_to_date(const std::filesystem::path& path, const std::string& hash) {
   }
 }
 
-nlohmann::json generate_section(const Model& model, const GenerateSection& g) {
-  GenerateResult r = greedy_generate(model, {g.prompt_ids}, {g.max_new_tokens, g.stop_at_eos});
+nlohmann::json generate_section(const Model& model, const std::string& model_path, const GenerateSection& g) {
+  std::vector<int64_t> prompt_ids = g.prompt_ids;
+  std::optional<Tokenizer> tokenizer;
+  if (!g.prompt.empty()) {
+    tokenizer.emplace(load_model_tokenizer(model_path));
+    auto ids = tokenizer->encode(g.prompt, /*add_special_tokens=*/true);
+    prompt_ids.assign(ids.begin(), ids.end());
+  }
+  GenerateResult r = greedy_generate(model, {prompt_ids}, {g.max_new_tokens, g.stop_at_eos, {}});
   // The first new token comes from the prefill; each further one from one decode step.
   const int64_t decode_steps = static_cast<int64_t>(r.tokens[0].size()) - 1;
-  return {{"prompt_ids", g.prompt_ids},
+  nlohmann::json text = nullptr;
+  if (tokenizer) {
+    std::vector<int32_t> ids(r.tokens[0].begin(), r.tokens[0].end());
+    text = tokenizer->decode(ids, /*skip_special_tokens=*/true);
+  }
+  return {{"prompt", g.prompt},
+          {"prompt_ids", prompt_ids},
           {"new_token_ids", r.tokens[0]},
+          {"new_text", text},
           {"prompt_tokens", r.prompt_tokens},
           {"new_tokens", r.tokens[0].size()},
           {"prefill_seconds", r.prefill_seconds},
@@ -60,7 +75,7 @@ void compute(const RunConfig& config, nlohmann::json& result) {
                      {"summary", model->summary().to_json()},
                      {"config", model->config().to_json()},
                      {"load_seconds", load_seconds}};
-  if (config.generate.enabled) result["generate"] = generate_section(*model, config.generate);
+  if (config.generate.enabled) result["generate"] = generate_section(*model, config.model.path, config.generate);
 }
 
 }  // namespace

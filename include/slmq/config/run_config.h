@@ -19,6 +19,7 @@ struct ModelSection {
 
 struct GenerateSection {
   bool enabled = false;
+  std::string prompt;  // text, tokenized with the model's tokenizer; or
   std::vector<int64_t> prompt_ids;
   int64_t max_new_tokens = 32;
   bool stop_at_eos = true;
