@@ -44,13 +44,16 @@ void print_info(const io::GgufFile& file, bool all_tensors) {
   std::cout << "\n";
   std::cout << fmt::format("  {:<34} {:<6} {:<16} {:>12}  {}\n", "name", "type", "shape (HF)",
                            "offset", "HF name");
+  // HF names only where the mapping is right: other architectures name their norms differently.
+  const auto arch = file.find_string("general.architecture").value_or("");
+  const bool mapped = arch == "llama" || arch == "qwen2";
   std::size_t shown = 0;
   for (const auto& t : file.tensors()) {
     if (!all_tensors && shown++ >= 24) {
       std::cout << fmt::format("  ... {} more (--all shows them)\n", file.tensors().size() - 24);
       break;
     }
-    std::string hf = io::gguf_to_hf_tensor_name(t.name);
+    const std::string hf = mapped ? io::gguf_to_hf_tensor_name(t.name) : "";
     std::cout << fmt::format("  {:<34} {:<6} {:<16} {:>12}  {}\n", t.name,
                              io::ggml_traits(t.type).name, dims_string(t.shape()), t.offset,
                              hf.empty() ? "-" : hf);

@@ -1,7 +1,8 @@
-// The bundled SmolLM2-135M-Instruct.Q4_1.gguf against the gguf package (every tensor's fp32
-// dequantization, bit-exact: tolerance none) and against HF transformers' GGUF loader (names,
-// shapes and values after the Q/K unpermutation, bit-exact; config and tokenizer contents).
-// Reference data: scripts/reference/gen_gguf_smollm2.py and gen_gguf_transformers.py.
+// The bundled SmolLM2-135M-Instruct.Q4_1.gguf and Gemma-3 270M Q4_K_M against the gguf package
+// (every tensor's fp32 dequantization, bit-exact: tolerance none), and SmolLM2 and against HF
+// transformers' GGUF loader (names, shapes and values after the Q/K unpermutation, bit-exact;
+// config and tokenizer contents). Reference data: scripts/reference/gen_gguf_smollm2.py and
+// gen_gguf_transformers.py.
 #include <gtest/gtest.h>
 
 #include <chrono>
@@ -47,14 +48,17 @@ std::uint64_t expected_checksum(const nlohmann::json& entry) {
   return std::stoull(entry["checksum"].get<std::string>());
 }
 
-TEST(GgufSmolLM2, EveryTensorDequantizesBitExactly) {
-  ASSERT_TRUE(std::filesystem::exists(kModel)) << kModel << ": run scripts/setup.sh";
-  const auto dir = test::reference_dir("gguf_smollm2");
+// Every tensor of a real file against the gguf package: checksums of all values, full values of
+// the dumped tensors (max |diff| printed), and the wall time of open + dequantize.
+void check_real_file(const std::filesystem::path& model, const std::string& reference) {
+  ASSERT_TRUE(std::filesystem::exists(model)) << model << ": run scripts/setup.sh";
+  const auto dir = test::reference_dir(reference);
   const auto expected = read_json(dir / "tensors.json");
   const auto t0 = std::chrono::steady_clock::now();
-  const auto file = GgufFile::open(kModel);
+  const auto file = GgufFile::open(model);
   ASSERT_EQ(file.tensors().size(), expected.size());
   double dequant_ms = 0;
+  std::set<std::string> types;
   for (std::size_t i = 0; i < expected.size(); ++i) {
     const auto& info = file.tensors()[i];
     const auto& e = expected[i];
@@ -67,6 +71,7 @@ TEST(GgufSmolLM2, EveryTensorDequantizesBitExactly) {
     dequant_ms +=
         std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - d0).count();
     EXPECT_EQ(test::fp32_checksum(values), expected_checksum(e)) << info.name;
+    types.insert(std::string(ggml_traits(info.type).name));
     if (std::filesystem::exists(dir / (info.name + ".f32"))) {
       const auto full = read_f32(dir / (info.name + ".f32"));
       ASSERT_LE(full.size(), values.size());
@@ -78,8 +83,17 @@ TEST(GgufSmolLM2, EveryTensorDequantizesBitExactly) {
   }
   const double total_ms =
       std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
-  std::cout << "[ gguf     ] open + dequantize all " << expected.size() << " tensors: " << total_ms
-            << " ms (dequantize " << dequant_ms << " ms)\n";
+  std::string type_list;
+  for (const auto& t : types) type_list += " " + t;
+  std::cout << "[ gguf     ] " << model.filename().string() << ": " << expected.size()
+            << " tensors (" << type_list << " ) checksums equal; open + dequantize + checksum "
+            << total_ms << " ms (dequantize alone " << dequant_ms << " ms)\n";
+}
+
+TEST(GgufSmolLM2, EveryTensorDequantizesBitExactly) { check_real_file(kModel, "gguf_smollm2"); }
+
+TEST(GgufGemma3, EveryKQuantTensorDequantizesBitExactly) {
+  check_real_file(kModel.parent_path() / "gemma-3-270m-q4_k_m.gguf", "gguf_gemma3");
 }
 
 class GgufSmolLM2VsTransformers : public ::testing::Test {
