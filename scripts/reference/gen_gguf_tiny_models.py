@@ -44,7 +44,7 @@ def write_model(path, arch, rng):
     w.add_float32(f"{arch}.rope.freq_base", 1000000.0)
     w.add_string("tokenizer.ggml.model", "gpt2")
     w.add_string("tokenizer.ggml.pre", "qwen2" if arch == "qwen2" else "llama-bpe")
-    w.add_array("tokenizer.ggml.tokens", [f"t{i}" for i in range(VOCAB - 1)] + ["t"])
+    w.add_array("tokenizer.ggml.tokens", [f"t{i}" for i in range(VOCAB - 2)] + ["t", "0"])
     w.add_array("tokenizer.ggml.merges", ["t 0"])
     w.add_uint32("tokenizer.ggml.bos_token_id", 1)
     w.add_uint32("tokenizer.ggml.eos_token_id", 2)

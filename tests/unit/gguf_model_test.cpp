@@ -207,6 +207,8 @@ TEST_F(GgufModel, MalformedTokenizerMetadataIsADataError) {
   auto spec = tiny_model("llama", "default", false);
   spec.kvs[12].second = test::gguf_str_array({"a b c"});
   EXPECT_THROW(load_gguf_model_files(write(spec)), DataError);
+  spec.kvs[12].second = test::gguf_str_array({"a z"});
+  EXPECT_THROW(load_gguf_model_files(write(spec)), DataError);
   spec = tiny_model("llama", "default", false);
   spec.kvs[11].second = test::gguf_i32_array({3});
   EXPECT_THROW(load_gguf_model_files(write(spec)), DataError);
