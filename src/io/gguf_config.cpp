@@ -33,7 +33,7 @@ ArchInfo arch_info(const GgufFile& file) {
 
 std::int64_t vocab_size(const GgufFile& file, const std::string& arch) {
   if (auto n = file.find_uint(arch + ".vocab_size")) return static_cast<std::int64_t>(*n);
-  return static_cast<std::int64_t>(file.require("tokenizer.ggml.tokens").as_array().size());
+  return static_cast<std::int64_t>(file.get_string_array("tokenizer.ggml.tokens").size());
 }
 
 nlohmann::json rope_scaling(const GgufFile& file, const std::string& arch) {

@@ -11,28 +11,36 @@ namespace {
 
 constexpr int kBlock = 32;
 
-// Low 4 bits of element j (0..31) from the 16 packed bytes.
-inline std::uint8_t nibble(const std::uint8_t* qs, int j) {
-  return j < 16 ? (qs[j] & 0x0F) : (qs[j - 16] >> 4);
-}
-
+// Each loop handles element j (low nibble of byte j) and j + 16 (high nibble) together, which
+// keeps the loops branch-free so that they vectorize.
 void q4_0(const std::uint8_t* b, float* y) {
   const float d = read_fp16(b);
-  for (int j = 0; j < kBlock; ++j) y[j] = d * static_cast<float>(nibble(b + 2, j) - 8);
+  const std::uint8_t* qs = b + 2;
+  for (int j = 0; j < 16; ++j) {
+    y[j] = d * static_cast<float>((qs[j] & 0x0F) - 8);
+    y[j + 16] = d * static_cast<float>((qs[j] >> 4) - 8);
+  }
 }
 
 void q4_1(const std::uint8_t* b, float* y) {
   const float d = read_fp16(b);
   const float m = read_fp16(b + 2);
-  for (int j = 0; j < kBlock; ++j) y[j] = d * static_cast<float>(nibble(b + 4, j)) + m;
+  const std::uint8_t* qs = b + 4;
+  for (int j = 0; j < 16; ++j) {
+    y[j] = d * static_cast<float>(qs[j] & 0x0F) + m;
+    y[j + 16] = d * static_cast<float>(qs[j] >> 4) + m;
+  }
 }
 
 void q5_0(const std::uint8_t* b, float* y) {
   const float d = read_fp16(b);
   const std::uint32_t qh = read_u32(b + 2);
-  for (int j = 0; j < kBlock; ++j) {
-    const int q = nibble(b + 6, j) | (((qh >> j) & 1u) << 4);
-    y[j] = d * static_cast<float>(q - 16);
+  const std::uint8_t* qs = b + 6;
+  for (int j = 0; j < 16; ++j) {
+    const int lo = (qs[j] & 0x0F) | (((qh >> j) & 1u) << 4);
+    const int hi = (qs[j] >> 4) | (((qh >> (j + 16)) & 1u) << 4);
+    y[j] = d * static_cast<float>(lo - 16);
+    y[j + 16] = d * static_cast<float>(hi - 16);
   }
 }
 
@@ -40,9 +48,12 @@ void q5_1(const std::uint8_t* b, float* y) {
   const float d = read_fp16(b);
   const float m = read_fp16(b + 2);
   const std::uint32_t qh = read_u32(b + 4);
-  for (int j = 0; j < kBlock; ++j) {
-    const int q = nibble(b + 8, j) | (((qh >> j) & 1u) << 4);
-    y[j] = d * static_cast<float>(q) + m;
+  const std::uint8_t* qs = b + 8;
+  for (int j = 0; j < 16; ++j) {
+    const int lo = (qs[j] & 0x0F) | (((qh >> j) & 1u) << 4);
+    const int hi = (qs[j] >> 4) | (((qh >> (j + 16)) & 1u) << 4);
+    y[j] = d * static_cast<float>(lo) + m;
+    y[j + 16] = d * static_cast<float>(hi) + m;
   }
 }
 

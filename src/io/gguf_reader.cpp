@@ -206,15 +206,14 @@ class GgufParser {
   }
 
   void read_alignment() {
-    const GgufValue* v = out_.find("general.alignment");
-    if (v == nullptr) return;
+    if (out_.find("general.alignment") == nullptr) return;
     const std::string ctx = "metadata key 'general.alignment'";
-    if (!v->is_integer()) cur_.fail(ctx, "expected an unsigned integer");
-    const std::int64_t a = v->as_int();
-    if (a <= 0 || (a & (a - 1)) != 0 || a > (1 << 30)) {
-      cur_.fail(ctx, fmt::format("alignment {} is not a power of two", a));
+    if (!out_.require("general.alignment").is_integer()) cur_.fail(ctx, "expected an integer");
+    const std::uint64_t a = out_.get_uint("general.alignment");  // names file and key on error
+    if (a == 0 || (a & (a - 1)) != 0 || a > (1u << 30)) {
+      cur_.fail(ctx, fmt::format("alignment {} is not a power of two up to 2^30", a));
     }
-    out_.alignment_ = static_cast<std::uint64_t>(a);
+    out_.alignment_ = a;
   }
 
   void read_tensor_infos() {

@@ -72,7 +72,9 @@ PreTokenizer pre_tokenizer_for(const GgufFile& file) {
                                      file.path().string(), pre));
 }
 
-nlohmann::json merges_json(const GgufFile& file) {
+// Merges as [left, right] pairs; both sides must be vocabulary tokens (HF tokenizers refuses
+// the file otherwise).
+nlohmann::json merges_json(const GgufFile& file, const nlohmann::json& vocab) {
   nlohmann::json merges = nlohmann::json::array();
   const auto raw = file.get_string_array("tokenizer.ggml.merges");
   for (std::size_t i = 0; i < raw.size(); ++i) {
@@ -84,7 +86,16 @@ nlohmann::json merges_json(const GgufFile& file) {
                       "('{}') is not two tokens separated by one space",
                       file.path().string(), i, raw[i]));
     }
-    merges.push_back({raw[i].substr(0, sp), raw[i].substr(sp + 1)});
+    std::string left = raw[i].substr(0, sp), right = raw[i].substr(sp + 1);
+    for (const auto* side : {&left, &right}) {
+      if (!vocab.contains(*side)) {
+        throw DataError(
+            fmt::format("GGUF '{}': metadata key 'tokenizer.ggml.merges': entry {} "
+                        "('{}'): '{}' is not in the vocabulary",
+                        file.path().string(), i, raw[i], *side));
+      }
+    }
+    merges.push_back({std::move(left), std::move(right)});
   }
   return merges;
 }
@@ -187,7 +198,7 @@ nlohmann::json gguf_to_hf_tokenizer(const GgufFile& file) {
         {"byte_fallback", false},
         {"ignore_merges", pre.ignore_merges},
         {"vocab", vocab},
-        {"merges", merges_json(file)}}},
+        {"merges", merges_json(file, vocab)}}},
   };
 }
 

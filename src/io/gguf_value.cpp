@@ -122,7 +122,8 @@ std::string GgufValue::to_display_string(std::size_t max_items) const {
         } else if constexpr (std::is_same_v<T, bool>) {
           return v ? "true" : "false";
         } else if constexpr (std::is_same_v<T, double>) {
-          return fmt::format("{}", type_ == GgufValueType::kFloat32 ? static_cast<float>(v) : v);
+          if (type_ == GgufValueType::kFloat32) return fmt::format("{}", static_cast<float>(v));
+          return fmt::format("{}", v);
         } else {
           return fmt::format("{}", v);
         }

@@ -37,6 +37,20 @@ class GgufBytes {
 // Encoded values (type id followed by the payload), for GgufSpec::kvs.
 inline std::string gguf_u32(std::uint32_t v) { return GgufBytes().u32(4).u32(v).data(); }
 inline std::string gguf_str(const std::string& s) { return GgufBytes().u32(8).str(s).data(); }
+inline std::string gguf_f32(float v) { return GgufBytes().u32(6).f32(v).data(); }
+inline std::string gguf_bool(bool v) { return GgufBytes().u32(7).u8(v ? 1 : 0).data(); }
+inline std::string gguf_str_array(const std::vector<std::string>& items) {
+  GgufBytes b;
+  b.u32(9).u32(8).u64(items.size());
+  for (const auto& s : items) b.str(s);
+  return b.data();
+}
+inline std::string gguf_i32_array(const std::vector<std::int32_t>& items) {
+  GgufBytes b;
+  b.u32(9).u32(5).u64(items.size());
+  for (auto v : items) b.raw(&v, 4);
+  return b.data();
+}
 
 struct GgufTensorSpec {
   std::string name;

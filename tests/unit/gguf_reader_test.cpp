@@ -106,6 +106,10 @@ TEST_F(GgufReader, AlignmentMustBeAPowerOfTwo) {
   expect_error(spec.bytes(), {"general.alignment", "power of two"});
   spec.kvs.back().second = test::gguf_str("32");
   expect_error(spec.bytes(), {"general.alignment"});
+  spec.kvs.back().second = GgufBytes().u32(11).u64(static_cast<std::uint64_t>(-64)).data();
+  expect_error(spec.bytes(), {"general.alignment", "negative"});
+  spec.kvs.back().second = GgufBytes().u32(10).u64(1ull << 40).data();
+  expect_error(spec.bytes(), {"general.alignment", "power of two"});
 }
 
 TEST_F(GgufReader, CustomAlignmentMovesTheDataSection) {
