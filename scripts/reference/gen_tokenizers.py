@@ -4,7 +4,7 @@ For qwen3, llama3 and gemma3 (assets/data/tokenizers) and SmolLM2 (its tokenizer
 from the GGUF metadata, when the GGUF is present) this writes <name>/golden.json with, per test
 string: ids with and without special tokens and three decodes; plus decodes of random id
 sequences. unicode_classes.json lists the code points Oniguruma (HF's regex engine) puts in
-\\s, \\p{L} and \\p{N}. Strings that are not valid UTF-8 are stored as hex; HF, which takes a
+\\s, \\p{L}, \\p{N}, \\p{M}, \\p{P} and \\p{S}. Strings that are not valid UTF-8 are stored as hex; HF, which takes a
 Python str, gets `bytes.decode("utf-8", "replace")` of them. GENERATED DATA: never edit by hand.
 """
 import glob
@@ -113,7 +113,7 @@ def unicode_classes():
     cps = [c for c in range(0x110000) if not 0xD800 <= c < 0xE000]
     text = "".join(map(chr, cps))
     out = {}
-    for pattern in (r"\s", r"\p{L}", r"\p{N}"):
+    for pattern in (r"\s", r"\p{L}", r"\p{N}", r"\p{M}", r"\p{P}", r"\p{S}"):
         kept = pre_tokenizers.Split(Regex(pattern), "removed").pre_tokenize_str(text)
         matched = bytearray([1]) * len(cps)
         for _, (start, end) in kept:

@@ -3,6 +3,7 @@
 #include <utf8proc.h>
 
 #include <cstdlib>
+#include <utility>
 #include <vector>
 
 #include "slmq/tokenizer/regex.h"
@@ -10,6 +11,21 @@
 
 namespace slmq::tokenizer {
 namespace {
+
+// Characters whose decomposition utf8proc knows but HF's normalizer (whose tables predate
+// Unicode 12) does not: HF leaves them unchanged, and so do we. Found by normalizing every code
+// point with both; see the notes in the tokenizer report.
+bool hf_leaves_unnormalized(char32_t cp) {
+  static constexpr std::pair<char32_t, char32_t> kRanges[] = {
+      {0x32FF, 0x32FF},   {0xA7F2, 0xA7F4},   {0xAB69, 0xAB69},   {0x10781, 0x10785},
+      {0x10787, 0x107B0}, {0x107B2, 0x107BA}, {0x11938, 0x11938}, {0x1E030, 0x1E06D},
+      {0x1F16C, 0x1F16C}, {0x1FBF0, 0x1FBF9}};
+  if (cp < 0x32FF) return false;
+  for (const auto& [first, last] : kRanges) {
+    if (cp >= first && cp <= last) return true;
+  }
+  return false;
+}
 
 class UnicodeNormalizer : public Normalizer {
  public:
@@ -20,16 +36,39 @@ class UnicodeNormalizer : public Normalizer {
     bool ascii = true;
     for (char c : text) ascii = ascii && static_cast<unsigned char>(c) < 0x80;
     if (ascii) return;
-    utf8proc_uint8_t* out = nullptr;
-    const auto n = utf8proc_map(reinterpret_cast<const utf8proc_uint8_t*>(text.data()),
-                                static_cast<utf8proc_ssize_t>(text.size()), &out,
-                                static_cast<utf8proc_option_t>(options_));
-    if (n < 0) return;  // unreachable for valid UTF-8; leave the text as it was
-    text.assign(reinterpret_cast<const char*>(out), static_cast<std::size_t>(n));
-    std::free(out);
+    // Normalize the runs between characters HF leaves alone; those are starters, so cutting
+    // there changes neither reordering nor composition of the runs.
+    std::string out;
+    std::size_t run = 0;
+    char32_t cp = 0;
+    for (std::size_t pos = 0; pos < text.size();) {
+      const std::size_t n = decode_utf8(text, pos, cp);
+      if (hf_leaves_unnormalized(cp)) {
+        append_normalized(std::string_view(text).substr(run, pos - run), out);
+        out.append(text, pos, n);
+        run = pos + n;
+      }
+      pos += n;
+    }
+    append_normalized(std::string_view(text).substr(run), out);
+    text = std::move(out);
   }
 
  private:
+  void append_normalized(std::string_view run, std::string& out) const {
+    if (run.empty()) return;
+    utf8proc_uint8_t* mapped = nullptr;
+    const auto n = utf8proc_map(reinterpret_cast<const utf8proc_uint8_t*>(run.data()),
+                                static_cast<utf8proc_ssize_t>(run.size()), &mapped,
+                                static_cast<utf8proc_option_t>(options_));
+    if (n < 0) {
+      out.append(run);  // unreachable for valid UTF-8; keep the text as it was
+      return;
+    }
+    out.append(reinterpret_cast<const char*>(mapped), static_cast<std::size_t>(n));
+    std::free(mapped);
+  }
+
   int options_;
 };
 

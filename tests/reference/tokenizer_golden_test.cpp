@@ -1,7 +1,8 @@
 // Golden test: slmq::Tokenizer against the PyPI `tokenizers` package on the real qwen3, llama3,
-// gemma3 and SmolLM2 tokenizers and on small synthetic ones (data from scripts/reference/gen_tokenizers.py). Every string
-// must give identical ids with and without special tokens and identical decodes; nothing is
-// tolerated. Encoding runs on several threads at once, which also checks thread safety.
+// gemma3 and SmolLM2 tokenizers and on small synthetic ones (data from
+// scripts/reference/gen_tokenizers.py). Every string must give identical ids with and without
+// special tokens and identical decodes; nothing is tolerated. Encoding runs on several threads at
+// once, which also checks thread safety.
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 

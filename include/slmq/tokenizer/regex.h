@@ -47,8 +47,10 @@ class Regex {
 };
 
 // Rewrites an Oniguruma pattern for PCRE2 where the two disagree: `\s` (Oniguruma: the Z
-// categories plus [\t\n\v\f\r\x20\x85]; PCRE2 with UCP leaves out U+0085), and `\p{L}` / `\p{N}`
-// (PCRE2 10.42 knows Unicode 14, Oniguruma 16: the newer letters and numbers are added).
+// categories plus [\t\n\v\f\r\x20\x85]; PCRE2 with UCP leaves out U+0085), and the general
+// categories (PCRE2 10.42 knows Unicode 14, Oniguruma 16: for the categories L, N, M, P and S,
+// written
+// `\p{X}` / `\P{X}`, the code points assigned since are added).
 std::string translate_onig_pattern(std::string_view pattern);
 
 // The regex of a tokenizer.json "pattern" node: {"String": literal} or {"Regex": pattern}.
