@@ -13,6 +13,7 @@ import os
 import pathlib
 import random
 
+from _synthetic_tokenizers import build_all
 from _tokenizer_texts import DATA, ROOT, adversarial_strings, dataset_strings, special_token_strings
 
 INPUT_PACKAGES = ("tokenizers", "gguf")
@@ -160,7 +161,6 @@ def generate(out_dir):
             json.dump(data, f, ensure_ascii=False)
     # Small trained tokenizers for the components the real ones do not use: the adversarial
     # strings and 1,500 dataset strings each.
-    from _synthetic_tokenizers import build_all
 
     n_data = sum(1 for kind, _ in CASES if kind in DATASET_KINDS)
     subset = CASES[:1500] + CASES[n_data:]
