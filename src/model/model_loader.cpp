@@ -132,7 +132,8 @@ ModelSource open_checkpoint_folder(const std::filesystem::path& path) {
   ModelSource src;
   src.path = path;
   auto config_path = path / "config.json";
-  src.config = parse_hf_config(read_json_file(config_path), config_path.string());
+  src.hf_config = read_json_file(config_path);
+  src.config = parse_hf_config(src.hf_config, config_path.string());
   auto generation_path = path / "generation_config.json";
   if (std::filesystem::exists(generation_path)) {
     apply_generation_config(src.config, read_json_file(generation_path), generation_path.string());
@@ -147,7 +148,8 @@ ModelSource open_gguf_file(const std::filesystem::path& path) {
   io::GgufModelFiles files = io::load_gguf_model_files(path);
   ModelSource src;
   src.path = path;
-  src.config = parse_hf_config(files.config, path.string() + " (metadata)");
+  src.hf_config = files.config;
+  src.config = parse_hf_config(src.hf_config, path.string() + " (metadata)");
   src.tokenizer = std::move(files.tokenizer);
   src.tokenizer_config = std::move(files.tokenizer_config);
   src.weights = std::make_unique<GgufSource>(path, std::move(files));

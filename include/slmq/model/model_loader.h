@@ -35,7 +35,8 @@ class WeightSource {
 // becomes the same config and tokenizer JSON and whose tensors are dequantized to fp32 on load.
 struct ModelSource {
   std::filesystem::path path;
-  ModelConfig config;
+  nlohmann::json hf_config;  // config.json content (synthesized for GGUF)
+  ModelConfig config;        // parsed from hf_config (+ generation_config.json)
   std::unique_ptr<WeightSource> weights;
   nlohmann::json tokenizer;         // tokenizer.json content; null when there is none
   nlohmann::json tokenizer_config;  // tokenizer_config.json content; null when there is none
