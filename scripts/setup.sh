@@ -13,7 +13,7 @@ source scripts/lib/common.sh
 TORCH_VERSION=2.11.0
 PY_PACKAGES=(
   "torch==${TORCH_VERSION}"
-  "transformers==5.17.0" "tokenizers" "safetensors" "numpy" "gguf==0.19.0"
+  "transformers==5.17.0" "tokenizers" "safetensors" "numpy" "gguf==0.19.0" "compressed-tensors==0.20.0"
 )
 
 install_system_packages() {
@@ -35,7 +35,7 @@ install_python_packages() {
     python3 -m venv .venv
   fi
   if ! .venv/bin/python -c "import torch, sys; sys.exit(torch.__version__.split('+')[0] != '${TORCH_VERSION}')" 2>/dev/null \
-     || ! .venv/bin/python -c "import transformers, tokenizers, safetensors, numpy, gguf" 2>/dev/null; then
+     || ! .venv/bin/python -c "import transformers, tokenizers, safetensors, numpy, gguf, compressed_tensors" 2>/dev/null; then
     log "installing Python packages into .venv (torch ${TORCH_VERSION} and the reference packages)"
     .venv/bin/pip install -q --upgrade pip
     .venv/bin/pip install -q "${PY_PACKAGES[@]}"
