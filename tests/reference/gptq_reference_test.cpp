@@ -3,9 +3,11 @@
 // grouped (group smaller than, equal to and not dividing the block), act-order, static groups, a
 // smaller block, and an indefinite Hessian that needs three damping retries. Integer codes,
 // scales and zero points must be identical. Both sides run the same libtorch kernels
-// single-threaded (the generator sets one thread, ctest sets OMP_NUM_THREADS=1), so the fp32
-// error propagation is bit-identical too; one differing code would be an algorithmic difference.
+// single-threaded (the generator and this test each set one thread: a GEMM split over threads sums
+// in another order), so the fp32 error propagation is bit-identical too; one differing code would
+// be an algorithmic difference.
 #include <ATen/ATen.h>
+#include <ATen/Parallel.h>
 #include <gtest/gtest.h>
 
 #include <iostream>
@@ -23,7 +25,18 @@ bool same(const at::Tensor& a, const at::Tensor& b) {
   return a.sizes() == b.sizes() && at::equal(a.contiguous(), b.contiguous());
 }
 
+// One intra-op thread for the scope (ctest's OMP_NUM_THREADS does not reach the test process).
+class SingleThread {
+ public:
+  SingleThread() : before_(at::get_num_threads()) { at::set_num_threads(1); }
+  ~SingleThread() { at::set_num_threads(before_); }
+
+ private:
+  int before_;
+};
+
 TEST(GptqReference, IntegerWeightsScalesAndZerosMatchTheOriginalAlgorithm) {
+  SingleThread one_thread;
   const auto dir = test::reference_dir("gptq");
   auto ref = SafetensorsFile::open(dir / "reference.safetensors");
   const at::Tensor w = ref.load("weight");
