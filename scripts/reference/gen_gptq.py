@@ -5,8 +5,9 @@ dead columns. The quantizer is _quant_ref.find_params of the chosen flavour. Whe
 the damping is multiplied by 10 and the factorisation retried (slmquant's policy; the original
 raises).
 
-Writes reference.safetensors (weight [24,160] f32, hessian [160,160] f32, hessian_indefinite,
-then case<i>.codes i16 / .scale f32 / .zero i32 / .dequant f32) and cases.json.
+Also the Hessian accumulation of gptq.py add_batch over three calibration batches (batch<k> inputs,
+hessian_accumulated). Writes reference.safetensors (weight [24,160] f32, hessian [160,160] f32,
+hessian_indefinite, then case<i>.codes i16 / .scale f32 / .zero i32 / .dequant f32) and cases.json.
 """
 import json
 
@@ -113,6 +114,19 @@ def fasterquant(torch, weight, hessian, c):
     return codes, s, z, Q, percdamp, retries
 
 
+def add_batch(torch, state, inp):
+    """gptq.py GPTQ.add_batch for an nn.Linear: N counts sequences, H kept as (2/N) sum x x^T."""
+    import math
+    if len(inp.shape) == 2:
+        inp = inp.unsqueeze(0)
+    tmp = inp.shape[0]
+    inp = inp.reshape((-1, inp.shape[-1])).t()
+    state["H"] *= state["n"] / (state["n"] + tmp)
+    state["n"] += tmp
+    inp = math.sqrt(2 / state["n"]) * inp.float()
+    state["H"] += inp.matmul(inp.t())
+
+
 def generate(out_dir):
     import torch
     from safetensors.torch import save_file
@@ -127,6 +141,12 @@ def generate(out_dir):
     indefinite = hessian - 0.5 * hessian.diag().mean() * torch.eye(160)
     inputs = {"hessian": hessian, "hessian_indefinite": indefinite}
     tensors = {"weight": weight, **inputs}
+    state = {"H": torch.zeros(160, 160), "n": 0}
+    for k, shape in enumerate([(2, 50, 160), (50, 160), (3, 40, 160)]):
+        batch = torch.randn(*shape, generator=gen)
+        tensors[f"batch{k}"] = batch
+        add_batch(torch, state, batch)
+    tensors["hessian_accumulated"] = state["H"]
     cases = []
     for i, c in enumerate(CASES):
         codes, s, z, q, percdamp, retries = fasterquant(torch, weight, inputs[c.get("hessian", "hessian")], c)

@@ -69,6 +69,15 @@ TEST(GptqReference, IntegerWeightsScalesAndZerosMatchTheOriginalAlgorithm) {
   EXPECT_EQ(checked, 12);
 }
 
+TEST(GptqReference, HessianAccumulationMatchesAddBatch) {
+  SingleThread one_thread;
+  auto ref = SafetensorsFile::open(test::reference_dir("gptq") / "reference.safetensors");
+  HessianAccumulator acc(160);
+  for (int k = 0; k < 3; ++k) acc.add_batch(ref.load("batch" + std::to_string(k)));
+  EXPECT_EQ(acc.sequences(), 6);
+  EXPECT_TRUE(same(acc.hessian(), ref.load("hessian_accumulated")));
+}
+
 TEST(Gptq, ActOrderWithDynamicGroupsIsRefusedAsItNeedsAGroupIndex) {
   QuantSpec s;
   s.bits = 4;
