@@ -124,7 +124,15 @@ ModelSummary Model::summary() const {
       add_linear(**l);
     }
   }
-  if (!config_.tie_word_embeddings) add_linear(*lm_head_);
+  if (!config_.tie_word_embeddings) {
+    add_linear(*lm_head_);
+  } else if (lm_head_->kind() != "dense") {
+    // A quantized tied head no longer shares the embedding's storage: count its bytes (its
+    // parameters are the embedding's, already counted).
+    const int64_t parameters = s.parameters;
+    add_linear(*lm_head_);
+    s.parameters = parameters;
+  }
   return s;
 }
 

@@ -104,6 +104,16 @@ TEST(RtnParity, QuantizedTiedLmHeadLeavesEmbeddingsAndCountsTrueStorage) {
     EXPECT_EQ(linear->bytes(), n + n / 32 * 4);
   }
   EXPECT_EQ(r.linear_bytes_after * 4, r.linear_bytes_before + r.linear_bytes_before / 8);
+  // The model's totals: same parameters as before; bytes = fp32 embedding and norms + the
+  // quantized linears, the head now stored apart from the embedding.
+  auto fp = load_model(folder, {});
+  const ModelSummary before = fp->summary(), after = model->summary();
+  EXPECT_EQ(after.parameters, before.parameters);
+  EXPECT_EQ(after.bytes, before.bytes -
+                             (r.linear_bytes_before -
+                              4 * model->config().vocab_size * model->config().hidden_size) +
+                             r.linear_bytes_after);
+  EXPECT_EQ(after.linears_by_kind.at("fake_quant"), 22);
 }
 
 }  // namespace
