@@ -11,10 +11,19 @@ cd "$(dirname "$0")/.."
 source scripts/lib/common.sh
 
 TORCH_VERSION=2.11.0
+# One package per line; PY_IMPORTS are their import names, checked to decide whether to install.
 PY_PACKAGES=(
   "torch==${TORCH_VERSION}"
-  "transformers==5.17.0" "tokenizers" "safetensors" "numpy" "gguf==0.19.0" "jsonschema"
+  "transformers==5.17.0"
+  "tokenizers"
+  "safetensors"
+  "numpy"
+  "gguf==0.19.0"
+  "jsonschema"
+  "compressed-tensors==0.20.0"
+  "lm-eval==0.4.12"
 )
+PY_IMPORTS="transformers, tokenizers, safetensors, numpy, gguf, jsonschema, compressed_tensors, lm_eval"
 
 install_system_packages() {
   local missing=()
@@ -35,7 +44,7 @@ install_python_packages() {
     python3 -m venv .venv
   fi
   if ! .venv/bin/python -c "import torch, sys; sys.exit(torch.__version__.split('+')[0] != '${TORCH_VERSION}')" 2>/dev/null \
-     || ! .venv/bin/python -c "import transformers, tokenizers, safetensors, numpy, gguf, jsonschema" 2>/dev/null; then
+     || ! .venv/bin/python -c "import ${PY_IMPORTS}" 2>/dev/null; then
     log "installing Python packages into .venv (torch ${TORCH_VERSION} and the reference packages)"
     .venv/bin/pip install -q --upgrade pip
     .venv/bin/pip install -q "${PY_PACKAGES[@]}"

@@ -100,6 +100,16 @@ int64_t ConfigNode::get_int(const std::string& key, int64_t fallback) const {
   }
 }
 
+double ConfigNode::get_double(const std::string& key, double fallback) const {
+  if (!has(key)) return fallback;
+  YAML::Node value = scalar(key, "a number");
+  try {
+    return value.as<double>();
+  } catch (const YAML::Exception&) {
+    fail(key, "expected a number, got " + describe(value));
+  }
+}
+
 bool ConfigNode::get_bool(const std::string& key, bool fallback) const {
   if (!has(key)) return fallback;
   YAML::Node value = scalar(key, "true or false");

@@ -87,6 +87,13 @@ std::vector<std::pair<std::string, std::unique_ptr<LinearBackend>*>> Model::line
   return out;
 }
 
+std::vector<std::pair<std::string, const LinearBackend*>> Model::linears() const {
+  std::vector<std::pair<std::string, const LinearBackend*>> out;
+  // The mutable overload only hands out slots; nothing is modified here.
+  for (auto& [name, slot] : const_cast<Model*>(this)->linears()) out.emplace_back(name, slot->get());
+  return out;
+}
+
 nlohmann::json ModelSummary::to_json() const {
   return {{"parameters", parameters}, {"bytes", bytes}, {"bytes_by_dtype", bytes_by_dtype},
           {"linears_by_kind", linears_by_kind}};
@@ -117,7 +124,15 @@ ModelSummary Model::summary() const {
       add_linear(**l);
     }
   }
-  if (!config_.tie_word_embeddings) add_linear(*lm_head_);
+  if (!config_.tie_word_embeddings) {
+    add_linear(*lm_head_);
+  } else if (lm_head_->kind() != "dense") {
+    // A quantized tied head no longer shares the embedding's storage: count its bytes (its
+    // parameters are the embedding's, already counted).
+    const int64_t parameters = s.parameters;
+    add_linear(*lm_head_);
+    s.parameters = parameters;
+  }
   return s;
 }
 

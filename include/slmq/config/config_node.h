@@ -27,6 +27,7 @@ class ConfigNode {
   std::string get_string(const std::string& key, const std::string& fallback) const;
   std::string require_string(const std::string& key) const;
   int64_t get_int(const std::string& key, int64_t fallback) const;
+  double get_double(const std::string& key, double fallback) const;
   bool get_bool(const std::string& key, bool fallback) const;
   std::vector<int64_t> get_int_list(const std::string& key) const;  // empty when absent
   // A string that must be one of `choices`.

@@ -52,6 +52,8 @@ class Model {
 
   // Every linear layer, keyed by HF module name ("model.layers.0.self_attn.q_proj", "lm_head").
   std::vector<std::pair<std::string, std::unique_ptr<LinearBackend>*>> linears();
+  // The same, read-only.
+  std::vector<std::pair<std::string, const LinearBackend*>> linears() const;
   ModelSummary summary() const;
 
  private:

@@ -1,0 +1,46 @@
+#pragma once
+// The accuracy path of every quantization scheme: integer weights with their scales and zero
+// points are held, dequantized (fp32, then the compute dtype) for each matmul; an optional
+// activation quantizer fake-quantizes the input first. Works on any device torch does.
+#include <ATen/core/Tensor.h>
+
+#include <optional>
+
+#include "slmq/model/linear_backend.h"
+#include "slmq/quant/quantizer.h"
+
+namespace slmq {
+
+class FakeQuantLinear final : public LinearBackend {
+ public:
+  // weight: codes [out, in] int8/uint8, scales/zeros [out, groups]; bias [out] in `compute_dtype`
+  // or undefined. `activation`: a dynamic spec, or a static one with `static_params` set.
+  // Zero points are stored only for asymmetric specs (symmetric ones are a constant of the spec).
+  FakeQuantLinear(QuantizedWeight weight, at::Tensor bias, c10::ScalarType compute_dtype,
+                  std::optional<QuantSpec> activation = std::nullopt,
+                  std::optional<QuantParams> static_params = std::nullopt);
+
+  // x [..., in] compute dtype -> [..., out] compute dtype.
+  at::Tensor forward(const at::Tensor& x) const override;
+  int64_t in_features() const override { return weight_.codes.size(1); }
+  int64_t out_features() const override { return weight_.codes.size(0); }
+  // Codes (1 byte per weight until packing lands), scales, zero points (asymmetric only), bias.
+  std::vector<at::Tensor> stored_tensors() const override;
+  int64_t parameters() const override;
+  std::string kind() const override { return "fake_quant"; }
+
+  const QuantizedWeight& weight() const { return weight_; }
+  const at::Tensor& bias() const { return bias_; }
+  const std::optional<QuantSpec>& activation() const { return activation_; }
+  // [out, in] in the compute dtype: what the matmul uses.
+  at::Tensor dequantized_weight() const;
+
+ private:
+  QuantizedWeight weight_;
+  at::Tensor bias_;
+  c10::ScalarType compute_dtype_;
+  std::optional<QuantSpec> activation_;
+  std::optional<QuantParams> static_params_;
+};
+
+}  // namespace slmq

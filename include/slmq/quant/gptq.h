@@ -1,0 +1,50 @@
+#pragma once
+// The GPTQ solver of IST-DASLab gptq.py `fasterquant` (specs/quant_methods.md §3.1) for one linear
+// given its input Hessian: blocked lazy updates, damping, act-order, static or dynamic groups
+// (dynamic group parameters come from the lazily updated matrix, as the original does), and a
+// Cholesky that raises the damping ×10 and retries when it fails. Calibration and the
+// layer-by-layer driver that turns this into a QuantMethod are not there yet.
+#include <ATen/core/Tensor.h>
+
+#include "slmq/quant/quantizer.h"
+
+namespace slmq {
+
+// A linear's input Hessian H = (2/N) Σ x xᵀ over N calibration sequences, accumulated batch by
+// batch as gptq.py add_batch does (running rescale, fp32; N counts sequences, not tokens).
+class HessianAccumulator {
+ public:
+  explicit HessianAccumulator(int64_t in_features);
+  // x: [B, T, in] (B sequences) or [T, in] (one sequence), any float dtype.
+  void add_batch(const at::Tensor& x);
+  const at::Tensor& hessian() const { return h_; }  // [in, in] fp32
+  int64_t sequences() const { return sequences_; }
+
+ private:
+  at::Tensor h_;
+  int64_t sequences_ = 0;
+};
+
+struct GptqOptions {
+  int64_t block_size = 128;
+  double percdamp = 0.01;      // damping = percdamp · mean(diag H)
+  bool act_order = false;      // columns in descending diag(H) order
+  bool static_groups = false;  // group parameters from the weight before any update
+  int max_damp_retries = 4;    // each retry multiplies percdamp by 10
+};
+
+struct GptqResult {
+  QuantizedWeight weight;  // codes/scales/zeros in the original column order
+  at::Tensor dequantized;  // [out, in] fp32, what the original writes back
+  double percdamp_used = 0;
+  int cholesky_retries = 0;
+};
+
+// weight [out, in] (any float dtype), hessian [in, in] fp32 (2/N Σ x xᵀ). spec: per_channel or
+// per_group weights of any flavour. Throws UnsupportedError for act-order with dynamic groups (its
+// groups follow the permuted order and need a g_idx, which QuantizedWeight does not carry) and
+// when the Hessian stays non-positive-definite after every retry.
+GptqResult gptq_quantize(const at::Tensor& weight, const at::Tensor& hessian, const QuantSpec& spec,
+                         const GptqOptions& options = {});
+
+}  // namespace slmq

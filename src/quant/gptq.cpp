@@ -1,0 +1,161 @@
+#include "slmq/quant/gptq.h"
+
+#include <ATen/ATen.h>
+#include <c10/core/InferenceMode.h>
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cmath>
+#include <vector>
+
+#include "slmq/core/error.h"
+
+namespace slmq {
+namespace {
+
+// Per-row parameters of a column slice [rows, n] -> [rows, 1].
+QuantParams slice_params(const at::Tensor& slice, const QuantSpec& s) {
+  return qparams_from_range(std::get<0>(slice.min(1, true)), std::get<0>(slice.max(1, true)), s,
+                            QuantRole::kWeight);
+}
+
+// U with H⁻¹ = UᵀU from the damped Hessian; raises the damping ×10 while a Cholesky fails.
+at::Tensor inverse_cholesky(const at::Tensor& h, const GptqOptions& o, GptqResult& result) {
+  double percdamp = o.percdamp;
+  for (int attempt = 0; attempt <= o.max_damp_retries; ++attempt, percdamp *= 10) {
+    at::Tensor damped = h.clone();
+    at::Tensor damp = damped.diagonal().mean() * percdamp;
+    damped.diagonal().add_(damp);
+    auto [lower, info] = at::linalg_cholesky_ex(damped);
+    if (info.item<int64_t>() == 0) {
+      auto [upper, info2] = at::linalg_cholesky_ex(at::cholesky_inverse(lower), /*upper=*/true);
+      if (info2.item<int64_t>() == 0) {
+        result.percdamp_used = percdamp;
+        result.cholesky_retries = attempt;
+        return upper;
+      }
+    }
+  }
+  throw UnsupportedError(
+      fmt::format("gptq: the Hessian is not positive definite even with damping {} of its mean "
+                  "diagonal",
+                  percdamp / 10));
+}
+
+void check_supported(const QuantSpec& s, const GptqOptions& o, int64_t cols) {
+  if (s.granularity == Granularity::kPerTensor) {
+    throw UnsupportedError(
+        "gptq: per_tensor weights are not supported; use per_channel or per_group");
+  }
+  const bool grouped = s.granularity == Granularity::kPerGroup;
+  if (grouped && o.act_order && !o.static_groups) {
+    throw UnsupportedError(
+        "gptq: act-order with dynamic groups needs a g_idx, which slmquant does not store; "
+        "use static_groups");
+  }
+  if (grouped && cols % s.group_size != 0 && !allows_ragged_groups(s, QuantRole::kWeight)) {
+    throw UnsupportedError(
+        fmt::format("gptq: group size {} does not divide {} columns, which the {} flavour requires",
+                    s.group_size, cols, to_string(s.flavour)));
+  }
+}
+
+}  // namespace
+
+HessianAccumulator::HessianAccumulator(int64_t in_features)
+    : h_(at::zeros({in_features, in_features}, at::TensorOptions().dtype(at::kFloat))) {}
+
+void HessianAccumulator::add_batch(const at::Tensor& x) {
+  c10::InferenceMode guard;
+  at::Tensor in = x.dim() == 2 ? x.unsqueeze(0) : x;
+  const int64_t batch = in.size(0);
+  in = in.reshape({-1, in.size(-1)}).t();
+  if (h_.device() != in.device()) h_ = h_.to(in.device());
+  h_.mul_(static_cast<double>(sequences_) / static_cast<double>(sequences_ + batch));
+  sequences_ += batch;
+  in = std::sqrt(2.0 / static_cast<double>(sequences_)) * in.to(at::kFloat);
+  h_.add_(in.matmul(in.t()));
+}
+
+GptqResult gptq_quantize(const at::Tensor& weight, const at::Tensor& hessian, const QuantSpec& s,
+                         const GptqOptions& o) {
+  validate(s, QuantRole::kWeight, "weight");
+  c10::InferenceMode guard;
+  at::Tensor w = weight.to(at::kFloat).clone();
+  const int64_t cols = w.size(1);
+  check_supported(s, o, cols);
+  const bool grouped = s.granularity == Granularity::kPerGroup;
+  const int64_t g = grouped ? s.group_size : cols, n_groups = (cols + g - 1) / g;
+
+  QuantParams current;
+  if (!grouped) current = slice_params(w, s);  // from the weight before dead columns are zeroed
+  at::Tensor h = hessian.to(at::kFloat).clone();
+  at::Tensor dead = h.diagonal() == 0;
+  h.diagonal().masked_fill_(dead, 1);
+  w.masked_fill_(dead.unsqueeze(0), 0);
+
+  std::vector<QuantParams> groups(grouped ? n_groups : 0);
+  if (grouped && o.static_groups) {
+    for (int64_t k = 0; k < n_groups; ++k)
+      groups[k] = slice_params(w.narrow(1, k * g, std::min(g, cols - k * g)), s);
+  }
+  at::Tensor perm;
+  if (o.act_order) {
+    perm = at::argsort(h.diagonal(), /*dim=*/-1, /*descending=*/true);
+    w = w.index_select(1, perm);
+    h = h.index_select(0, perm).index_select(1, perm);
+  }
+  GptqResult result;
+  const at::Tensor u = inverse_cholesky(h, o, result);
+
+  at::Tensor codes = at::zeros_like(w), deq = at::zeros_like(w);
+  for (int64_t i1 = 0; i1 < cols; i1 += o.block_size) {
+    const int64_t i2 = std::min(i1 + o.block_size, cols), count = i2 - i1;
+    at::Tensor w1 = w.narrow(1, i1, count).clone(), err = at::zeros_like(w1);
+    at::Tensor u1 = u.narrow(0, i1, count).narrow(1, i1, count);
+    for (int64_t i = 0; i < count; ++i) {
+      const int64_t col = i1 + i;
+      if (grouped && !o.static_groups && col % g == 0) {
+        // From `w`, which the current block's updates have not reached yet (as the original).
+        current = groups[col / g] = slice_params(w.narrow(1, col, std::min(g, cols - col)), s);
+      } else if (grouped && o.static_groups) {
+        current = groups[(o.act_order ? perm[col].item<int64_t>() : col) / g];
+      }
+      at::Tensor column = w1.select(1, i);
+      at::Tensor q = quantize_values(column.unsqueeze(1), current, s);
+      at::Tensor qd = dequantize_values(q, current).flatten();
+      codes.select(1, col).copy_(q.flatten());
+      deq.select(1, col).copy_(qd);
+      at::Tensor e = (column - qd) / u1[i][i];
+      w1.narrow(1, i, count - i)
+          .sub_(e.unsqueeze(1).matmul(u1[i].narrow(0, i, count - i).unsqueeze(0)));
+      err.select(1, i).copy_(e);
+    }
+    w.narrow(1, i2, cols - i2).sub_(err.matmul(u.narrow(0, i1, count).narrow(1, i2, cols - i2)));
+  }
+  if (o.act_order) {
+    at::Tensor inverse = at::argsort(perm);
+    codes = codes.index_select(1, inverse);
+    deq = deq.index_select(1, inverse);
+  }
+  QuantizedWeight& qw = result.weight;
+  qw.codes = codes.to(code_range(s).min < 0 ? at::kChar : at::kByte);
+  if (grouped) {
+    std::vector<at::Tensor> scales, zeros;
+    for (const auto& p : groups) {
+      scales.push_back(p.scale);
+      zeros.push_back(p.zero);
+    }
+    qw.scales = at::cat(scales, 1);
+    qw.zeros = at::cat(zeros, 1).to(at::kInt);
+  } else {
+    qw.scales = current.scale.contiguous();
+    qw.zeros = current.zero.to(at::kInt);
+  }
+  qw.spec = s;
+  qw.in_features = cols;
+  result.dequantized = deq;
+  return result;
+}
+
+}  // namespace slmq
