@@ -14,6 +14,7 @@ TORCH_VERSION=2.11.0
 PY_PACKAGES=(
   "torch==${TORCH_VERSION}"
   "transformers==5.17.0" "tokenizers" "safetensors" "numpy" "gguf==0.19.0"
+  "lm-eval==0.4.12"  # the reference for the eval tasks (specs/lm_eval_tasks.md describes v0.4.12)
 )
 
 install_system_packages() {
@@ -35,7 +36,7 @@ install_python_packages() {
     python3 -m venv .venv
   fi
   if ! .venv/bin/python -c "import torch, sys; sys.exit(torch.__version__.split('+')[0] != '${TORCH_VERSION}')" 2>/dev/null \
-     || ! .venv/bin/python -c "import transformers, tokenizers, safetensors, numpy, gguf" 2>/dev/null; then
+     || ! .venv/bin/python -c "import transformers, tokenizers, safetensors, numpy, gguf, lm_eval" 2>/dev/null; then
     log "installing Python packages into .venv (torch ${TORCH_VERSION} and the reference packages)"
     .venv/bin/pip install -q --upgrade pip
     .venv/bin/pip install -q "${PY_PACKAGES[@]}"
