@@ -137,6 +137,9 @@ std::vector<HellaswagDoc> load_hellaswag_hf(const fs::path& file) {
                      json_string(row, "ctx_a", file, line), json_string(row, "ctx_b", file, line),
                      json_string_list(row, "endings", file, line),
                      json_int(row, "label", file, line)};
+    if (raw.label < 0 || static_cast<size_t>(raw.label) >= raw.endings.size()) {
+      throw_data_error(file, line, "label out of range of the endings");
+    }
     HellaswagDoc d = hellaswag_process(raw);
     d.raw_key = row.dump();
     docs.push_back(std::move(d));

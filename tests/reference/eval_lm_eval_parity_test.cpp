@@ -9,6 +9,7 @@
 #include <map>
 #include <nlohmann/json.hpp>
 
+#include "slmq/eval/result_json.h"
 #include "slmq/eval/task.h"
 #include "support/temp_dir.h"
 
@@ -174,9 +175,13 @@ TEST_P(LmEvalParity, RequestsAndScoresMatch) {
     const TaskResult* ours = result.find(name == "hellaswag_llamacpp" ? "hellaswag" : name);
     ASSERT_NE(ours, nullptr) << "no result for " << name;
     EXPECT_EQ(ours->num_samples, metrics["sample_len"].get<size_t>()) << name;
+    const json ours_json = result_to_json(*ours)["lm_eval"];
     for (const auto& [key, value] : metrics.items()) {
       if (key.find(',') == std::string::npos || key == "sample_count") continue;
       expect_metric(*ours, key, value);
+      // The lm-eval-style keys of our JSON carry the same names, and "N/A" where lm-eval has it.
+      ASSERT_TRUE(ours_json.contains(key)) << name << " JSON lacks " << key;
+      EXPECT_EQ(ours_json[key].is_string(), value.is_string()) << name << " " << key;
     }
   }
 }
