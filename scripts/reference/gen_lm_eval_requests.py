@@ -11,7 +11,8 @@ Also written: python_random.json (CPython `random` test vectors) and hellaswag_p
 (lm-eval's hellaswag process_docs on constructed raw rows).
 
 Subsets: first 50 docs of each multiple-choice task (hellaswag: constructed raw rows and the real
-llama.cpp-layout items), 2 docs of every MMLU subject 0- and 5-shot, 3 WikiText pages, 5 GSM8K docs.
+llama.cpp-layout items), ARC-Easy 3-shot (10 docs), 2 docs of every MMLU subject 0- and 5-shot and
+101 per subject 0-shot (unequal subtask sizes), 3 WikiText pages, 5 GSM8K docs and all 1319.
 """
 import hashlib
 import json
@@ -31,8 +32,12 @@ RUNS = [
     ("piqa", ["piqa"], 0, 50),
     ("mmlu_0shot", ["mmlu"], 0, 2),
     ("mmlu_5shot", ["mmlu"], 5, 2),
+    # 101 per subject: subjects with 100 docs stay smaller, so size weighting is exercised.
+    ("mmlu_0shot_101", ["mmlu"], 0, 101),
     ("wikitext", ["wikitext"], 0, 3),
     ("gsm8k", ["gsm8k"], 5, 5),
+    # Every test doc: the few-shot sampler's state runs through the whole split.
+    ("gsm8k_full", ["gsm8k"], 5, None),
     ("hellaswag_raw", ["hellaswag"], 0, None),
     ("hellaswag_raw_2shot", ["hellaswag"], 2, None),
     ("hellaswag_llamacpp", ["hellaswag_llamacpp"], 0, 50),

@@ -193,6 +193,8 @@ INSTANTIATE_TEST_SUITE_P(
                     ParityCase{"arc_challenge", "arc_challenge", 0, 50},
                     ParityCase{"piqa", "piqa", 0, 50}, ParityCase{"mmlu_0shot", "mmlu", 0, 2},
                     ParityCase{"mmlu_5shot", "mmlu", 5, 2},
+                    ParityCase{"mmlu_0shot_101", "mmlu", 0, 101},
+                    ParityCase{"gsm8k_full", "gsm8k", 5, std::nullopt},
                     ParityCase{"wikitext", "wikitext", 0, 3}, ParityCase{"gsm8k", "gsm8k", 5, 5},
                     ParityCase{"hellaswag_raw", "hellaswag", 0, std::nullopt, true},
                     ParityCase{"hellaswag_raw_2shot", "hellaswag", 2, std::nullopt, true},
