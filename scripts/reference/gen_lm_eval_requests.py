@@ -303,6 +303,29 @@ def export_hf_layouts(root):
     write(wikitext_pages(), "wikitext2/document_level/test.jsonl")
 
 
+def encode_pair_cases():
+    """lm-eval's TemplateLM._encode_pair with a one-token-per-character tokenizer, which turns
+    the token split back into the (context, continuation) strings the model sees."""
+    from types import SimpleNamespace
+
+    from lm_eval.api.model import TemplateLM
+
+    fake = SimpleNamespace(backend="causal", tok_encode=lambda s, **kw: [ord(c) for c in s])
+    pairs = [("Question: x\nAnswer:", " A"), ("ctx ", "cont"), ("ctx\n\n", " B"), ("a\t \u3000", "x"),
+             ("b\u00a0", " y"), ("c\u2028\u200b", "z"), ("   lead", " t"), ("end\x1c", "q"), ("x", "")]
+    out = []
+    for ctx, cont in pairs:
+        c, k = TemplateLM._encode_pair(fake, ctx, cont)
+        out.append([ctx, cont, "".join(map(chr, c)), "".join(map(chr, k))])
+    return out
+
+
+def wikitext_detokenized_pages():
+    from lm_eval.tasks.wikitext import preprocess_wikitext
+
+    return [preprocess_wikitext.wikitext_detokenizer(p) for p in wikitext_pages()]
+
+
 def generate(out_dir):
     import logging
 
@@ -313,6 +336,8 @@ def generate(out_dir):
     out_dir = pathlib.Path(out_dir)
     (out_dir / "python_random.json").write_text(json.dumps(python_random_vectors()))
     (out_dir / "hellaswag_preprocess.json").write_text(json.dumps(hellaswag_preprocess_cases(), ensure_ascii=False))
+    (out_dir / "encode_pair.json").write_text(json.dumps(encode_pair_cases()))
+    (out_dir / "wikitext_detokenized.json").write_text(json.dumps(wikitext_detokenized_pages()))
     export_hf_layouts(out_dir / "hf_data")
     tm = task_manager()
     for name, tasks, k, limit in RUNS:

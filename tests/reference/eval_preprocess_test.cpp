@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include "slmq/eval/datasets.h"
+#include "slmq/eval/request.h"
 #include "support/temp_dir.h"
 
 namespace slmq::eval {
@@ -71,6 +72,28 @@ TEST(EvalDatasets, WikitextPagesRebuiltLikeTheReference) {
   EXPECT_EQ(ours.size(), 62u);
   ASSERT_EQ(ours.size(), reference.size());
   for (size_t i = 0; i < ours.size(); ++i) EXPECT_EQ(ours[i], reference[i]) << "page " << i;
+}
+
+TEST(EvalEncodePair, ContextWhitespaceMovesLikeLmEval) {
+  std::ifstream in(ref("encode_pair.json"));
+  const json cases = json::parse(in);
+  ASSERT_GE(cases.size(), 5u);
+  for (const auto& c : cases) {
+    const auto [ctx, cont] =
+        split_context_continuation(c[0].get<std::string>(), c[1].get<std::string>());
+    EXPECT_EQ(ctx, c[2].get<std::string>()) << c.dump();
+    EXPECT_EQ(cont, c[3].get<std::string>()) << c.dump();
+  }
+}
+
+TEST(EvalWikitext, DetokenizerMatchesLmEvalOnEveryTestPage) {
+  std::ifstream in(ref("wikitext_detokenized.json"));
+  const json want = json::parse(in);
+  const auto pages = load_wikitext_pages(data_dir());
+  ASSERT_EQ(pages.size(), want.size());
+  for (size_t i = 0; i < pages.size(); ++i) {
+    EXPECT_EQ(wikitext_detokenize(pages[i]), want[i].get<std::string>()) << "page " << i;
+  }
 }
 
 }  // namespace
