@@ -11,8 +11,9 @@ Also written: python_random.json (CPython `random` test vectors) and hellaswag_p
 (lm-eval's hellaswag process_docs on constructed raw rows).
 
 Subsets: first 50 docs of each multiple-choice task (hellaswag: constructed raw rows and the real
-llama.cpp-layout items), ARC-Easy 3-shot (10 docs), 2 docs of every MMLU subject 0- and 5-shot and
-101 per subject 0-shot (unequal subtask sizes), 3 WikiText pages, 5 GSM8K docs and all 1319.
+llama.cpp-layout items), ARC-Easy 3-shot (10 docs), 2 docs of every MMLU subject 5-shot, 101 per
+subject 0-shot (unequal subtask sizes) and 1 per subject (stderr N/A), 3 WikiText pages, 5 GSM8K
+docs and all 1319.
 """
 import hashlib
 import json
@@ -30,10 +31,11 @@ RUNS = [
     ("arc_easy_3shot", ["arc_easy"], 3, 10),
     ("arc_challenge", ["arc_challenge"], 0, 50),
     ("piqa", ["piqa"], 0, 50),
-    ("mmlu_0shot", ["mmlu"], 0, 2),
     ("mmlu_5shot", ["mmlu"], 5, 2),
-    # 101 per subject: subjects with 100 docs stay smaller, so size weighting is exercised.
+    # 0-shot with 101 per subject (a superset of the first 2): subjects with 100 docs stay
+    # smaller, so size weighting is exercised.
     ("mmlu_0shot_101", ["mmlu"], 0, 101),
+    ("mmlu_0shot_1", ["mmlu"], 0, 1),  # one doc per subtask: stderr "N/A" up through the groups
     ("wikitext", ["wikitext"], 0, 3),
     ("gsm8k", ["gsm8k"], 5, 5),
     # Every test doc: the few-shot sampler's state runs through the whole split.

@@ -162,19 +162,22 @@ class MmluTask : public Task {
     g.num_fewshot = k_;
     std::vector<double> accs, stderrs;
     std::vector<size_t> sizes;
+    bool all_stderrs = true;
     for (size_t i = 0; i < parts_.size(); ++i) {
       if (!member(parts_[i]) || leaves[i].num_samples == 0) continue;
       const MetricValue* acc = leaves[i].metric("acc");
       accs.push_back(acc->value);
-      // A one-doc subtask has no stderr; lm-eval then reports N/A for the group as well.
+      // A one-doc subtask has no stderr ("N/A"); lm-eval then reports N/A for the group too.
+      all_stderrs = all_stderrs && acc->stderr.has_value();
       stderrs.push_back(acc->stderr.value_or(0.0));
       sizes.push_back(leaves[i].num_samples);
       g.num_samples += leaves[i].num_samples;
       g.children.push_back(leaves[i]);
     }
     if (!accs.empty()) {
-      g.metrics.push_back({"acc", "none", aggregate_subtask_metrics(accs, sizes),
-                           pooled_sample_stderr(stderrs, sizes)});
+      const auto stderr =
+          all_stderrs ? std::optional<double>(pooled_sample_stderr(stderrs, sizes)) : std::nullopt;
+      g.metrics.push_back({"acc", "none", aggregate_subtask_metrics(accs, sizes), stderr});
     }
     return g;
   }
