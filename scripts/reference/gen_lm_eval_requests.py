@@ -10,10 +10,10 @@ sample's metrics and the results lm-eval reports (tasks and groups).
 Also written: python_random.json (CPython `random` test vectors) and hellaswag_preprocess.json
 (lm-eval's hellaswag process_docs on constructed raw rows).
 
-Subsets: first 50 docs of each multiple-choice task (hellaswag: constructed raw rows and the real
-llama.cpp-layout items), ARC-Easy 3-shot (10 docs), 2 docs of every MMLU subject 5-shot, 101 per
-subject 0-shot (unequal subtask sizes) and 1 per subject (stderr N/A), 3 WikiText pages, 5 GSM8K
-docs and all 1319.
+Subsets: first 50 docs of each multiple-choice task (ARC-Challenge 130, reaching a 5-choice item;
+hellaswag: constructed raw rows and the real llama.cpp-layout items), ARC-Easy 3-shot (10 docs),
+2 docs of every MMLU subject 5-shot, 101 per subject 0-shot (unequal subtask sizes) and 1 per
+subject (stderr N/A), 3 WikiText pages, 5 GSM8K docs and all 1319.
 """
 import hashlib
 import json
@@ -29,7 +29,7 @@ ROOT = pathlib.Path(__file__).resolve().parents[2]
 RUNS = [
     ("arc_easy", ["arc_easy"], 0, 50),
     ("arc_easy_3shot", ["arc_easy"], 3, 10),
-    ("arc_challenge", ["arc_challenge"], 0, 50),
+    ("arc_challenge", ["arc_challenge"], 0, 130),  # doc 121 has 5 choices
     ("piqa", ["piqa"], 0, 50),
     ("mmlu_5shot", ["mmlu"], 5, 2),
     # 0-shot with 101 per subject (a superset of the first 2): subjects with 100 docs stay

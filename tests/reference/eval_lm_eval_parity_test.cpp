@@ -190,7 +190,7 @@ INSTANTIATE_TEST_SUITE_P(
     Eval, LmEvalParity,
     testing::Values(ParityCase{"arc_easy", "arc_easy", 0, 50},
                     ParityCase{"arc_easy_3shot", "arc_easy", 3, 10},
-                    ParityCase{"arc_challenge", "arc_challenge", 0, 50},
+                    ParityCase{"arc_challenge", "arc_challenge", 0, 130},
                     ParityCase{"piqa", "piqa", 0, 50}, ParityCase{"mmlu_5shot", "mmlu", 5, 2},
                     ParityCase{"mmlu_0shot_101", "mmlu", 0, 101},
                     ParityCase{"mmlu_0shot_1", "mmlu", 0, 1},
