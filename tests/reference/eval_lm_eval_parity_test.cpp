@@ -186,6 +186,23 @@ TEST_P(LmEvalParity, RequestsAndScoresMatch) {
   }
 }
 
+// Without --limit every task loads the whole split: as many docs as lm-eval counted
+// ("original" in its n-samples) from the same files.
+TEST(EvalFullData, EveryTaskLoadsAsManyDocsAsLmEval) {
+  const std::vector<std::pair<std::string, std::string>> runs = {
+      {"arc_easy", "arc_easy"},           {"arc_challenge", "arc_challenge"}, {"piqa", "piqa"},
+      {"mmlu", "mmlu_0shot_1"},           {"wikitext", "wikitext"},           {"gsm8k", "gsm8k"},
+      {"hellaswag", "hellaswag_llamacpp"}};
+  for (const auto& [task_name, run] : runs) {
+    size_t original = 0;
+    const json counts = load_reference(run)["n_samples"];
+    for (const auto& [name, c] : counts.items()) original += c["original"].get<size_t>();
+    TaskOptions options;
+    options.data_dir = data_dir();
+    EXPECT_EQ(make_task(task_name, options)->num_docs(), original) << task_name;
+  }
+}
+
 INSTANTIATE_TEST_SUITE_P(
     Eval, LmEvalParity,
     testing::Values(ParityCase{"arc_easy", "arc_easy", 0, 50},
