@@ -18,5 +18,8 @@ for gen in scripts/reference/gen_*.py; do
   "$SLMQ_PYTHON" scripts/reference/run_generator.py "$gen" "$SLMQ_REFERENCE_DIR"
 done
 
+# One OpenMP thread per test process: ctest runs them in parallel, and spinning threads that
+# oversubscribe the cores slow every test down.
+export OMP_NUM_THREADS=1
 cd "${BUILD_DIR:-build}"
 ctest --output-on-failure -j "$(nproc)" "$@"
