@@ -10,6 +10,7 @@ if [ -z "${SLMQ_PYTHON:-}" ]; then
   if [ -x .venv/bin/python ]; then SLMQ_PYTHON="$PWD/.venv/bin/python"; else SLMQ_PYTHON="$(command -v python3)"; fi
 fi
 export SLMQ_PYTHON
+scripts/check_format.sh
 build_project
 
 export SLMQ_REFERENCE_DIR="$PWD/reference-data"

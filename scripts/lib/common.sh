@@ -1,6 +1,6 @@
 # Shared by scripts/setup.sh, scripts/test.sh and scripts/fetch_offline_deps.sh.
 APT_PACKAGES=(
-  build-essential cmake ninja-build ccache pkg-config git python3-venv
+  build-essential cmake ninja-build ccache pkg-config git python3-venv clang-format
   libcli11-dev nlohmann-json3-dev libspdlog-dev libfmt-dev libyaml-cpp-dev libgtest-dev libgmock-dev
   libpcre2-dev libutf8proc-dev
   chromium

@@ -16,18 +16,20 @@ struct ConvertArgs {
   std::string dtype = "float32";
 };
 
-const RegisterCommand kConvert{"convert", "Write a GGUF or HF model as an HF checkpoint folder", [](CLI::App& app) {
-  auto args = std::make_shared<ConvertArgs>();
-  app.add_option("MODEL", args->model, ".gguf file or HF checkpoint folder")->required();
-  app.add_option("--out", args->out, "output folder (must not exist or be empty)")->required();
-  app.add_option("--dtype", args->dtype, "tensor dtype: float32, bfloat16, float16")->capture_default_str();
-  return [args] {
-    c10::ScalarType dtype = parse_compute_dtype(args->dtype, "--dtype");
-    export_hf_folder(open_model_source(args->model), args->out, dtype);
-    std::cout << args->out << "\n";
-    return 0;
-  };
-}};
+const RegisterCommand kConvert{
+    "convert", "Write a GGUF or HF model as an HF checkpoint folder", [](CLI::App& app) {
+      auto args = std::make_shared<ConvertArgs>();
+      app.add_option("MODEL", args->model, ".gguf file or HF checkpoint folder")->required();
+      app.add_option("--out", args->out, "output folder (must not exist or be empty)")->required();
+      app.add_option("--dtype", args->dtype, "tensor dtype: float32, bfloat16, float16")
+          ->capture_default_str();
+      return [args] {
+        c10::ScalarType dtype = parse_compute_dtype(args->dtype, "--dtype");
+        export_hf_folder(open_model_source(args->model), args->out, dtype);
+        std::cout << args->out << "\n";
+        return 0;
+      };
+    }};
 
 }  // namespace
 }  // namespace slmq::cli

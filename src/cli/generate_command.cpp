@@ -45,14 +45,15 @@ class TextStreamer {
 
 void print_speed(const GenerateResult& r) {
   const auto steps = static_cast<int64_t>(r.tokens[0].size()) - 1;
-  std::cerr << fmt::format("prompt {} tokens in {:.3f} s ({:.1f} tok/s); ", r.prompt_tokens, r.prefill_seconds,
-                           r.prompt_tokens / std::max(r.prefill_seconds, 1e-12))
+  std::cerr << fmt::format("prompt {} tokens in {:.3f} s ({:.1f} tok/s); ", r.prompt_tokens,
+                           r.prefill_seconds, r.prompt_tokens / std::max(r.prefill_seconds, 1e-12))
             << fmt::format("decode {} tokens in {:.3f} s ({:.1f} tok/s)\n", steps, r.decode_seconds,
                            steps > 0 ? steps / std::max(r.decode_seconds, 1e-12) : 0.0);
 }
 
 int run_generate(const GenerateArgs& args) {
-  if (args.prompt.empty() == args.prompt_ids.empty()) throw ConfigError("generate: give exactly one of --prompt and --prompt-ids");
+  if (args.prompt.empty() == args.prompt_ids.empty())
+    throw ConfigError("generate: give exactly one of --prompt and --prompt-ids");
   auto model = load_model(args.model.path, args.model.load_options());
   GenerateOptions options{args.max_new_tokens, !args.ignore_eos, {}};
   if (args.prompt_ids.empty()) {
@@ -61,7 +62,8 @@ int run_generate(const GenerateArgs& args) {
     TextStreamer streamer(tokenizer);
     options.on_step = std::ref(streamer);
     std::cout << args.prompt << std::flush;
-    GenerateResult r = greedy_generate(*model, {std::vector<int64_t>(ids.begin(), ids.end())}, options);
+    GenerateResult r =
+        greedy_generate(*model, {std::vector<int64_t>(ids.begin(), ids.end())}, options);
     std::cout << "\n";
     print_speed(r);
     return 0;
@@ -72,17 +74,22 @@ int run_generate(const GenerateArgs& args) {
   return 0;
 }
 
-const RegisterCommand kGenerate{"generate", "Greedy generation from a text prompt or prompt token ids", [](CLI::App& app) {
-  auto args = std::make_shared<GenerateArgs>();
-  args->model.add_to(app);
-  app.add_option("--prompt", args->prompt, "prompt text (tokenized with the model's tokenizer); output is streamed text");
-  app.add_option("--prompt-ids", args->prompt_ids, "comma-separated prompt token ids; output is ids")->delimiter(',');
-  app.add_option("--max-new-tokens", args->max_new_tokens, "tokens to generate")
-      ->capture_default_str()
-      ->check(CLI::PositiveNumber);
-  app.add_flag("--ignore-eos", args->ignore_eos, "generate max-new-tokens even past EOS (speed runs)");
-  return [args] { return run_generate(*args); };
-}};
+const RegisterCommand kGenerate{
+    "generate", "Greedy generation from a text prompt or prompt token ids", [](CLI::App& app) {
+      auto args = std::make_shared<GenerateArgs>();
+      args->model.add_to(app);
+      app.add_option("--prompt", args->prompt,
+                     "prompt text (tokenized with the model's tokenizer); output is streamed text");
+      app.add_option("--prompt-ids", args->prompt_ids,
+                     "comma-separated prompt token ids; output is ids")
+          ->delimiter(',');
+      app.add_option("--max-new-tokens", args->max_new_tokens, "tokens to generate")
+          ->capture_default_str()
+          ->check(CLI::PositiveNumber);
+      app.add_flag("--ignore-eos", args->ignore_eos,
+                   "generate max-new-tokens even past EOS (speed runs)");
+      return [args] { return run_generate(*args); };
+    }};
 
 }  // namespace
 }  // namespace slmq::cli

@@ -29,7 +29,8 @@ int run(int argc, char** argv) {
   CLI::App app{"slmquant: quantize small language models and measure what that did"};
   app.require_subcommand(1);
   std::string log_level = "info";
-  app.add_option("--log-level", log_level, "trace|debug|info|warn|error|off")->capture_default_str();
+  app.add_option("--log-level", log_level, "trace|debug|info|warn|error|off")
+      ->capture_default_str();
   std::map<CLI::App*, std::function<int()>> actions;
   for (auto& command : registered_commands()) {
     CLI::App* sub = app.add_subcommand(command.name, command.description);

@@ -15,8 +15,10 @@ struct ModelOptions {
   std::string device = "auto";
 
   void add_to(CLI::App& app) {
-    app.add_option("MODEL", path, "HF checkpoint folder (config.json + safetensors) or .gguf file")->required();
-    app.add_option("--dtype", dtype, "compute dtype: float32, bfloat16, float16")->capture_default_str();
+    app.add_option("MODEL", path, "HF checkpoint folder (config.json + safetensors) or .gguf file")
+        ->required();
+    app.add_option("--dtype", dtype, "compute dtype: float32, bfloat16, float16")
+        ->capture_default_str();
     app.add_option("--device", device, "cpu, cuda, cuda:N or auto")->capture_default_str();
   }
 

@@ -27,14 +27,16 @@ int run_run(const RunArgs& args) {
   return 0;
 }
 
-const RegisterCommand kRun{"run", "Run an experiment config and write its result file", [](CLI::App& app) {
-  auto args = std::make_shared<RunArgs>();
-  app.add_option("CONFIG", args->config, "run config (YAML)")->required();
-  app.add_option("--out", args->out, "output directory (overrides output.dir)");
-  app.add_option("--set", args->overrides, "override a config key: key.path=value (repeatable)");
-  app.add_flag("--force", args->force, "recompute even when an up-to-date result exists");
-  return [args] { return run_run(*args); };
-}};
+const RegisterCommand kRun{
+    "run", "Run an experiment config and write its result file", [](CLI::App& app) {
+      auto args = std::make_shared<RunArgs>();
+      app.add_option("CONFIG", args->config, "run config (YAML)")->required();
+      app.add_option("--out", args->out, "output directory (overrides output.dir)");
+      app.add_option("--set", args->overrides,
+                     "override a config key: key.path=value (repeatable)");
+      app.add_flag("--force", args->force, "recompute even when an up-to-date result exists");
+      return [args] { return run_run(*args); };
+    }};
 
 }  // namespace
 }  // namespace slmq::cli

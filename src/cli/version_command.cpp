@@ -9,14 +9,13 @@
 namespace slmq::cli {
 namespace {
 
-const RegisterCommand kVersion{"version", "Print the slmquant commit and the torch it was built with",
-                               [](CLI::App&) {
-                                 return [] {
-                                   std::cout << "slmquant " << git_commit() << " (torch "
-                                             << torch_build_version() << ")\n";
-                                   return 0;
-                                 };
-                               }};
+const RegisterCommand kVersion{
+    "version", "Print the slmquant commit and the torch it was built with", [](CLI::App&) {
+      return [] {
+        std::cout << "slmquant " << git_commit() << " (torch " << torch_build_version() << ")\n";
+        return 0;
+      };
+    }};
 
 }  // namespace
 }  // namespace slmq::cli

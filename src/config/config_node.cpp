@@ -44,15 +44,22 @@ std::string nearest_key(std::string_view key, std::initializer_list<std::string_
   return best;
 }
 
-ConfigNode::ConfigNode(YAML::Node node, std::string path) : node_(std::move(node)), path_(std::move(path)) {}
+ConfigNode::ConfigNode(YAML::Node node, std::string path)
+    : node_(std::move(node)), path_(std::move(path)) {}
 
-std::string ConfigNode::key_path(const std::string& key) const { return path_.empty() ? key : path_ + "." + key; }
-
-void ConfigNode::fail(const std::string& key, const std::string& what) const {
-  throw ConfigError((key.empty() ? (path_.empty() ? std::string("<root>") : path_) : key_path(key)) + ": " + what);
+std::string ConfigNode::key_path(const std::string& key) const {
+  return path_.empty() ? key : path_ + "." + key;
 }
 
-bool ConfigNode::has(const std::string& key) const { return node_.IsMap() && node_[key] && !node_[key].IsNull(); }
+void ConfigNode::fail(const std::string& key, const std::string& what) const {
+  throw ConfigError(
+      (key.empty() ? (path_.empty() ? std::string("<root>") : path_) : key_path(key)) + ": " +
+      what);
+}
+
+bool ConfigNode::has(const std::string& key) const {
+  return node_.IsMap() && node_[key] && !node_[key].IsNull();
+}
 
 void ConfigNode::allow_only(std::initializer_list<std::string_view> allowed) const {
   if (!node_ || node_.IsNull()) return;
@@ -77,7 +84,8 @@ ConfigNode ConfigNode::section(const std::string& key) const {
 
 YAML::Node ConfigNode::scalar(const std::string& key, const char* expected) const {
   YAML::Node value = node_[key];
-  if (!value.IsScalar()) fail(key, std::string("expected ") + expected + ", got " + describe(value));
+  if (!value.IsScalar())
+    fail(key, std::string("expected ") + expected + ", got " + describe(value));
   return value;
 }
 
@@ -142,7 +150,8 @@ std::string ConfigNode::get_choice(const std::string& key, const std::string& fa
   std::string valid;
   for (auto c : choices) valid += (valid.empty() ? "" : ", ") + std::string(c);
   std::string hint = nearest_key(value, choices);
-  fail(key, "'" + value + "' is not one of " + valid + (hint.empty() ? "" : " (did you mean '" + hint + "'?)"));
+  fail(key, "'" + value + "' is not one of " + valid +
+                (hint.empty() ? "" : " (did you mean '" + hint + "'?)"));
 }
 
 }  // namespace slmq

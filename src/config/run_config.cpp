@@ -15,7 +15,8 @@ ModelSection parse_model(const ConfigNode& node) {
   node.allow_only({"path", "dtype", "device"});
   ModelSection m;
   m.path = node.require_string("path");
-  m.dtype = dtype_name(parse_compute_dtype(node.get_string("dtype", m.dtype), node.path() + ".dtype"));
+  m.dtype =
+      dtype_name(parse_compute_dtype(node.get_string("dtype", m.dtype), node.path() + ".dtype"));
   m.device = node.get_string("device", m.device);
   const bool cuda_index = m.device.rfind("cuda:", 0) == 0 && m.device.size() > 5 &&
                           m.device.find_first_not_of("0123456789", 5) == std::string::npos;
@@ -30,12 +31,14 @@ GenerateSection parse_generate(const ConfigNode& node) {
   GenerateSection g;
   g.prompt = node.get_string("prompt", "");
   g.prompt_ids = node.get_int_list("prompt_ids");
-  if (!g.prompt.empty() && !g.prompt_ids.empty()) node.fail("prompt", "give either prompt or prompt_ids, not both");
+  if (!g.prompt.empty() && !g.prompt_ids.empty())
+    node.fail("prompt", "give either prompt or prompt_ids, not both");
   g.enabled = !g.prompt.empty() || !g.prompt_ids.empty();
   g.max_new_tokens = node.get_int("max_new_tokens", g.max_new_tokens);
   if (g.max_new_tokens < 1) node.fail("max_new_tokens", "must be at least 1");
   g.stop_at_eos = node.get_bool("stop_at_eos", g.stop_at_eos);
-  if (node.has("max_new_tokens") && !g.enabled) node.fail("prompt", "(or prompt_ids) is required when generate is configured");
+  if (node.has("max_new_tokens") && !g.enabled)
+    node.fail("prompt", "(or prompt_ids) is required when generate is configured");
   return g;
 }
 
@@ -53,7 +56,8 @@ RunConfig parse_run_config(const YAML::Node& root, const std::string& default_na
   node.allow_only({"name", "seed", "model", "generate", "output"});
   RunConfig c;
   c.name = node.get_string("name", default_name);
-  if (c.name.empty() || c.name.find('/') != std::string::npos) node.fail("name", "must be a non-empty file stem without '/'");
+  if (c.name.empty() || c.name.find('/') != std::string::npos)
+    node.fail("name", "must be a non-empty file stem without '/'");
   c.seed = node.get_int("seed", c.seed);
   if (!node.has("model")) node.fail("model", "is required");
   c.model = parse_model(node.section("model"));
@@ -94,7 +98,8 @@ void apply_override(YAML::Node& root, const std::string& assignment) {
   node[keys.back()] = value;
 }
 
-RunConfig load_run_config(const std::filesystem::path& path, const std::vector<std::string>& overrides) {
+RunConfig load_run_config(const std::filesystem::path& path,
+                          const std::vector<std::string>& overrides) {
   YAML::Node root;
   try {
     root = YAML::LoadFile(path.string());
@@ -113,10 +118,11 @@ RunConfig load_run_config(const std::filesystem::path& path, const std::vector<s
 }
 
 nlohmann::json RunConfig::to_json() const {
-  nlohmann::json j = {{"name", name},
-                      {"seed", seed},
-                      {"model", {{"path", model.path}, {"dtype", model.dtype}, {"device", model.device}}},
-                      {"output", {{"dir", output.dir}}}};
+  nlohmann::json j = {
+      {"name", name},
+      {"seed", seed},
+      {"model", {{"path", model.path}, {"dtype", model.dtype}, {"device", model.device}}},
+      {"output", {{"dir", output.dir}}}};
   if (generate.enabled) {
     j["generate"] = {{"prompt", generate.prompt},
                      {"prompt_ids", generate.prompt_ids},

@@ -11,12 +11,14 @@ namespace slmq {
 namespace {
 
 void write_json(const std::filesystem::path& path, const nlohmann::json& j) {
-  write_file_atomically(path, j.dump(2, ' ', false, nlohmann::json::error_handler_t::strict) + "\n");
+  write_file_atomically(path,
+                        j.dump(2, ' ', false, nlohmann::json::error_handler_t::strict) + "\n");
 }
 
 }  // namespace
 
-void export_hf_folder(const ModelSource& source, const std::filesystem::path& out, c10::ScalarType dtype) {
+void export_hf_folder(const ModelSource& source, const std::filesystem::path& out,
+                      c10::ScalarType dtype) {
   if (std::filesystem::exists(out) && !std::filesystem::is_empty(out)) {
     throw DataError("output folder '" + out.string() + "' exists and is not empty");
   }
@@ -29,7 +31,8 @@ void export_hf_folder(const ModelSource& source, const std::filesystem::path& ou
   config.erase("torch_dtype");
   write_json(tmp / "config.json", config);
   if (!source.tokenizer.is_null()) write_json(tmp / "tokenizer.json", source.tokenizer);
-  if (!source.tokenizer_config.is_null()) write_json(tmp / "tokenizer_config.json", source.tokenizer_config);
+  if (!source.tokenizer_config.is_null())
+    write_json(tmp / "tokenizer_config.json", source.tokenizer_config);
 
   std::vector<std::pair<std::string, at::Tensor>> tensors;
   for (const auto& name : source.weights->names()) {

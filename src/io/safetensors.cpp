@@ -24,15 +24,24 @@ struct DtypeSpec {
 };
 
 const DtypeSpec kDtypes[] = {
-    {"BOOL", 8, c10::kBool},           {"U8", 8, c10::kByte},
-    {"I8", 8, c10::kChar},             {"F8_E5M2", 8, c10::kFloat8_e5m2},
-    {"F8_E4M3", 8, c10::kFloat8_e4m3fn}, {"F8_E8M0", 8, c10::kFloat8_e8m0fnu},
-    {"I16", 16, c10::kShort},          {"U16", 16, c10::kUInt16},
-    {"F16", 16, c10::kHalf},           {"BF16", 16, c10::kBFloat16},
-    {"I32", 32, c10::kInt},            {"U32", 32, c10::kUInt32},
-    {"F32", 32, c10::kFloat},          {"I64", 64, c10::kLong},
-    {"U64", 64, c10::kUInt64},         {"F64", 64, c10::kDouble},
-    {"F4", 4, std::nullopt},           {"F6_E2M3", 6, std::nullopt},
+    {"BOOL", 8, c10::kBool},
+    {"U8", 8, c10::kByte},
+    {"I8", 8, c10::kChar},
+    {"F8_E5M2", 8, c10::kFloat8_e5m2},
+    {"F8_E4M3", 8, c10::kFloat8_e4m3fn},
+    {"F8_E8M0", 8, c10::kFloat8_e8m0fnu},
+    {"I16", 16, c10::kShort},
+    {"U16", 16, c10::kUInt16},
+    {"F16", 16, c10::kHalf},
+    {"BF16", 16, c10::kBFloat16},
+    {"I32", 32, c10::kInt},
+    {"U32", 32, c10::kUInt32},
+    {"F32", 32, c10::kFloat},
+    {"I64", 64, c10::kLong},
+    {"U64", 64, c10::kUInt64},
+    {"F64", 64, c10::kDouble},
+    {"F4", 4, std::nullopt},
+    {"F6_E2M3", 6, std::nullopt},
     {"F6_E3M2", 6, std::nullopt},
 };
 
@@ -66,7 +75,8 @@ uint64_t read_u64_le(const uint8_t* p) {
 }
 
 SafetensorsTensorInfo parse_entry(const std::filesystem::path& path, const std::string& name,
-                                  const nlohmann::json& entry, size_t data_start, size_t data_size) {
+                                  const nlohmann::json& entry, size_t data_start,
+                                  size_t data_size) {
   if (!entry.is_object()) bad_tensor(path, name, "entry is not a JSON object");
   for (const char* key : {"dtype", "shape", "data_offsets"}) {
     if (!entry.contains(key)) bad_tensor(path, name, std::string("missing '") + key + "'");
@@ -81,7 +91,8 @@ SafetensorsTensorInfo parse_entry(const std::filesystem::path& path, const std::
   if (!shape.is_array()) bad_tensor(path, name, "'shape' is not an array");
   uint64_t numel = 1;
   for (const auto& dim : shape) {
-    if (!dim.is_number_unsigned()) bad_tensor(path, name, "shape entries must be non-negative integers");
+    if (!dim.is_number_unsigned())
+      bad_tensor(path, name, "shape entries must be non-negative integers");
     uint64_t d = dim.get<uint64_t>();
     if (d != 0 && numel > UINT64_MAX / 8 / d) bad_tensor(path, name, "shape overflows");
     numel *= d;
@@ -94,15 +105,16 @@ SafetensorsTensorInfo parse_entry(const std::filesystem::path& path, const std::
   }
   uint64_t begin = offsets[0].get<uint64_t>(), end = offsets[1].get<uint64_t>();
   if (begin > end || end > data_size) {
-    bad_tensor(path, name, "data_offsets [" + std::to_string(begin) + ", " + std::to_string(end) +
-                               ") lie outside the data section of " + std::to_string(data_size) +
-                               " bytes");
+    bad_tensor(path, name,
+               "data_offsets [" + std::to_string(begin) + ", " + std::to_string(end) +
+                   ") lie outside the data section of " + std::to_string(data_size) + " bytes");
   }
   uint64_t bits = numel * static_cast<uint64_t>(dtype->bits);
   if (bits % 8 != 0 || end - begin != bits / 8) {
-    bad_tensor(path, name, "byte range of " + std::to_string(end - begin) + " bytes does not match " +
-                               info.dtype + " × " + nlohmann::json(info.shape).dump() + " (" +
-                               std::to_string(bits / 8) + " bytes)");
+    bad_tensor(path, name,
+               "byte range of " + std::to_string(end - begin) + " bytes does not match " +
+                   info.dtype + " × " + nlohmann::json(info.shape).dump() + " (" +
+                   std::to_string(bits / 8) + " bytes)");
   }
   info.begin = data_start + begin;
   info.end = data_start + end;
@@ -134,9 +146,11 @@ SafetensorsFile SafetensorsFile::open(const std::filesystem::path& path) {
   SafetensorsFile st;
   st.file_ = std::make_shared<const io::MappedFile>(io::MappedFile::open(path));
   const size_t size = st.file_->size();
-  if (size < 8) bad(path, "file is " + std::to_string(size) + " bytes, shorter than the 8-byte header length");
+  if (size < 8)
+    bad(path, "file is " + std::to_string(size) + " bytes, shorter than the 8-byte header length");
   uint64_t header_len = read_u64_le(st.file_->data());
-  if (header_len > kMaxHeaderBytes) bad(path, "header length " + std::to_string(header_len) + " exceeds 100 MB");
+  if (header_len > kMaxHeaderBytes)
+    bad(path, "header length " + std::to_string(header_len) + " exceeds 100 MB");
   if (header_len > size - 8) {
     bad(path, "header length " + std::to_string(header_len) + " runs past the end of the file (" +
                   std::to_string(size) + " bytes)");
@@ -181,7 +195,8 @@ at::Tensor SafetensorsFile::load(const std::string& name) const {
   }
   at::Tensor out = at::empty(info->shape, at::TensorOptions().dtype(*dtype->torch_type));
   // memcpy rather than from_blob: the mapping may not be aligned for the element type.
-  if (info->end > info->begin) std::memcpy(out.data_ptr(), file_->data() + info->begin, info->end - info->begin);
+  if (info->end > info->begin)
+    std::memcpy(out.data_ptr(), file_->data() + info->begin, info->end - info->begin);
   return out;
 }
 
@@ -195,8 +210,9 @@ void write_safetensors(const std::filesystem::path& path,
   for (const auto& [name, tensor] : tensors) {
     const DtypeSpec* dtype = find_dtype(tensor.scalar_type());
     if (dtype == nullptr) {
-      throw UnsupportedError("cannot write tensor '" + name + "' to '" + path.string() + "': dtype " +
-                             c10::toString(tensor.scalar_type()) + " has no safetensors equivalent");
+      throw UnsupportedError("cannot write tensor '" + name + "' to '" + path.string() +
+                             "': dtype " + c10::toString(tensor.scalar_type()) +
+                             " has no safetensors equivalent");
     }
     contiguous.push_back(tensor.to(at::kCPU).contiguous());
     size_t bytes = contiguous.back().nbytes();
@@ -238,12 +254,14 @@ SafetensorsCheckpoint SafetensorsCheckpoint::open(const std::filesystem::path& f
   }
   std::map<std::string, size_t> shard_by_file;
   for (const auto& [name, file] : index["weight_map"].items()) {
-    if (!file.is_string()) throw DataError("'" + index_path.string() + "': weight_map['" + name + "'] is not a string");
+    if (!file.is_string())
+      throw DataError("'" + index_path.string() + "': weight_map['" + name + "'] is not a string");
     std::string file_name = file.get<std::string>();
     auto [it, inserted] = shard_by_file.try_emplace(file_name, ckpt.shards_.size());
     if (inserted) ckpt.shards_.push_back(SafetensorsFile::open(folder / file_name));
     if (ckpt.shards_[it->second].find(name) == nullptr) {
-      throw DataError("'" + index_path.string() + "': tensor '" + name + "' is not in shard '" + file_name + "'");
+      throw DataError("'" + index_path.string() + "': tensor '" + name + "' is not in shard '" +
+                      file_name + "'");
     }
     ckpt.shard_of_[name] = it->second;
   }
@@ -263,7 +281,8 @@ const SafetensorsTensorInfo* SafetensorsCheckpoint::find(const std::string& name
 
 at::Tensor SafetensorsCheckpoint::load(const std::string& name) const {
   auto it = shard_of_.find(name);
-  if (it == shard_of_.end()) throw DataError("checkpoint '" + folder_.string() + "' has no tensor '" + name + "'");
+  if (it == shard_of_.end())
+    throw DataError("checkpoint '" + folder_.string() + "' has no tensor '" + name + "'");
   return shards_[it->second].load(name);
 }
 

@@ -36,15 +36,18 @@ at::Tensor DecoderLayer::attention(const at::Tensor& x, const AttentionContext& 
   const int64_t batch = x.size(0), steps = x.size(1);
   // [B,T,H*D] -> [B,H,T,D]
   at::Tensor q = w_.q_proj->forward(x).view({batch, steps, num_heads_, head_dim_}).transpose(1, 2);
-  at::Tensor k = w_.k_proj->forward(x).view({batch, steps, num_kv_heads_, head_dim_}).transpose(1, 2);
-  at::Tensor v = w_.v_proj->forward(x).view({batch, steps, num_kv_heads_, head_dim_}).transpose(1, 2);
+  at::Tensor k =
+      w_.k_proj->forward(x).view({batch, steps, num_kv_heads_, head_dim_}).transpose(1, 2);
+  at::Tensor v =
+      w_.v_proj->forward(x).view({batch, steps, num_kv_heads_, head_dim_}).transpose(1, 2);
   q = apply_rotary(q, ctx.cos, ctx.sin);
   k = apply_rotary(k, ctx.cos, ctx.sin);
   if (ctx.cache != nullptr) std::tie(k, v) = ctx.cache->append(index_, k, v);
   const at::Tensor& mask = ctx.masks.at(sliding_window_.value_or(0));
-  at::Tensor out = at::scaled_dot_product_attention(
-      q, k, v, mask, /*dropout_p=*/0.0, /*is_causal=*/false,
-      /*scale=*/1.0 / std::sqrt(static_cast<double>(head_dim_)), /*enable_gqa=*/num_heads_ != num_kv_heads_);
+  at::Tensor out =
+      at::scaled_dot_product_attention(q, k, v, mask, /*dropout_p=*/0.0, /*is_causal=*/false,
+                                       /*scale=*/1.0 / std::sqrt(static_cast<double>(head_dim_)),
+                                       /*enable_gqa=*/num_heads_ != num_kv_heads_);
   out = out.transpose(1, 2).reshape({batch, steps, num_heads_ * head_dim_});
   return w_.o_proj->forward(out);
 }
@@ -54,9 +57,9 @@ at::Tensor DecoderLayer::mlp(const at::Tensor& x) const {
 }
 
 std::vector<std::pair<std::string, std::unique_ptr<LinearBackend>*>> DecoderLayer::linears() {
-  return {{"self_attn.q_proj", &w_.q_proj},  {"self_attn.k_proj", &w_.k_proj},
-          {"self_attn.v_proj", &w_.v_proj},  {"self_attn.o_proj", &w_.o_proj},
-          {"mlp.gate_proj", &w_.gate_proj},  {"mlp.up_proj", &w_.up_proj},
+  return {{"self_attn.q_proj", &w_.q_proj}, {"self_attn.k_proj", &w_.k_proj},
+          {"self_attn.v_proj", &w_.v_proj}, {"self_attn.o_proj", &w_.o_proj},
+          {"mlp.gate_proj", &w_.gate_proj}, {"mlp.up_proj", &w_.up_proj},
           {"mlp.down_proj", &w_.down_proj}};
 }
 

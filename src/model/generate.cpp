@@ -20,10 +20,12 @@ double seconds_since(Clock::time_point start) {
 void check_prompts(const Model& model, const std::vector<std::vector<int64_t>>& prompts) {
   if (prompts.empty()) throw ConfigError("generate: no prompts");
   for (size_t row = 0; row < prompts.size(); ++row) {
-    if (prompts[row].empty()) throw ConfigError("generate: prompt " + std::to_string(row) + " is empty");
+    if (prompts[row].empty())
+      throw ConfigError("generate: prompt " + std::to_string(row) + " is empty");
     for (int64_t id : prompts[row]) {
       if (id < 0 || id >= model.config().vocab_size) {
-        throw ConfigError("generate: prompt token id " + std::to_string(id) + " is outside the vocabulary [0, " +
+        throw ConfigError("generate: prompt token id " + std::to_string(id) +
+                          " is outside the vocabulary [0, " +
                           std::to_string(model.config().vocab_size) + ")");
       }
     }
@@ -43,7 +45,8 @@ GenerateResult greedy_generate(const Model& model, const std::vector<std::vector
   c10::InferenceMode guard;
   check_prompts(model, prompts);
   const auto& config = model.config();
-  const int64_t pad = config.pad_token_id.value_or(config.eos_token_ids.empty() ? 0 : config.eos_token_ids[0]);
+  const int64_t pad =
+      config.pad_token_id.value_or(config.eos_token_ids.empty() ? 0 : config.eos_token_ids[0]);
   const int64_t batch = static_cast<int64_t>(prompts.size());
   int64_t width = 0;
   for (const auto& p : prompts) width = std::max<int64_t>(width, static_cast<int64_t>(p.size()));
@@ -75,7 +78,8 @@ GenerateResult greedy_generate(const Model& model, const std::vector<std::vector
       if (finished[row]) next[row] = pad;
       result.tokens[row].push_back(next[row]);
       const auto& eos = config.eos_token_ids;
-      if (options.stop_at_eos && std::find(eos.begin(), eos.end(), next[row]) != eos.end()) finished[row] = true;
+      if (options.stop_at_eos && std::find(eos.begin(), eos.end(), next[row]) != eos.end())
+        finished[row] = true;
       all_done = all_done && finished[row];
     }
     result.generated_tokens += batch;

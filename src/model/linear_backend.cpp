@@ -27,6 +27,8 @@ std::vector<at::Tensor> DenseLinear::stored_tensors() const {
   return {weight_};
 }
 
-int64_t DenseLinear::parameters() const { return weight_.numel() + (bias_.defined() ? bias_.numel() : 0); }
+int64_t DenseLinear::parameters() const {
+  return weight_.numel() + (bias_.defined() ? bias_.numel() : 0);
+}
 
 }  // namespace slmq

@@ -67,7 +67,8 @@ at::Tensor Model::forward(const at::Tensor& input_ids, const at::Tensor& attenti
   at::Tensor ids = input_ids.to(device_);
   at::Tensor mask = attention_mask.defined() ? attention_mask.to(device_).to(at::kLong)
                                              : at::ones_like(ids, ids.options().dtype(at::kLong));
-  if (cache && cache->batch() != ids.size(0)) throw InternalError("KV cache batch size differs from the input");
+  if (cache && cache->batch() != ids.size(0))
+    throw InternalError("KV cache batch size differs from the input");
   AttentionContext ctx = make_context(mask, cache);
   at::Tensor hidden = at::embedding(embed_tokens_, ids);
   for (const auto& layer : layers_) hidden = layer.forward(hidden, ctx);
@@ -90,12 +91,15 @@ std::vector<std::pair<std::string, std::unique_ptr<LinearBackend>*>> Model::line
 std::vector<std::pair<std::string, const LinearBackend*>> Model::linears() const {
   std::vector<std::pair<std::string, const LinearBackend*>> out;
   // The mutable overload only hands out slots; nothing is modified here.
-  for (auto& [name, slot] : const_cast<Model*>(this)->linears()) out.emplace_back(name, slot->get());
+  for (auto& [name, slot] : const_cast<Model*>(this)->linears())
+    out.emplace_back(name, slot->get());
   return out;
 }
 
 nlohmann::json ModelSummary::to_json() const {
-  return {{"parameters", parameters}, {"bytes", bytes}, {"bytes_by_dtype", bytes_by_dtype},
+  return {{"parameters", parameters},
+          {"bytes", bytes},
+          {"bytes_by_dtype", bytes_by_dtype},
           {"linears_by_kind", linears_by_kind}};
 }
 
@@ -120,7 +124,8 @@ ModelSummary Model::summary() const {
     const auto& w = layer.weights();
     add_tensor(w.input_norm);
     add_tensor(w.post_attention_norm);
-    for (const auto* l : {&w.q_proj, &w.k_proj, &w.v_proj, &w.o_proj, &w.gate_proj, &w.up_proj, &w.down_proj}) {
+    for (const auto* l :
+         {&w.q_proj, &w.k_proj, &w.v_proj, &w.o_proj, &w.gate_proj, &w.up_proj, &w.down_proj}) {
       add_linear(**l);
     }
   }

@@ -71,13 +71,15 @@ RopeConfig parse_rope(const ConfigJson& c, const std::string& source) {
 
 // transformers 5 lists each layer's attention kind in layer_types; older configs imply it
 // (Mistral: sliding_window on every layer; Qwen2: use_sliding_window from max_window_layers on).
-std::vector<std::optional<int64_t>> parse_sliding_window(const ConfigJson& c, const ModelConfig& m) {
+std::vector<std::optional<int64_t>> parse_sliding_window(const ConfigJson& c,
+                                                         const ModelConfig& m) {
   std::optional<int64_t> window;
   if (c.has("sliding_window")) window = c.require<int64_t>("sliding_window");
   std::vector<std::optional<int64_t>> per_layer(m.num_layers);
   if (c.has("layer_types")) {
     auto types = c.require<std::vector<std::string>>("layer_types");
-    if (static_cast<int64_t>(types.size()) != m.num_layers) c.fail("layer_types", "does not have num_hidden_layers entries");
+    if (static_cast<int64_t>(types.size()) != m.num_layers)
+      c.fail("layer_types", "does not have num_hidden_layers entries");
     for (int64_t i = 0; i < m.num_layers; ++i) {
       if (types[i] == "sliding_attention") {
         if (!window) c.fail("sliding_window", "is required by a sliding_attention layer");
@@ -165,7 +167,8 @@ ModelConfig parse_hf_config(const nlohmann::json& config, const std::string& sou
   m.tie_word_embeddings = c.get_or<bool>("tie_word_embeddings", false);
   m.hidden_act = c.get_or<std::string>("hidden_act", "silu");
   if (m.hidden_act != "silu") {
-    throw UnsupportedError("'" + source + "': hidden_act '" + m.hidden_act + "' is not supported (supported: silu)");
+    throw UnsupportedError("'" + source + "': hidden_act '" + m.hidden_act +
+                           "' is not supported (supported: silu)");
   }
   apply_architecture_defaults(m, c);
   m.sliding_window = parse_sliding_window(c, m);

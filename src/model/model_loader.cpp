@@ -72,7 +72,8 @@ class TensorFetcher {
     return wanted ? get(name, std::move(shape)) : at::Tensor();
   }
 
-  std::unique_ptr<LinearBackend> linear(const std::string& prefix, int64_t out, int64_t in, bool bias) {
+  std::unique_ptr<LinearBackend> linear(const std::string& prefix, int64_t out, int64_t in,
+                                        bool bias) {
     at::Tensor w = get(prefix + ".weight", {out, in});
     return std::make_unique<DenseLinear>(w, get_if(bias, prefix + ".bias", {out}));
   }
@@ -160,7 +161,8 @@ ModelSource open_gguf_file(const std::filesystem::path& path) {
 
 ModelSource open_model_source(const std::filesystem::path& path) {
   if (std::filesystem::is_directory(path)) return open_checkpoint_folder(path);
-  if (std::filesystem::is_regular_file(path) && path.extension() == ".gguf") return open_gguf_file(path);
+  if (std::filesystem::is_regular_file(path) && path.extension() == ".gguf")
+    return open_gguf_file(path);
   throw DataError("model '" + path.string() +
                   "' is neither a checkpoint folder (config.json + safetensors) nor a .gguf file");
 }

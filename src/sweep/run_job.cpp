@@ -29,7 +29,8 @@ bool up_to_date(const std::filesystem::path& path, const std::string& hash) {
   }
 }
 
-nlohmann::json generate_section(const Model& model, const std::string& model_path, const GenerateSection& g) {
+nlohmann::json generate_section(const Model& model, const std::string& model_path,
+                                const GenerateSection& g) {
   std::vector<int64_t> prompt_ids = g.prompt_ids;
   std::optional<Tokenizer> tokenizer;
   if (!g.prompt.empty()) {
@@ -55,7 +56,8 @@ nlohmann::json generate_section(const Model& model, const std::string& model_pat
           {"decode_seconds", r.decode_seconds},
           {"prefill_tokens_per_second", r.prompt_tokens / std::max(r.prefill_seconds, 1e-12)},
           {"decode_tokens_per_second",
-           decode_steps > 0 ? nlohmann::json(decode_steps / std::max(r.decode_seconds, 1e-12)) : nlohmann::json()}};
+           decode_steps > 0 ? nlohmann::json(decode_steps / std::max(r.decode_seconds, 1e-12))
+                            : nlohmann::json()}};
 }
 
 void compute(const RunConfig& config, nlohmann::json& result) {
@@ -66,7 +68,8 @@ void compute(const RunConfig& config, nlohmann::json& result) {
   auto start = Clock::now();
   auto model = load_model(config.model.path, load);
   const double load_seconds = std::chrono::duration<double>(Clock::now() - start).count();
-  spdlog::info("loaded {} ({}) in {:.2f} s", config.model.path, model->config().architecture, load_seconds);
+  spdlog::info("loaded {} ({}) in {:.2f} s", config.model.path, model->config().architecture,
+               load_seconds);
   result["model"] = {{"path", config.model.path},
                      {"architecture", model->config().architecture},
                      {"dtype", dtype_name(model->dtype())},
@@ -75,13 +78,15 @@ void compute(const RunConfig& config, nlohmann::json& result) {
                      {"summary", model->summary().to_json()},
                      {"config", model->config().to_json()},
                      {"load_seconds", load_seconds}};
-  if (config.generate.enabled) result["generate"] = generate_section(*model, config.model.path, config.generate);
+  if (config.generate.enabled)
+    result["generate"] = generate_section(*model, config.model.path, config.generate);
 }
 
 }  // namespace
 
 std::filesystem::path result_path_for(const RunConfig& config, const RunOptions& options) {
-  return options.out_dir.value_or(std::filesystem::path(config.output.dir)) / (config.name + ".json");
+  return options.out_dir.value_or(std::filesystem::path(config.output.dir)) /
+         (config.name + ".json");
 }
 
 RunOutcome run_job(const RunConfig& config, const RunOptions& options) {
@@ -89,7 +94,8 @@ RunOutcome run_job(const RunConfig& config, const RunOptions& options) {
   outcome.result_path = result_path_for(config, options);
   const std::string hash = config.hash();
   if (!options.force && up_to_date(outcome.result_path, hash)) {
-    spdlog::info("{} is up to date (config hash {}); --force recomputes it", outcome.result_path.string(), hash);
+    spdlog::info("{} is up to date (config hash {}); --force recomputes it",
+                 outcome.result_path.string(), hash);
     outcome.reused = true;
     outcome.result = read_json_file(outcome.result_path);
     return outcome;

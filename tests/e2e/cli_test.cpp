@@ -12,9 +12,13 @@
 namespace slmq {
 namespace {
 
-std::filesystem::path tiny(const std::string& name) { return test::reference_dir("tiny_models") / name; }
+std::filesystem::path tiny(const std::string& name) {
+  return test::reference_dir("tiny_models") / name;
+}
 
-int count_lines(const std::string& s) { return static_cast<int>(std::count(s.begin(), s.end(), '\n')); }
+int count_lines(const std::string& s) {
+  return static_cast<int>(std::count(s.begin(), s.end(), '\n'));
+}
 
 TEST(CliInfo, ReportsArchitectureAndTheParameterCountTransformersReports) {
   auto cases = read_json_file(test::reference_dir("tiny_models") / "cases.json");
@@ -34,13 +38,17 @@ TEST(CliInfo, ReportsArchitectureAndTheParameterCountTransformersReports) {
 
 TEST(CliGenerate, PrintsTheGreedyIdsTransformersGenerates) {
   auto ref = SafetensorsFile::open(tiny("qwen2_bias_tied") / "reference.safetensors");
-  at::Tensor prompt = ref.load("prompt_ids")[1].masked_select(ref.load("prompt_mask")[1].to(at::kBool));
+  at::Tensor prompt =
+      ref.load("prompt_ids")[1].masked_select(ref.load("prompt_mask")[1].to(at::kBool));
   at::Tensor want = ref.load("generated_ids")[1];
   std::string ids, expected;
-  for (int64_t i = 0; i < prompt.numel(); ++i) ids += (i ? "," : "") + std::to_string(prompt[i].item<int64_t>());
-  for (int64_t i = 0; i < want.numel(); ++i) expected += (i ? "," : "") + std::to_string(want[i].item<int64_t>());
-  auto r = test::run_cli("generate " + tiny("qwen2_bias_tied").string() + " --device cpu --ignore-eos --prompt-ids " +
-                         ids + " --max-new-tokens " + std::to_string(want.numel()));
+  for (int64_t i = 0; i < prompt.numel(); ++i)
+    ids += (i ? "," : "") + std::to_string(prompt[i].item<int64_t>());
+  for (int64_t i = 0; i < want.numel(); ++i)
+    expected += (i ? "," : "") + std::to_string(want[i].item<int64_t>());
+  auto r = test::run_cli("generate " + tiny("qwen2_bias_tied").string() +
+                         " --device cpu --ignore-eos --prompt-ids " + ids + " --max-new-tokens " +
+                         std::to_string(want.numel()));
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(r.out, expected + "\n");
   EXPECT_NE(r.err.find("tok/s"), std::string::npos);
@@ -50,11 +58,13 @@ class CliRun : public ::testing::Test {
  protected:
   void SetUp() override {
     config_ = dir_.path() / "exp.yaml";
-    std::ofstream(config_) << "model: {path: " << tiny("llama_tied").string() << ", device: cpu}\n"
-                           << "generate: {prompt_ids: [3, 4, 5], max_new_tokens: 6, stop_at_eos: false}\n";
+    std::ofstream(config_)
+        << "model: {path: " << tiny("llama_tied").string() << ", device: cpu}\n"
+        << "generate: {prompt_ids: [3, 4, 5], max_new_tokens: 6, stop_at_eos: false}\n";
   }
   test::CliResult run(const std::string& extra = "") {
-    return test::run_cli("run " + config_.string() + " --out " + (dir_.path() / "res").string() + " " + extra);
+    return test::run_cli("run " + config_.string() + " --out " + (dir_.path() / "res").string() +
+                         " " + extra);
   }
   test::TempDir dir_;
   std::filesystem::path config_;
@@ -108,7 +118,8 @@ TEST(CliErrors, CorruptModelAndBadOptionsFailCleanly) {
 
   auto dtype = test::run_cli("info " + tiny("llama_tied").string() + " --dtype int3");
   EXPECT_EQ(dtype.exit_code, 2);
-  EXPECT_NE(dtype.err.find("--dtype: 'int3' is not a compute dtype"), std::string::npos) << dtype.err;
+  EXPECT_NE(dtype.err.find("--dtype: 'int3' is not a compute dtype"), std::string::npos)
+      << dtype.err;
 }
 
 }  // namespace

@@ -40,7 +40,8 @@ TEST_P(ModelParityCuda, LogitsAndGreedyIdsMatchTransformers) {
     EXPECT_LE(diff, tol) << name;
   }
   auto model = load_model(dir_, LoadOptions{c10::kFloat, c10::Device(c10::kCUDA, 0)});
-  at::Tensor prompt = ref.load("prompt_ids"), pmask = ref.load("prompt_mask"), want = ref.load("generated_ids");
+  at::Tensor prompt = ref.load("prompt_ids"), pmask = ref.load("prompt_mask"),
+             want = ref.load("generated_ids");
   std::vector<std::vector<int64_t>> prompts;
   for (int64_t row = 0; row < prompt.size(0); ++row) {
     at::Tensor t = prompt[row].masked_select(pmask[row].to(at::kBool));
@@ -49,12 +50,14 @@ TEST_P(ModelParityCuda, LogitsAndGreedyIdsMatchTransformers) {
   GenerateResult out = greedy_generate(*model, prompts, {want.size(1), false});
   for (int64_t row = 0; row < want.size(0); ++row) {
     at::Tensor w = want[row];
-    EXPECT_EQ(out.tokens[row], std::vector<int64_t>(w.data_ptr<int64_t>(), w.data_ptr<int64_t>() + w.numel()));
+    EXPECT_EQ(out.tokens[row],
+              std::vector<int64_t>(w.data_ptr<int64_t>(), w.data_ptr<int64_t>() + w.numel()));
   }
 }
 
 INSTANTIATE_TEST_SUITE_P(TinyModels, ModelParityCuda,
-                         ::testing::Values("llama_tied", "llama3_scaled_sharded", "qwen2_bias_tied", "mistral_window"),
+                         ::testing::Values("llama_tied", "llama3_scaled_sharded", "qwen2_bias_tied",
+                                           "mistral_window"),
                          [](const auto& info) { return std::string(info.param); });
 
 }  // namespace

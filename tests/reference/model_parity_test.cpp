@@ -15,7 +15,8 @@
 namespace slmq {
 namespace {
 
-const char* const kCases[] = {"llama_tied", "llama3_scaled_sharded", "qwen2_bias_tied", "mistral_window"};
+const char* const kCases[] = {"llama_tied", "llama3_scaled_sharded", "qwen2_bias_tied",
+                              "mistral_window"};
 
 // Tolerances. fp32: the same operations in the same order as transformers; what remains is the
 // order of accumulation inside matmul/SDPA kernels, ~1e-6 on logits of magnitude ~1.
@@ -71,7 +72,8 @@ TEST_P(ModelParity, KvCacheDecodeMatchesFullForward) {
   at::Tensor ids = ref("input_ids"), mask = ref("attention_mask");
   const int64_t total = ids.size(1), prefill = total / 2;
   KVCache cache = model->make_cache(ids.size(0), 4);  // small on purpose: exercises growth
-  std::vector<at::Tensor> pieces = {model->forward(ids.narrow(1, 0, prefill), mask.narrow(1, 0, prefill), &cache)};
+  std::vector<at::Tensor> pieces = {
+      model->forward(ids.narrow(1, 0, prefill), mask.narrow(1, 0, prefill), &cache)};
   for (int64_t t = prefill; t < total; ++t) {
     pieces.push_back(model->forward(ids.narrow(1, t, 1), mask.narrow(1, t, 1), &cache));
   }
@@ -91,7 +93,8 @@ TEST_P(ModelParity, GreedyGenerationMatchesTransformers) {
   GenerateResult out = greedy_generate(*model, prompts, {expected.size(1), /*stop_at_eos=*/false});
   for (int64_t row = 0; row < expected.size(0); ++row) {
     at::Tensor want = expected[row];
-    std::vector<int64_t> want_ids(want.data_ptr<int64_t>(), want.data_ptr<int64_t>() + want.numel());
+    std::vector<int64_t> want_ids(want.data_ptr<int64_t>(),
+                                  want.data_ptr<int64_t>() + want.numel());
     EXPECT_EQ(out.tokens[row], want_ids) << "row " << row;
   }
 }

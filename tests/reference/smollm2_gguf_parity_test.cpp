@@ -18,8 +18,9 @@ constexpr double kFp32Tolerance = 1e-3;
 
 TEST(SmolLM2Gguf, LogitsAndGreedyIdsMatchTransformers) {
   auto ref = SafetensorsFile::open(test::reference_dir("smollm2_logits") / "reference.safetensors");
-  auto model = load_model(std::filesystem::path(SLMQ_SOURCE_DIR) / "assets/models/SmolLM2-135M-Instruct.Q4_1.gguf",
-                          LoadOptions{c10::kFloat, c10::Device(c10::kCPU)});
+  auto model = load_model(
+      std::filesystem::path(SLMQ_SOURCE_DIR) / "assets/models/SmolLM2-135M-Instruct.Q4_1.gguf",
+      LoadOptions{c10::kFloat, c10::Device(c10::kCPU)});
   at::Tensor ids = ref.load("input_ids"), mask = ref.load("attention_mask");
   double diff = test::max_abs_diff_masked(model->forward(ids, mask), ref.load("logits"), mask);
   std::cout << "[parity] smollm2 gguf fp32 max|dlogit| = " << diff << "\n";
@@ -34,7 +35,8 @@ TEST(SmolLM2Gguf, LogitsAndGreedyIdsMatchTransformers) {
   GenerateResult out = greedy_generate(*model, prompts, {want.size(1), /*stop_at_eos=*/false});
   for (int64_t row = 0; row < want.size(0); ++row) {
     at::Tensor w = want[row];
-    EXPECT_EQ(out.tokens[row], std::vector<int64_t>(w.data_ptr<int64_t>(), w.data_ptr<int64_t>() + w.numel()))
+    EXPECT_EQ(out.tokens[row],
+              std::vector<int64_t>(w.data_ptr<int64_t>(), w.data_ptr<int64_t>() + w.numel()))
         << "row " << row;
   }
 }

@@ -23,7 +23,8 @@ std::string slurp(const std::filesystem::path& p) {
 CliResult run_cli(const std::string& args) {
   TempDir dir;
   auto out = dir.path() / "out", err = dir.path() / "err";
-  std::string command = std::string(SLMQ_BINARY) + " " + args + " >" + out.string() + " 2>" + err.string();
+  std::string command =
+      std::string(SLMQ_BINARY) + " " + args + " >" + out.string() + " 2>" + err.string();
   int status = std::system(command.c_str());
   CliResult r;
   r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;

@@ -20,7 +20,8 @@ TempDir::~TempDir() {
 
 std::filesystem::path reference_dir(const std::string& name) {
   const char* root = std::getenv("SLMQ_REFERENCE_DIR");
-  std::filesystem::path base = root ? root : std::filesystem::path(SLMQ_SOURCE_DIR) / "reference-data";
+  std::filesystem::path base =
+      root ? root : std::filesystem::path(SLMQ_SOURCE_DIR) / "reference-data";
   auto dir = base / name;
   if (!std::filesystem::exists(dir)) {
     throw std::runtime_error("reference data '" + dir.string() +

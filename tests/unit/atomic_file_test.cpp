@@ -27,7 +27,8 @@ TEST(AtomicFile, WritesCreatesParentsAndReplaces) {
   EXPECT_EQ(read_all(path), "second");
   // No temporary files are left beside the result.
   int entries = 0;
-  for ([[maybe_unused]] auto& e : std::filesystem::directory_iterator(path.parent_path())) ++entries;
+  for ([[maybe_unused]] auto& e : std::filesystem::directory_iterator(path.parent_path()))
+    ++entries;
   EXPECT_EQ(entries, 1);
 }
 

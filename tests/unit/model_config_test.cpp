@@ -8,9 +8,14 @@ namespace slmq {
 namespace {
 
 nlohmann::json llama() {
-  return {{"architectures", {"LlamaForCausalLM"}}, {"model_type", "llama"}, {"vocab_size", 100},
-          {"hidden_size", 64}, {"intermediate_size", 128}, {"num_hidden_layers", 2},
-          {"num_attention_heads", 4}, {"num_key_value_heads", 2}};
+  return {{"architectures", {"LlamaForCausalLM"}},
+          {"model_type", "llama"},
+          {"vocab_size", 100},
+          {"hidden_size", 64},
+          {"intermediate_size", 128},
+          {"num_hidden_layers", 2},
+          {"num_attention_heads", 4},
+          {"num_key_value_heads", 2}};
 }
 
 TEST(ModelConfig, UnknownArchitectureNamesItAndTheSupportedOnes) {
@@ -22,15 +27,19 @@ TEST(ModelConfig, UnknownArchitectureNamesItAndTheSupportedOnes) {
   } catch (const UnsupportedError& e) {
     std::string msg = e.what();
     EXPECT_NE(msg.find("'GPTNeoXForCausalLM'"), std::string::npos) << msg;
-    EXPECT_NE(msg.find("LlamaForCausalLM, Qwen2ForCausalLM, MistralForCausalLM"), std::string::npos) << msg;
+    EXPECT_NE(msg.find("LlamaForCausalLM, Qwen2ForCausalLM, MistralForCausalLM"), std::string::npos)
+        << msg;
   }
 }
 
 TEST(ModelConfig, ReadsBothRopeSpellings) {
   auto v4 = llama();
   v4["rope_theta"] = 500000.0;
-  v4["rope_scaling"] = {{"rope_type", "llama3"}, {"factor", 32.0}, {"low_freq_factor", 1.0},
-                        {"high_freq_factor", 4.0}, {"original_max_position_embeddings", 8192}};
+  v4["rope_scaling"] = {{"rope_type", "llama3"},
+                        {"factor", 32.0},
+                        {"low_freq_factor", 1.0},
+                        {"high_freq_factor", 4.0},
+                        {"original_max_position_embeddings", 8192}};
   auto v5 = llama();
   v5["rope_parameters"] = v4["rope_scaling"];
   v5["rope_parameters"]["rope_theta"] = 500000.0;

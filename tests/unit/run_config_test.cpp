@@ -22,7 +22,8 @@ std::string config_error(const std::string& yaml) {
 }
 
 TEST(RunConfig, ParsesAndFillsDefaults) {
-  RunConfig c = parse("model: {path: m, dtype: bf16}\ngenerate: {prompt_ids: [1, 2], max_new_tokens: 4}\n");
+  RunConfig c =
+      parse("model: {path: m, dtype: bf16}\ngenerate: {prompt_ids: [1, 2], max_new_tokens: 4}\n");
   EXPECT_EQ(c.name, "stem");
   EXPECT_EQ(c.model.path, "m");
   EXPECT_EQ(c.model.dtype, "bfloat16");  // canonical spelling
@@ -45,13 +46,16 @@ TEST(RunConfig, WrongTypesAndBadValuesNameTheKeyAndValue) {
   EXPECT_NE(config_error("model: {path: m}\ngenerate: {prompt_ids: [1], max_new_tokens: lots}\n")
                 .find("generate.max_new_tokens: expected an integer, got 'lots'"),
             std::string::npos);
-  EXPECT_NE(config_error("model: {path: m, dtype: float8}\n").find("model.dtype: 'float8' is not a compute dtype"),
+  EXPECT_NE(config_error("model: {path: m, dtype: float8}\n")
+                .find("model.dtype: 'float8' is not a compute dtype"),
             std::string::npos);
-  EXPECT_NE(config_error("model: {path: m, device: tpu}\n").find("model.device: 'tpu' is not one of"),
-            std::string::npos);
+  EXPECT_NE(
+      config_error("model: {path: m, device: tpu}\n").find("model.device: 'tpu' is not one of"),
+      std::string::npos);
   EXPECT_NE(config_error("model: [1, 2]\n").find("model: expected a mapping"), std::string::npos);
   EXPECT_NE(config_error("seed: 1\n").find("model: is required"), std::string::npos);
-  EXPECT_NE(config_error("model: {path: m}\ngenerate: {prompt_ids: [1, x]}\n").find("generate.prompt_ids: entry 1"),
+  EXPECT_NE(config_error("model: {path: m}\ngenerate: {prompt_ids: [1, x]}\n")
+                .find("generate.prompt_ids: entry 1"),
             std::string::npos);
 }
 

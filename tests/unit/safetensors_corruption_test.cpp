@@ -107,7 +107,9 @@ TEST_F(SafetensorsCorruption, OverlappingOffsets) {
 }
 
 TEST_F(SafetensorsCorruption, ShapeDoesNotMatchByteRange) {
-  expect_data_error(with_header([](nlohmann::json& h) { h["a.weight"]["shape"] = {4, 7}; }),
+  expect_data_error(with_header([](nlohmann::json& h) {
+                      h["a.weight"]["shape"] = {4, 7};
+                    }),
                     "tensor 'a.weight': byte range");
 }
 
@@ -121,7 +123,9 @@ TEST_F(SafetensorsCorruption, OffsetsOutsideTheDataSection) {
 TEST_F(SafetensorsCorruption, UnknownDtypeAndBadFields) {
   expect_data_error(with_header([](nlohmann::json& h) { h["a.weight"]["dtype"] = "F31"; }),
                     "unknown dtype 'F31'");
-  expect_data_error(with_header([](nlohmann::json& h) { h["a.weight"]["shape"] = {-4, 6}; }),
+  expect_data_error(with_header([](nlohmann::json& h) {
+                      h["a.weight"]["shape"] = {-4, 6};
+                    }),
                     "non-negative");
   expect_data_error(with_header([](nlohmann::json& h) { h["a.weight"].erase("data_offsets"); }),
                     "missing 'data_offsets'");

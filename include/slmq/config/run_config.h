@@ -1,8 +1,8 @@
 #pragma once
 // The typed form of a run config (configs/*.yaml), validated once at load: unknown keys, wrong
 // types and bad values are ConfigErrors naming the key path.
-#include <nlohmann/json.hpp>
 #include <yaml-cpp/yaml.h>
+#include <nlohmann/json.hpp>
 
 #include <cstdint>
 #include <filesystem>
@@ -42,7 +42,8 @@ struct RunConfig {
 };
 
 // Reads `path`, applies `overrides` ("key.path=value", value parsed as YAML) and validates.
-RunConfig load_run_config(const std::filesystem::path& path, const std::vector<std::string>& overrides);
+RunConfig load_run_config(const std::filesystem::path& path,
+                          const std::vector<std::string>& overrides);
 
 // Validates an already-parsed document; `default_name` is used when `name` is absent.
 RunConfig parse_run_config(const YAML::Node& root, const std::string& default_name);

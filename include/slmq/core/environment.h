@@ -5,7 +5,8 @@
 
 namespace slmq {
 
-// {slmquant_commit, compiler, torch, os, hostname, cpu_model, cpu_threads, device, gpu?, timestamp_utc}
+// {slmquant_commit, compiler, torch, os, hostname, cpu_model, cpu_threads, device, gpu?,
+// timestamp_utc}
 nlohmann::json environment_info(c10::Device device);
 
 // Current UTC time as ISO 8601 ("2026-11-22T15:04:05Z").

@@ -28,8 +28,8 @@ struct AttentionContext {
 at::Tensor rms_norm(const at::Tensor& x, const at::Tensor& weight, double eps);
 
 struct DecoderLayerWeights {
-  at::Tensor input_norm;          // [C]
-  at::Tensor post_attention_norm; // [C]
+  at::Tensor input_norm;           // [C]
+  at::Tensor post_attention_norm;  // [C]
   std::unique_ptr<LinearBackend> q_proj, k_proj, v_proj, o_proj, gate_proj, up_proj, down_proj;
 };
 

@@ -20,7 +20,7 @@ namespace slmq {
 struct ModelWeights {
   at::Tensor embed_tokens;  // [V,C]
   std::vector<DecoderLayerWeights> layers;
-  at::Tensor final_norm;  // [C]
+  at::Tensor final_norm;                   // [C]
   std::unique_ptr<LinearBackend> lm_head;  // shares embed_tokens when tied
 };
 

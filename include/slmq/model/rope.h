@@ -14,7 +14,8 @@ class RotaryEmbedding {
   RotaryEmbedding(const RopeConfig& rope, int64_t head_dim, c10::Device device);
 
   // position_ids [B,T] int64 -> (cos, sin) each [B,1,T,head_dim] in `dtype`.
-  std::pair<at::Tensor, at::Tensor> cos_sin(const at::Tensor& position_ids, c10::ScalarType dtype) const;
+  std::pair<at::Tensor, at::Tensor> cos_sin(const at::Tensor& position_ids,
+                                            c10::ScalarType dtype) const;
 
   const at::Tensor& inv_freq() const { return inv_freq_; }  // [head_dim/2] fp32
 
