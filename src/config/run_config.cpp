@@ -12,9 +12,11 @@ namespace slmq {
 namespace {
 
 ModelSection parse_model(const ConfigNode& node) {
-  node.allow_only({"path", "dtype", "device"});
+  node.allow_only({"path", "name", "dtype", "device"});
   ModelSection m;
   m.path = node.require_string("path");
+  m.name = node.get_string(
+      "name", std::filesystem::path(m.path).lexically_normal().filename().stem().string());
   m.dtype =
       dtype_name(parse_compute_dtype(node.get_string("dtype", m.dtype), node.path() + ".dtype"));
   m.device = node.get_string("device", m.device);
@@ -118,11 +120,14 @@ RunConfig load_run_config(const std::filesystem::path& path,
 }
 
 nlohmann::json RunConfig::to_json() const {
-  nlohmann::json j = {
-      {"name", name},
-      {"seed", seed},
-      {"model", {{"path", model.path}, {"dtype", model.dtype}, {"device", model.device}}},
-      {"output", {{"dir", output.dir}}}};
+  nlohmann::json j = {{"name", name},
+                      {"seed", seed},
+                      {"model",
+                       {{"path", model.path},
+                        {"name", model.name},
+                        {"dtype", model.dtype},
+                        {"device", model.device}}},
+                      {"output", {{"dir", output.dir}}}};
   if (generate.enabled) {
     j["generate"] = {{"prompt", generate.prompt},
                      {"prompt_ids", generate.prompt_ids},

@@ -70,12 +70,18 @@ void compute(const RunConfig& config, nlohmann::json& result) {
   const double load_seconds = std::chrono::duration<double>(Clock::now() - start).count();
   spdlog::info("loaded {} ({}) in {:.2f} s", config.model.path, model->config().architecture,
                load_seconds);
-  result["model"] = {{"path", config.model.path},
+  // name/family/params/source are the keys `slmquant report` reads (docs/result_schema.md).
+  const ModelSummary summary = model->summary();
+  result["model"] = {{"name", config.model.name},
+                     {"family", model->config().model_type},
+                     {"params", summary.parameters},
+                     {"source", config.model.path},
+                     {"path", config.model.path},
                      {"architecture", model->config().architecture},
                      {"dtype", dtype_name(model->dtype())},
                      {"device", model->device().str()},
                      {"tied_embeddings", model->config().tie_word_embeddings},
-                     {"summary", model->summary().to_json()},
+                     {"summary", summary.to_json()},
                      {"config", model->config().to_json()},
                      {"load_seconds", load_seconds}};
   if (config.generate.enabled)
@@ -111,6 +117,7 @@ RunOutcome run_job(const RunConfig& config, const RunOptions& options) {
   } catch (const Error& e) {
     result["status"] = "failed";
     result["error"] = {{"category", e.category()}, {"message", e.what()}};
+    result["failed_reason"] = std::string(e.category()) + ": " + e.what();
     result["finished_at"] = utc_timestamp();
     write_file_atomically(outcome.result_path, result.dump(2) + "\n");
     throw;

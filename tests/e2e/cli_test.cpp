@@ -83,6 +83,8 @@ TEST_F(CliRun, WritesAStrictJsonResultAndResumes) {
     EXPECT_TRUE(result["environment"].contains(key)) << key;
   }
   EXPECT_EQ(result["model"]["architecture"], "LlamaForCausalLM");
+  EXPECT_EQ(result["model"]["name"], "llama_tied");  // the checkpoint folder's name
+  EXPECT_EQ(result["model"]["params"], result["model"]["summary"]["parameters"]);
 
   auto again = run();
   EXPECT_NE(again.err.find("up to date"), std::string::npos) << again.err;
@@ -105,6 +107,7 @@ TEST_F(CliRun, BadInputGivesOneLineAndRecordsTheFailure) {
   auto result = read_json_file(dir_.path() / "res" / "exp.json");
   EXPECT_EQ(result["status"], "failed");
   EXPECT_EQ(result["error"]["category"], "data error");
+  EXPECT_NE(result["failed_reason"].get<std::string>().find("nowhere"), std::string::npos);
 }
 
 TEST(CliErrors, CorruptModelAndBadOptionsFailCleanly) {

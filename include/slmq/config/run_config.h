@@ -12,7 +12,8 @@
 namespace slmq {
 
 struct ModelSection {
-  std::string path;               // HF checkpoint folder (relative paths: to the working directory)
+  std::string path;  // HF checkpoint folder or .gguf (relative: to the working directory)
+  std::string name;  // display and report grouping name; default: the path's stem
   std::string dtype = "float32";  // compute dtype
   std::string device = "auto";    // cpu | cuda | cuda:N | auto
 };
