@@ -12,6 +12,8 @@ log() { printf '[setup] %s\n' "$*" >&2; }
 build_project() {
   local build_dir="${BUILD_DIR:-build}"
   export CCACHE_SLOPPINESS="pch_defines,time_macros,include_file_mtime,include_file_ctime"
+  # Paths relative to the checkout, so a fresh clone elsewhere (CI) hits the same cache entries.
+  export CCACHE_BASEDIR="$PWD"
   export CCACHE_MAXSIZE="${CCACHE_MAXSIZE:-5G}"
   if [ ! -f "$build_dir/build.ninja" ]; then
     log "configuring $build_dir"
