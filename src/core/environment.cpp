@@ -64,8 +64,13 @@ std::string utc_timestamp() {
 }
 
 nlohmann::json environment_info(c10::Device device) {
+#ifdef __clang__
+  const std::string compiler = std::string("clang ") + __clang_version__;
+#else
+  const std::string compiler = std::string("gcc ") + __VERSION__;
+#endif
   return {{"slmquant_commit", git_commit()},
-          {"compiler", std::string("gcc ") + __VERSION__},
+          {"compiler", compiler},
           {"torch", torch_build_version()},
           {"os", os_name()},
           {"hostname", host_name()},

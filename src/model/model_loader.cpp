@@ -78,7 +78,7 @@ class TensorFetcher {
     return std::make_unique<DenseLinear>(w, get_if(bias, prefix + ".bias", {out}));
   }
 
-  void warn_unused() const {
+  void log_unused() const {
     for (const auto& name : source_.names()) {
       if (!used_.count(name)) spdlog::debug("{}: ignoring tensor '{}'", source_.describe(), name);
     }
@@ -119,7 +119,7 @@ std::unique_ptr<Model> build_model(const ModelConfig& config, const WeightSource
                         ? w.embed_tokens
                         : f.get("lm_head.weight", {config.vocab_size, config.hidden_size});
   w.lm_head = std::make_unique<DenseLinear>(head, at::Tensor());
-  f.warn_unused();
+  f.log_unused();
   return std::make_unique<Model>(config, std::move(w), options.dtype, options.device);
 }
 
