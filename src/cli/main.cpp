@@ -28,6 +28,7 @@ std::string first_line(const std::string& text) { return text.substr(0, text.fin
 int run(int argc, char** argv) {
   CLI::App app{"slmquant: quantize small language models and measure what that did"};
   app.require_subcommand(1);
+  app.fallthrough();  // global options such as --log-level may follow the subcommand too
   std::string log_level = "info";
   app.add_option("--log-level", log_level, "trace|debug|info|warn|error|off")
       ->capture_default_str();
