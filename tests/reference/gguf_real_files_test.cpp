@@ -14,7 +14,9 @@
 #include <set>
 
 #include "slmq/io/gguf_model.h"
+#include "slmq/io/json_file.h"
 #include "support/checksum.h"
+#include "support/reference_files.h"
 #include "support/temp_dir.h"
 
 namespace slmq::io {
@@ -22,19 +24,6 @@ namespace {
 
 const std::filesystem::path kModel =
     std::filesystem::path(SLMQ_SOURCE_DIR) / "assets/models/SmolLM2-135M-Instruct.Q4_1.gguf";
-
-nlohmann::json read_json(const std::filesystem::path& p) {
-  std::ifstream in(p);
-  return nlohmann::json::parse(in);
-}
-
-std::vector<float> read_f32(const std::filesystem::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::vector<char> bytes((std::istreambuf_iterator<char>(in)), {});
-  std::vector<float> out(bytes.size() / 4);
-  std::memcpy(out.data(), bytes.data(), out.size() * 4);
-  return out;
-}
 
 // Largest |a - b| over the first b.size() elements (NaN if any pair differs in NaN-ness).
 double max_abs_diff(const std::vector<float>& a, const std::vector<float>& b) {
@@ -53,7 +42,7 @@ std::uint64_t expected_checksum(const nlohmann::json& entry) {
 void check_real_file(const std::filesystem::path& model, const std::string& reference) {
   ASSERT_TRUE(std::filesystem::exists(model)) << model << ": run scripts/setup.sh";
   const auto dir = test::reference_dir(reference);
-  const auto expected = read_json(dir / "tensors.json");
+  const auto expected = slmq::read_json_file(dir / "tensors.json");
   const auto t0 = std::chrono::steady_clock::now();
   const auto file = GgufFile::open(model);
   ASSERT_EQ(file.tensors().size(), expected.size());
@@ -73,7 +62,7 @@ void check_real_file(const std::filesystem::path& model, const std::string& refe
     EXPECT_EQ(test::fp32_checksum(values), expected_checksum(e)) << info.name;
     types.insert(std::string(ggml_traits(info.type).name));
     if (std::filesystem::exists(dir / (info.name + ".f32"))) {
-      const auto full = read_f32(dir / (info.name + ".f32"));
+      const auto full = test::read_f32(dir / (info.name + ".f32"));
       ASSERT_LE(full.size(), values.size());
       EXPECT_EQ(0, std::memcmp(values.data(), full.data(), full.size() * 4)) << info.name;
       std::cout << "[ gguf     ] " << info.name << " (" << ggml_traits(info.type).name
@@ -112,7 +101,7 @@ class GgufSmolLM2VsTransformers : public ::testing::Test {
 GgufModelFiles* GgufSmolLM2VsTransformers::files_ = nullptr;
 
 TEST_F(GgufSmolLM2VsTransformers, StateDictNamesShapesAndValuesMatch) {
-  const auto state = read_json(ref_ / "state_dict.json");
+  const auto state = slmq::read_json_file(ref_ / "state_dict.json");
   std::set<std::string> ours, theirs;
   for (const auto& [name, w] : files_->weights) ours.insert(name);
   for (const auto& [name, e] : state.items()) theirs.insert(name);
@@ -129,7 +118,7 @@ TEST_F(GgufSmolLM2VsTransformers, QueryAndKeyRowsAreUnpermuted) {
   for (const char* name :
        {"model.layers.0.self_attn.q_proj.weight", "model.layers.0.self_attn.k_proj.weight",
         "model.layers.0.self_attn.v_proj.weight"}) {
-    const auto expected = read_f32(ref_ / (std::string(name) + ".f32"));
+    const auto expected = test::read_f32(ref_ / (std::string(name) + ".f32"));
     const auto& w = files_->weights.at(name);
     const auto ours = w.load();
     ASSERT_EQ(ours.size(), expected.size()) << name;
@@ -142,7 +131,7 @@ TEST_F(GgufSmolLM2VsTransformers, QueryAndKeyRowsAreUnpermuted) {
 }
 
 TEST_F(GgufSmolLM2VsTransformers, ConfigMatches) {
-  const auto theirs = read_json(ref_ / "config.json");
+  const auto theirs = slmq::read_json_file(ref_ / "config.json");
   const auto& ours = files_->config;
   for (const char* key :
        {"model_type", "hidden_size", "intermediate_size", "num_hidden_layers",
@@ -157,7 +146,7 @@ TEST_F(GgufSmolLM2VsTransformers, ConfigMatches) {
 }
 
 TEST_F(GgufSmolLM2VsTransformers, TokenizerVocabMergesAndAddedTokensMatch) {
-  const auto theirs = read_json(ref_ / "tokenizer.json");
+  const auto theirs = slmq::read_json_file(ref_ / "tokenizer.json");
   const auto& ours = files_->tokenizer;
   EXPECT_EQ(ours["model"]["type"], "BPE");
   EXPECT_EQ(ours["model"]["vocab"], theirs["model"]["vocab"]);
@@ -170,7 +159,7 @@ TEST_F(GgufSmolLM2VsTransformers, TokenizerVocabMergesAndAddedTokensMatch) {
 
 // Where we deliberately differ from transformers' GGUF conversion, pin what we do instead.
 TEST_F(GgufSmolLM2VsTransformers, DeliberateDifferencesFromTransformers) {
-  const auto theirs = read_json(ref_ / "tokenizer.json");
+  const auto theirs = slmq::read_json_file(ref_ / "tokenizer.json");
   const auto& ours = files_->tokenizer;
   // tokenizer.ggml.pre = "smollm": llama.cpp isolates every digit before the GPT-2 split, as the
   // original SmolLM2 tokenizer does (Digits + ByteLevel); transformers uses ByteLevel alone.
@@ -179,7 +168,7 @@ TEST_F(GgufSmolLM2VsTransformers, DeliberateDifferencesFromTransformers) {
   EXPECT_EQ(ours["pre_tokenizer"]["pretokenizers"][0]["pattern"]["Regex"], "\\p{N}");
   EXPECT_EQ(ours["pre_tokenizer"]["pretokenizers"][1]["type"], "ByteLevel");
   // transformers' GGUF Llama converter names the bos token as eos; we keep the file's ids.
-  const auto theirs_config = read_json(ref_ / "tokenizer_config.json");
+  const auto theirs_config = slmq::read_json_file(ref_ / "tokenizer_config.json");
   EXPECT_EQ(theirs_config["eos_token"], "<|im_start|>");
   EXPECT_EQ(files_->tokenizer_config["bos_token"], "<|im_start|>");
   EXPECT_EQ(files_->tokenizer_config["eos_token"], "<|im_end|>");

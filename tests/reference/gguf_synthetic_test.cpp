@@ -10,23 +10,12 @@
 
 #include "slmq/io/gguf_dequant.h"
 #include "slmq/io/gguf_file.h"
+#include "slmq/io/json_file.h"
+#include "support/reference_files.h"
 #include "support/temp_dir.h"
 
 namespace slmq::io {
 namespace {
-
-nlohmann::json read_json(const std::filesystem::path& p) {
-  std::ifstream in(p);
-  return nlohmann::json::parse(in);
-}
-
-std::vector<float> read_f32(const std::filesystem::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::vector<char> bytes((std::istreambuf_iterator<char>(in)), {});
-  std::vector<float> out(bytes.size() / 4);
-  std::memcpy(out.data(), bytes.data(), out.size() * 4);
-  return out;
-}
 
 std::string upper_type_name(GgufValueType t) {
   std::string s(gguf_value_type_name(t));
@@ -70,7 +59,7 @@ class GgufSynthetic : public ::testing::Test {
 };
 
 TEST_F(GgufSynthetic, MetadataMatchesThePackageReader) {
-  const auto expected = read_json(dir_ / "metadata.json");
+  const auto expected = slmq::read_json_file(dir_ / "metadata.json");
   EXPECT_EQ(file_.version(), 3u);
   EXPECT_EQ(file_.alignment(), 64u);
   ASSERT_EQ(file_.metadata().size(), expected.size());
@@ -89,7 +78,7 @@ TEST_F(GgufSynthetic, MetadataMatchesThePackageReader) {
 }
 
 TEST_F(GgufSynthetic, TensorInfosMatchThePackageReader) {
-  const auto expected = read_json(dir_ / "tensors.json");
+  const auto expected = slmq::read_json_file(dir_ / "tensors.json");
   ASSERT_EQ(file_.tensors().size(), expected.size());
   for (std::size_t i = 0; i < expected.size(); ++i) {
     const auto& t = file_.tensors()[i];
@@ -106,7 +95,7 @@ TEST_F(GgufSynthetic, TensorInfosMatchThePackageReader) {
 TEST_F(GgufSynthetic, EveryDequantizerIsBitExact) {
   std::set<std::string> types_seen;
   for (const auto& t : file_.tensors()) {
-    const auto expected = read_f32(dir_ / (t.name + ".f32"));
+    const auto expected = test::read_f32(dir_ / (t.name + ".f32"));
     const auto actual = file_.dequantize(t);
     ASSERT_EQ(actual.size(), expected.size()) << t.name;
     std::size_t mismatches = 0;

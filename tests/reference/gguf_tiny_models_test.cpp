@@ -9,16 +9,13 @@
 #include <set>
 
 #include "slmq/io/gguf_model.h"
+#include "slmq/io/json_file.h"
 #include "support/checksum.h"
+#include "support/reference_files.h"
 #include "support/temp_dir.h"
 
 namespace slmq::io {
 namespace {
-
-nlohmann::json read_json(const std::filesystem::path& p) {
-  std::ifstream in(p);
-  return nlohmann::json::parse(in);
-}
 
 class GgufTinyModels : public ::testing::TestWithParam<std::string> {
  protected:
@@ -27,7 +24,7 @@ class GgufTinyModels : public ::testing::TestWithParam<std::string> {
 
 TEST_P(GgufTinyModels, WeightsMatchTransformersBitExactly) {
   const auto files = load_gguf_model_files(dir_ / (GetParam() + ".gguf"));
-  const auto state = read_json(dir_ / (GetParam() + ".state_dict.json"));
+  const auto state = slmq::read_json_file(dir_ / (GetParam() + ".state_dict.json"));
   std::set<std::string> ours, theirs;
   for (const auto& [name, w] : files.weights) ours.insert(name);
   for (const auto& [name, e] : state.items()) theirs.insert(name);
@@ -43,7 +40,7 @@ TEST_P(GgufTinyModels, WeightsMatchTransformersBitExactly) {
 
 TEST_P(GgufTinyModels, ConfigMatchesTransformers) {
   const auto files = load_gguf_model_files(dir_ / (GetParam() + ".gguf"));
-  const auto theirs = read_json(dir_ / (GetParam() + ".config.json"));
+  const auto theirs = slmq::read_json_file(dir_ / (GetParam() + ".config.json"));
   for (const char* key : {"model_type", "hidden_size", "intermediate_size", "num_hidden_layers",
                           "num_attention_heads", "num_key_value_heads", "max_position_embeddings",
                           "rms_norm_eps", "vocab_size", "tie_word_embeddings", "bos_token_id",

@@ -42,16 +42,10 @@ TEST_P(ModelParityCuda, LogitsAndGreedyIdsMatchTransformers) {
   auto model = load_model(dir_, LoadOptions{c10::kFloat, c10::Device(c10::kCUDA, 0)});
   at::Tensor prompt = ref.load("prompt_ids"), pmask = ref.load("prompt_mask"),
              want = ref.load("generated_ids");
-  std::vector<std::vector<int64_t>> prompts;
-  for (int64_t row = 0; row < prompt.size(0); ++row) {
-    at::Tensor t = prompt[row].masked_select(pmask[row].to(at::kBool));
-    prompts.emplace_back(t.data_ptr<int64_t>(), t.data_ptr<int64_t>() + t.numel());
-  }
-  GenerateResult out = greedy_generate(*model, prompts, {want.size(1), false});
+  GenerateResult out =
+      greedy_generate(*model, test::unpadded_rows(prompt, pmask), {want.size(1), false});
   for (int64_t row = 0; row < want.size(0); ++row) {
-    at::Tensor w = want[row];
-    EXPECT_EQ(out.tokens[row],
-              std::vector<int64_t>(w.data_ptr<int64_t>(), w.data_ptr<int64_t>() + w.numel()));
+    EXPECT_EQ(out.tokens[row], test::to_ids(want[row]));
   }
 }
 

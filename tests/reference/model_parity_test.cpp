@@ -85,17 +85,10 @@ TEST_P(ModelParity, KvCacheDecodeMatchesFullForward) {
 TEST_P(ModelParity, GreedyGenerationMatchesTransformers) {
   auto model = load(c10::kFloat);
   at::Tensor prompt = ref("prompt_ids"), mask = ref("prompt_mask"), expected = ref("generated_ids");
-  std::vector<std::vector<int64_t>> prompts;
-  for (int64_t row = 0; row < prompt.size(0); ++row) {
-    at::Tensor tokens = prompt[row].masked_select(mask[row].to(at::kBool));
-    prompts.emplace_back(tokens.data_ptr<int64_t>(), tokens.data_ptr<int64_t>() + tokens.numel());
-  }
-  GenerateResult out = greedy_generate(*model, prompts, {expected.size(1), /*stop_at_eos=*/false});
+  GenerateResult out = greedy_generate(*model, test::unpadded_rows(prompt, mask),
+                                       {expected.size(1), /*stop_at_eos=*/false});
   for (int64_t row = 0; row < expected.size(0); ++row) {
-    at::Tensor want = expected[row];
-    std::vector<int64_t> want_ids(want.data_ptr<int64_t>(),
-                                  want.data_ptr<int64_t>() + want.numel());
-    EXPECT_EQ(out.tokens[row], want_ids) << "row " << row;
+    EXPECT_EQ(out.tokens[row], test::to_ids(expected[row])) << "row " << row;
   }
 }
 

@@ -27,17 +27,10 @@ TEST(SmolLM2Gguf, LogitsAndGreedyIdsMatchTransformers) {
   EXPECT_LE(diff, kFp32Tolerance);
 
   at::Tensor want = ref.load("generated_ids");
-  std::vector<std::vector<int64_t>> prompts;
-  for (int64_t row = 0; row < ids.size(0); ++row) {
-    at::Tensor t = ids[row].masked_select(mask[row].to(at::kBool));
-    prompts.emplace_back(t.data_ptr<int64_t>(), t.data_ptr<int64_t>() + t.numel());
-  }
-  GenerateResult out = greedy_generate(*model, prompts, {want.size(1), /*stop_at_eos=*/false});
+  GenerateResult out = greedy_generate(*model, test::unpadded_rows(ids, mask),
+                                       {want.size(1), /*stop_at_eos=*/false});
   for (int64_t row = 0; row < want.size(0); ++row) {
-    at::Tensor w = want[row];
-    EXPECT_EQ(out.tokens[row],
-              std::vector<int64_t>(w.data_ptr<int64_t>(), w.data_ptr<int64_t>() + w.numel()))
-        << "row " << row;
+    EXPECT_EQ(out.tokens[row], test::to_ids(want[row])) << "row " << row;
   }
 }
 
