@@ -70,10 +70,18 @@ at::Tensor Model::forward(const at::Tensor& input_ids, const at::Tensor& attenti
   if (cache && cache->batch() != ids.size(0))
     throw InternalError("KV cache batch size differs from the input");
   AttentionContext ctx = make_context(mask, cache);
-  at::Tensor hidden = at::embedding(embed_tokens_, ids);
+  at::Tensor hidden = embed(ids);
   for (const auto& layer : layers_) hidden = layer.forward(hidden, ctx);
   if (cache) cache->commit(mask);
   if (last_only) hidden = hidden.narrow(1, hidden.size(1) - 1, 1);
+  return head(hidden);
+}
+
+at::Tensor Model::embed(const at::Tensor& input_ids) const {
+  return at::embedding(embed_tokens_, input_ids.to(device_));
+}
+
+at::Tensor Model::head(const at::Tensor& hidden) const {
   return lm_head_->forward(rms_norm(hidden, final_norm_, config_.rms_norm_eps));
 }
 

@@ -45,11 +45,16 @@ class DecoderLayer {
   // (module name relative to the layer, backend slot), e.g. ("self_attn.q_proj", ...).
   std::vector<std::pair<std::string, std::unique_ptr<LinearBackend>*>> linears();
   const DecoderLayerWeights& weights() const { return w_; }
+  // Mutable weights, for methods that fold scales into norms (SmoothQuant, AWQ).
+  DecoderLayerWeights& mutable_weights() { return w_; }
+  double rms_norm_eps() const { return eps_; }
 
- private:
+  // The two residual branches, public so calibration can run them on captured inputs:
+  // x is the already normalised input [B,T,C].
   at::Tensor attention(const at::Tensor& x, const AttentionContext& ctx) const;
   at::Tensor mlp(const at::Tensor& x) const;
 
+ private:
   int64_t index_;
   DecoderLayerWeights w_;
   int64_t num_heads_, num_kv_heads_, head_dim_;

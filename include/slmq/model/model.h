@@ -50,6 +50,20 @@ class Model {
 
   KVCache make_cache(int64_t batch, int64_t capacity) const;
 
+  // Block-level access for calibration (block-by-block capture, scale folding): the embedding
+  // lookup, the decoder layers, the per-call attention context, and the head on final hidden
+  // states. forward() == head(layer_n(...layer_0(embed(ids), ctx)...)).
+  at::Tensor embed(const at::Tensor& input_ids) const;
+  int64_t num_layers() const { return static_cast<int64_t>(layers_.size()); }
+  DecoderLayer& layer(int64_t index) { return layers_.at(static_cast<size_t>(index)); }
+  const DecoderLayer& layer(int64_t index) const { return layers_.at(static_cast<size_t>(index)); }
+  // mask [B,T] int64 on the model device (1 = token); cache may be null.
+  AttentionContext attention_context(const at::Tensor& mask, KVCache* cache = nullptr) const {
+    return make_context(mask, cache);
+  }
+  // Final norm and lm_head: hidden [B,T,C] -> logits [B,T,V].
+  at::Tensor head(const at::Tensor& hidden) const;
+
   // Every linear layer, keyed by HF module name ("model.layers.0.self_attn.q_proj", "lm_head").
   std::vector<std::pair<std::string, std::unique_ptr<LinearBackend>*>> linears();
   // The same, read-only.
