@@ -22,8 +22,9 @@ PY_PACKAGES=(
   "jsonschema"
   "compressed-tensors==0.20.0"
   "lm-eval==0.4.12"
+  "accelerate==1.15.0"
 )
-PY_IMPORTS="transformers, tokenizers, safetensors, numpy, gguf, jsonschema, compressed_tensors, lm_eval"
+PY_IMPORTS="transformers, tokenizers, safetensors, numpy, gguf, jsonschema, compressed_tensors, lm_eval, accelerate"
 
 install_system_packages() {
   local missing=()

@@ -133,7 +133,7 @@ def make_loader(hellaswag_mode):
     return load_dataset
 
 
-def input_files():
+def data_files():
     """The data files the loader reads (for run_generator's stamp)."""
     d = data_dir()
     files = [d / "arc" / f"ARC-{c}-{s}.jsonl" for c in ("Easy", "Challenge")

@@ -20,7 +20,7 @@ import json
 import pathlib
 import random
 
-from _lm_eval_local import (constructed_hellaswag_rows, evaluate, hellaswag_llamacpp_config, input_files, mmlu_rows,
+from _lm_eval_local import (constructed_hellaswag_rows, data_files, evaluate, hellaswag_llamacpp_config, mmlu_rows,
                             offline_quiet, piqa_rows, task_manager, wikitext_pages)
 
 INPUT_PACKAGES = ("lm-eval", "datasets")
@@ -44,6 +44,11 @@ RUNS = [
     ("hellaswag_raw_2shot", ["hellaswag"], 2, None),
     ("hellaswag_llamacpp", ["hellaswag_llamacpp"], 0, 50),
 ]
+
+def input_files():
+    """run_generator's stamp: the task data."""
+    return data_files()
+
 
 def synthetic_ll(args):
     """A deterministic loglikelihood per request; coarse values make ties (argmax tie rules)."""
