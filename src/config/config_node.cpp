@@ -143,6 +143,33 @@ std::vector<int64_t> ConfigNode::get_int_list(const std::string& key) const {
   return out;
 }
 
+std::vector<std::string> ConfigNode::get_string_list(const std::string& key) const {
+  if (!has(key)) return {};
+  YAML::Node value = node_[key];
+  std::vector<std::string> out;
+  auto add = [&](const std::string& entry) {
+    if (entry.empty()) fail(key, "has an empty entry");
+    out.push_back(entry);
+  };
+  if (value.IsScalar()) {
+    const std::string text = value.as<std::string>();
+    for (size_t start = 0;;) {
+      const size_t comma = text.find(',', start);
+      add(text.substr(start, comma == std::string::npos ? comma : comma - start));
+      if (comma == std::string::npos) break;
+      start = comma + 1;
+    }
+    return out;
+  }
+  if (!value.IsSequence()) fail(key, "expected a list of strings, got " + describe(value));
+  for (size_t i = 0; i < value.size(); ++i) {
+    if (!value[i].IsScalar())
+      fail(key, "entry " + std::to_string(i) + " is not a string: " + describe(value[i]));
+    add(value[i].as<std::string>());
+  }
+  return out;
+}
+
 std::string ConfigNode::get_choice(const std::string& key, const std::string& fallback,
                                    std::initializer_list<std::string_view> choices) const {
   std::string value = get_string(key, fallback);

@@ -44,6 +44,24 @@ GenerateSection parse_generate(const ConfigNode& node) {
   return g;
 }
 
+EvalSection parse_eval(const ConfigNode& node) {
+  node.allow_only(
+      {"tasks", "num_fewshot", "limit", "data_dir", "bos", "batch_tokens", "log_samples"});
+  EvalSection e;
+  e.tasks = node.get_string_list("tasks");
+  e.enabled = !e.tasks.empty();
+  e.num_fewshot = node.get_int("num_fewshot", e.num_fewshot);
+  if (node.has("num_fewshot") && e.num_fewshot < 0) node.fail("num_fewshot", "must be >= 0");
+  e.limit = node.get_int("limit", e.limit);
+  if (node.has("limit") && e.limit < 1) node.fail("limit", "must be at least 1");
+  e.data_dir = node.get_string("data_dir", e.data_dir);
+  e.bos = node.get_choice("bos", e.bos, {"default", "always", "never"});
+  e.batch_tokens = node.get_int("batch_tokens", e.batch_tokens);
+  if (e.batch_tokens < 0) node.fail("batch_tokens", "must be >= 0 (0: from free memory)");
+  e.log_samples = node.get_bool("log_samples", e.log_samples);
+  return e;
+}
+
 OutputSection parse_output(const ConfigNode& node) {
   node.allow_only({"dir"});
   OutputSection o;
@@ -55,7 +73,7 @@ OutputSection parse_output(const ConfigNode& node) {
 
 RunConfig parse_run_config(const YAML::Node& root, const std::string& default_name) {
   ConfigNode node(root, "");
-  node.allow_only({"name", "seed", "model", "generate", "output"});
+  node.allow_only({"name", "seed", "model", "generate", "eval", "output"});
   RunConfig c;
   c.name = node.get_string("name", default_name);
   if (c.name.empty() || c.name.find('/') != std::string::npos)
@@ -64,6 +82,10 @@ RunConfig parse_run_config(const YAML::Node& root, const std::string& default_na
   if (!node.has("model")) node.fail("model", "is required");
   c.model = parse_model(node.section("model"));
   c.generate = parse_generate(node.section("generate"));
+  if (node.has("eval")) {
+    c.eval = parse_eval(node.section("eval"));
+    if (!c.eval.enabled) node.fail("eval", "needs 'tasks' (a list of task names)");
+  }
   c.output = parse_output(node.section("output"));
   return c;
 }
@@ -134,6 +156,15 @@ nlohmann::json RunConfig::to_json() const {
                      {"max_new_tokens", generate.max_new_tokens},
                      {"stop_at_eos", generate.stop_at_eos}};
   }
+  if (eval.enabled) {
+    j["eval"] = {{"tasks", eval.tasks},
+                 {"num_fewshot", eval.num_fewshot},
+                 {"limit", eval.limit},
+                 {"data_dir", eval.data_dir},
+                 {"bos", eval.bos},
+                 {"batch_tokens", eval.batch_tokens},
+                 {"log_samples", eval.log_samples}};
+  }
   return j;
 }
 
@@ -141,6 +172,11 @@ std::string RunConfig::hash() const {
   // The output location does not change what a run computes.
   nlohmann::json j = to_json();
   j.erase("output");
+  // Nor do where per-item samples go and how requests are batched.
+  if (j.contains("eval")) {
+    j["eval"].erase("log_samples");
+    j["eval"].erase("batch_tokens");
+  }
   uint64_t h = 1469598103934665603ULL;
   for (unsigned char ch : j.dump()) {
     h ^= ch;

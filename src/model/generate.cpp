@@ -80,6 +80,8 @@ GenerateResult greedy_generate(const Model& model, const std::vector<std::vector
       const auto& eos = config.eos_token_ids;
       if (options.stop_at_eos && std::find(eos.begin(), eos.end(), next[row]) != eos.end())
         finished[row] = true;
+      else if (!finished[row] && options.stop_row && options.stop_row(row, result.tokens[row]))
+        finished[row] = true;
       all_done = all_done && finished[row];
     }
     result.generated_tokens += batch;

@@ -60,6 +60,23 @@ AttentionContext Model::make_context(const at::Tensor& mask, KVCache* cache) con
   return ctx;
 }
 
+AttentionContext Model::packed_attention_context(const at::Tensor& positions,
+                                                 const at::Tensor& allowed) const {
+  AttentionContext ctx;
+  std::tie(ctx.cos, ctx.sin) = rope_.cos_sin(positions, dtype_);
+  std::set<int64_t> windows;
+  for (const auto& layer : layers_) windows.insert(layer.sliding_window().value_or(0));
+  for (int64_t window : windows) {
+    at::Tensor mask = allowed;
+    if (window > 0) {
+      at::Tensor distance = positions.unsqueeze(2) - positions.unsqueeze(1);  // [B,T,T]
+      mask = mask.logical_and(distance < window);
+    }
+    ctx.masks[window] = mask.unsqueeze(1);
+  }
+  return ctx;
+}
+
 at::Tensor Model::forward(const at::Tensor& input_ids, const at::Tensor& attention_mask,
                           KVCache* cache, bool last_only) const {
   c10::InferenceMode guard;

@@ -13,6 +13,7 @@
 #include "slmq/model/generate.h"
 #include "slmq/model/model_loader.h"
 #include "slmq/model/model_tokenizer.h"
+#include "slmq/sweep/run_eval.h"
 
 namespace slmq {
 namespace {
@@ -38,7 +39,8 @@ nlohmann::json generate_section(const Model& model, const std::string& model_pat
     auto ids = tokenizer->encode(g.prompt, /*add_special_tokens=*/true);
     prompt_ids.assign(ids.begin(), ids.end());
   }
-  GenerateResult r = greedy_generate(model, {prompt_ids}, {g.max_new_tokens, g.stop_at_eos, {}});
+  GenerateResult r =
+      greedy_generate(model, {prompt_ids}, {g.max_new_tokens, g.stop_at_eos, {}, {}});
   // The first new token comes from the prefill; each further one from one decode step.
   const int64_t decode_steps = static_cast<int64_t>(r.tokens[0].size()) - 1;
   nlohmann::json text = nullptr;
@@ -60,7 +62,8 @@ nlohmann::json generate_section(const Model& model, const std::string& model_pat
                             : nlohmann::json()}};
 }
 
-void compute(const RunConfig& config, nlohmann::json& result) {
+void compute(const RunConfig& config, const std::filesystem::path& samples_dir,
+             nlohmann::json& result) {
   at::manual_seed(static_cast<uint64_t>(config.seed));
   c10::Device device = parse_device(config.model.device, "model.device");
   result["environment"] = environment_info(device);
@@ -86,9 +89,14 @@ void compute(const RunConfig& config, nlohmann::json& result) {
                      {"load_seconds", load_seconds}};
   if (config.generate.enabled)
     result["generate"] = generate_section(*model, config.model.path, config.generate);
+  if (config.eval.enabled) result["eval"] = run_eval_block(*model, config, samples_dir);
 }
 
 }  // namespace
+
+std::filesystem::path samples_dir_for(const std::filesystem::path& result_path) {
+  return result_path.parent_path() / (result_path.stem().string() + ".samples");
+}
 
 std::filesystem::path result_path_for(const RunConfig& config, const RunOptions& options) {
   return options.out_dir.value_or(std::filesystem::path(config.output.dir)) /
@@ -112,7 +120,7 @@ RunOutcome run_job(const RunConfig& config, const RunOptions& options) {
                            {"config", config.to_json()},
                            {"started_at", utc_timestamp()}};
   try {
-    compute(config, result);
+    compute(config, samples_dir_for(outcome.result_path), result);
     result["status"] = "ok";
   } catch (const Error& e) {
     result["status"] = "failed";

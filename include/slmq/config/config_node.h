@@ -30,6 +30,8 @@ class ConfigNode {
   double get_double(const std::string& key, double fallback) const;
   bool get_bool(const std::string& key, bool fallback) const;
   std::vector<int64_t> get_int_list(const std::string& key) const;  // empty when absent
+  // A list of strings, or one string of comma-separated entries; empty when absent.
+  std::vector<std::string> get_string_list(const std::string& key) const;
   // A string that must be one of `choices`.
   std::string get_choice(const std::string& key, const std::string& fallback,
                          std::initializer_list<std::string_view> choices) const;

@@ -26,6 +26,19 @@ struct GenerateSection {
   bool stop_at_eos = true;
 };
 
+// lm-eval-faithful evaluation after the model is loaded (docs/eval.md).
+struct EvalSection {
+  bool enabled = false;  // true when `tasks` is given
+  std::vector<std::string>
+      tasks;                    // arc_easy, arc_challenge, piqa, hellaswag, mmlu, wikitext, gsm8k
+  int64_t num_fewshot = -1;     // -1: each task's default
+  int64_t limit = 0;            // 0: all docs; else the first N (per MMLU subject)
+  std::string data_dir;         // empty: $SLMQ_DATA_DIR, else assets/data
+  std::string bos = "default";  // default | always | never
+  int64_t batch_tokens = 0;     // 0: chosen from free memory
+  bool log_samples = false;     // per-item JSONL beside the result file
+};
+
 struct OutputSection {
   std::string dir = "results";
 };
@@ -35,6 +48,7 @@ struct RunConfig {
   int64_t seed = 0;
   ModelSection model;
   GenerateSection generate;
+  EvalSection eval;
   OutputSection output;
 
   nlohmann::json to_json() const;

@@ -1,36 +1,45 @@
 #pragma once
-// How task requests become model forwards (design; the implementation lands with the tokenizer).
+// How task requests become model forwards, as lm-evaluation-harness 0.4.12's HFLM does it
+// (specs/lm_eval_tasks.md §8).
 //
 // A Task (task.h) produces strings. The Evaluator turns them into tokens through a LanguageModel,
 // runs them in batches, and returns one Response per Request in request order, so that
-// Task::score sees exactly what lm-eval's HFLM would have returned.
+// Task::score sees exactly what HFLM would have returned.
 //
-// Tokenization rules the evaluator must follow (specs/lm_eval_tasks.md §8):
 //  * loglikelihood: (context, continuation) = split_context_continuation(...) (request.h);
 //    whole = encode(context + continuation), ctx = encode(context), cont = whole[len(ctx):];
-//    the model input is (ctx + cont) without its last token, left-truncated to max_length; the
-//    response is the sum of log_softmax (float32) at the last len(cont) positions, and
-//    is_greedy is whether each continuation token is the argmax.
-//  * loglikelihood_rolling: token_list = encode(text); windows of max_length with one token of
-//    context between full windows and the last window left-extended (§8.4), the first window
-//    prefixed with the prefix token (BOS if the tokenizer has one, else EOS).
-//  * generate_until: context left-truncated to max_length - max_gen_toks; greedy decoding until
-//    EOS, max_gen_toks, or every row contains one stop string (until + the EOS text); the text
-//    is decoded without special tokens and cut with truncate_at_stop (request.h).
-//  * BOS: BosPolicy::kTokenizerDefault (the default, as lm-eval >= 0.4.9.2: whatever the
-//    tokenizer's add_special_tokens does, without doubling a BOS the text already starts with),
-//    kAlways or kNever. The policy used is recorded in the results.
+//    the row is (ctx + cont)[-(max_length+1):], its model input the row without its last token;
+//    the response is the sum of float32 log_softmax over the last len(cont) positions, and
+//    is_greedy whether each continuation token is the argmax. An empty context becomes
+//    [prefix_token] and the continuation is encoded without special tokens.
+//  * loglikelihood_rolling: token_list = encode(text); lm-eval's get_rolling_token_windows with
+//    context_len 1 and make_disjoint_window (rolling_windows below); the document value is the
+//    sum over its windows.
+//  * generate_until: context encoded as tok_batch_encode does, left-truncated to
+//    max_length - max_gen_toks; greedy decoding until EOS, max_gen_toks, or a stop string (until +
+//    the EOS text) appears in the decoded last len(tokens(stop))+2 generated tokens, as HF's
+//    stopping criterion checks it at batch size 1; the text is decoded without special tokens and
+//    cut with truncate_at_stop.
+//  * BOS (BosPolicy): kTokenizerDefault, as lm-eval >= 0.4.9.2 (add_bos_token unset): the
+//    tokenizer's add_special_tokens behaviour, except that a text already starting with the
+//    prefix token's text (generation: the BOS text) is encoded without special tokens; kAlways:
+//    special tokens added and the BOS id prepended when the tokenizer has one and it is missing;
+//    kNever: no special tokens. The policy is recorded in the results.
 //
-// Speed: requests are grouped by their shared context pointer (Request::context), so the
-// choices of one multiple-choice item share one prefix; groups are sorted by descending total
-// token length (lm-eval's order: longest first, so the first batch shows the memory peak),
-// batched up to a token budget chosen from free device memory, right-padded, and the context
-// prefix is computed once per group with the KV cache, then each continuation is scored on top
-// of it. Results are scattered back to request order, so batching never changes which number
-// lands where; batch composition can change float rounding only.
+// Speed: the choices of one multiple-choice item have identical context tokens (after
+// truncation); they form one ScoreGroup whose prefix the model computes once, with every
+// continuation scored on top of it. Groups are sorted by descending computed length (lm-eval's
+// order: longest first, so the first batch shows the memory peak) and batched up to a token
+// budget (an override, else the model's estimate from free memory). Responses are scattered back
+// to request order, so batching never changes which number lands where; batch composition can
+// change float rounding only.
+#include <nlohmann/json.hpp>
+
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "slmq/eval/request.h"
@@ -38,43 +47,107 @@
 namespace slmq::eval {
 
 enum class BosPolicy { kTokenizerDefault, kAlways, kNever };
+const char* bos_policy_name(BosPolicy policy);  // "default" | "always" | "never"
+// Throws ConfigError naming `what` (e.g. "--bos") for any other name.
+BosPolicy parse_bos_policy(const std::string& name, const std::string& what);
 
-// The (tokenizer, Model) pair as the evaluator needs it. Implemented over slmq::Model and the
-// tokenizer module; tests can provide a fake with a tiny vocabulary.
+// Token rows that share a prefix: row i = prefix + suffixes[i]. A row's model input is the row
+// without its last token; the tokens row[score_from[i]:] are scored, each predicted from the
+// tokens before it. Requires 1 <= prefix.size() <= score_from[i] < row size.
+struct ScoreGroup {
+  std::vector<int64_t> prefix;
+  std::vector<std::vector<int64_t>> suffixes;
+  std::vector<size_t> score_from;
+
+  size_t row_size(size_t i) const { return prefix.size() + suffixes[i].size(); }
+  // Input tokens a model computes when the prefix is shared: prefix + each suffix but its last.
+  size_t packed_size() const;
+};
+
+struct TokenScore {
+  double loglikelihood = 0.0;  // sum of log P(token | tokens before), natural log
+  bool is_greedy = true;       // every scored token was the argmax
+};
+
+// The (tokenizer, model) pair the evaluator needs. ModelLanguageModel (model_language_model.h)
+// implements it over slmq::Model; tests provide fakes.
 class LanguageModel {
  public:
   virtual ~LanguageModel() = default;
-  // Text to token ids under the BOS policy; decode without special tokens for generations.
-  virtual std::vector<int64_t> encode(const std::string& text, BosPolicy bos) const = 0;
+  // HF tokenizer encode (add_special_tokens as in transformers) and decode.
+  virtual std::vector<int64_t> encode(const std::string& text, bool add_special_tokens) const = 0;
   virtual std::string decode(const std::vector<int64_t>& tokens,
                              bool skip_special_tokens) const = 0;
-  virtual int64_t max_length() const = 0;    // lm-eval's max_length rule (§8.3)
-  virtual int64_t prefix_token() const = 0;  // rolling windows' first input token
-  virtual std::string eos_text() const = 0;  // appended to generate_until stop strings
-  // Summed continuation log-probabilities for token rows that share nothing (reference path):
-  // inputs[i] is the full model input, score_from[i] the first position whose next-token
-  // prediction counts. Returns (loglikelihood, is_greedy) per row.
-  virtual std::vector<std::pair<double, bool>> score(
-      const std::vector<std::vector<int64_t>>& inputs,
-      const std::vector<size_t>& score_from) const = 0;
-  // Greedy continuation of each prompt until `should_stop(row, generated_tokens)` or
-  // max_new_tokens.
+  virtual std::optional<int64_t> bos_token() const = 0;
+  virtual std::optional<int64_t> eos_token() const = 0;
+  virtual int64_t max_length() const = 0;  // lm-eval's max_length rule (§8.3)
+  // Most tokens (rows x padded length) one batch of rows `length` tokens long may hold.
+  virtual int64_t batch_token_budget(int64_t length) const = 0;
+  // One TokenScore per row of each group.
+  virtual std::vector<std::vector<TokenScore>> score(
+      const std::vector<ScoreGroup>& groups) const = 0;
+  // Greedy continuation of each prompt: stops a row at EOS (included in its tokens), when
+  // `stop_row(row, tokens so far)` is true, or after max_new_tokens.
   virtual std::vector<std::vector<int64_t>> generate(
-      const std::vector<std::vector<int64_t>>& prompts, int max_new_tokens,
-      const std::function<bool(size_t, const std::vector<int64_t>&)>& should_stop) const = 0;
+      const std::vector<std::vector<int64_t>>& prompts, int64_t max_new_tokens,
+      const std::function<bool(size_t, const std::vector<int64_t>&)>& stop_row) const = 0;
+
+  // lm-eval's prefix_token_id: BOS if the tokenizer has one, else EOS (rolling windows and empty
+  // contexts). Throws DataError when the tokenizer has neither.
+  int64_t prefix_token() const;
+  // lm-eval's eos text: decode([eos]) with special tokens kept; "" without an EOS token.
+  std::string eos_text() const;
 };
+
+// lm-eval's tok_encode (for_generation = false) or tok_batch_encode (true) under `policy`.
+std::vector<int64_t> encode_for_eval(const LanguageModel& lm, const std::string& text,
+                                     BosPolicy policy, bool for_generation = false);
+
+// lm-eval's rolling windows (get_rolling_token_windows(context_len=1) + make_disjoint_window)
+// as score rows: each pair is (row tokens, score_from).
+std::vector<std::pair<std::vector<int64_t>, size_t>> rolling_windows(
+    const std::vector<int64_t>& tokens, int64_t prefix_token, int64_t max_length);
 
 struct EvaluatorOptions {
   BosPolicy bos = BosPolicy::kTokenizerDefault;
-  int64_t max_batch_tokens = 0;  // 0: chosen from free memory
-  bool progress = true;          // progress bar on a terminal, log lines otherwise
+  int64_t batch_tokens = 0;  // 0: LanguageModel::batch_token_budget
+  // Called after each batch with (units done, units total, unit name); may be empty.
+  std::function<void(size_t, size_t, const std::string&)> progress;
+};
+
+// Work done by the last run().
+struct EvalStats {
+  size_t requests = 0;
+  size_t batches = 0;
+  size_t rows = 0;             // scored rows (rolling: windows) or generated sequences
+  size_t computed_tokens = 0;  // input tokens the model computed (shared prefixes once)
+  size_t generated_tokens = 0;
 };
 
 class Evaluator {
  public:
-  virtual ~Evaluator() = default;
+  Evaluator(const LanguageModel& lm, EvaluatorOptions options);
   // One Response per request, in request order. Deterministic for a given model and options.
-  virtual std::vector<Response> run(const std::vector<Request>& requests) = 0;
+  // Throws DataError for a request lm-eval would reject (empty continuation tokens, a
+  // generation budget not below max_length).
+  std::vector<Response> run(const std::vector<Request>& requests);
+  const EvalStats& stats() const { return stats_; }
+
+ private:
+  void run_loglikelihood(const std::vector<Request>& requests, const std::vector<size_t>& which,
+                         std::vector<Response>& out);
+  void run_rolling(const std::vector<Request>& requests, const std::vector<size_t>& which,
+                   std::vector<Response>& out);
+  void run_generate(const std::vector<Request>& requests, const std::vector<size_t>& which,
+                    std::vector<Response>& out);
+  // Scores groups in length-sorted batches; result[g][i] for row i of group g.
+  std::vector<std::vector<TokenScore>> score_sorted(const std::vector<ScoreGroup>& groups,
+                                                    const std::string& unit);
+  int64_t budget(int64_t length) const;
+
+  const LanguageModel& lm_;
+  EvaluatorOptions options_;
+  EvalStats stats_;
 };
 
 }  // namespace slmq::eval

@@ -14,6 +14,9 @@ struct GenerateOptions {
   bool stop_at_eos = true;  // false: always produce max_new_tokens (speed measurements)
   // Called after every step with each row's tokens so far (for streaming output).
   std::function<void(const std::vector<std::vector<int64_t>>& tokens)> on_step;
+  // Optional: called after every step for each unfinished row with its new tokens so far; true
+  // finishes the row as EOS would (lm-eval's stop strings). Decoding ends when all rows finished.
+  std::function<bool(size_t row, const std::vector<int64_t>& tokens)> stop_row;
 };
 
 struct GenerateResult {

@@ -61,6 +61,11 @@ class Model {
   AttentionContext attention_context(const at::Tensor& mask, KVCache* cache = nullptr) const {
     return make_context(mask, cache);
   }
+  // Context for packed rows that hold several sequences (a shared prefix and the continuations
+  // that branch from it): positions [B,T] int64 per token and allowed [B,T,T] bool (query, key)
+  // pairs, both on the model device. Sliding windows are applied by position distance; no cache.
+  AttentionContext packed_attention_context(const at::Tensor& positions,
+                                            const at::Tensor& allowed) const;
   // Final norm and lm_head: hidden [B,T,C] -> logits [B,T,V].
   at::Tensor head(const at::Tensor& hidden) const;
 

@@ -1,0 +1,19 @@
+#pragma once
+// The `eval:` block of a run: lm-eval-faithful tasks on the loaded (possibly quantized) model.
+#include <nlohmann/json.hpp>
+
+#include <filesystem>
+
+#include "slmq/config/run_config.h"
+#include "slmq/model/model.h"
+
+namespace slmq {
+
+// Returns the result file's "eval" object: "tasks" as docs/result_schema.md defines it (what
+// `slmquant report` reads) plus "settings", "results" (lm-eval keys) and "details" (our result
+// trees with wall seconds and requests/s per task). With log_samples, writes
+// samples_dir/samples_<task>.jsonl.
+nlohmann::json run_eval_block(const Model& model, const RunConfig& config,
+                              const std::filesystem::path& samples_dir);
+
+}  // namespace slmq

@@ -1,0 +1,90 @@
+#include "slmq/eval/eval_run.h"
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <chrono>
+
+#include "slmq/core/error.h"
+#include "slmq/core/progress.h"
+
+namespace slmq::eval {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double seconds_since(Clock::time_point start) {
+  return std::chrono::duration<double>(Clock::now() - start).count();
+}
+
+void check_task_names(const std::vector<std::string>& tasks) {
+  if (tasks.empty()) throw ConfigError("no eval tasks given");
+  const auto known = task_names();
+  for (const auto& t : tasks) {
+    if (std::find(known.begin(), known.end(), t) == known.end()) {
+      std::string list;
+      for (const auto& k : known) list += (list.empty() ? "" : ", ") + k;
+      throw ConfigError("unknown eval task '" + t + "'; known tasks: " + list);
+    }
+  }
+}
+
+}  // namespace
+
+std::vector<std::string> split_task_list(const std::string& list, const std::string& what) {
+  std::vector<std::string> out;
+  size_t start = 0;
+  while (true) {
+    const size_t comma = list.find(',', start);
+    std::string name = list.substr(start, comma == std::string::npos ? comma : comma - start);
+    if (name.empty()) throw ConfigError(what + ": empty task name in '" + list + "'");
+    out.push_back(name);
+    if (comma == std::string::npos) break;
+    start = comma + 1;
+  }
+  return out;
+}
+
+std::vector<TaskRun> run_eval_tasks(const LanguageModel& lm, const EvalRunOptions& options,
+                                    const std::function<void(const TaskRun&)>& on_done) {
+  check_task_names(options.tasks);
+  std::vector<TaskRun> runs;
+  for (const auto& name : options.tasks) {
+    TaskRun run;
+    run.task = name;
+    auto start = Clock::now();
+    TaskOptions task_options;
+    task_options.data_dir = options.data_dir;
+    task_options.num_fewshot = options.num_fewshot;
+    task_options.limit = options.limit;
+    auto task = make_task(name, task_options);
+    run.load_seconds = seconds_since(start);
+    spdlog::info("{}: {} docs, {} {} requests (data and prompts in {:.1f} s)", name,
+                 task->num_docs(), task->requests().size(), request_type_name(task->request_type()),
+                 run.load_seconds);
+
+    start = Clock::now();
+    ProgressReporter progress(name);
+    EvaluatorOptions eval_options;
+    eval_options.bos = options.bos;
+    eval_options.batch_tokens = options.batch_tokens;
+    if (options.progress) {
+      eval_options.progress = [&](size_t done, size_t total, const std::string& unit) {
+        progress.update(done, total, unit);
+      };
+    }
+    Evaluator evaluator(lm, eval_options);
+    std::vector<Response> responses = evaluator.run(task->requests());
+    if (options.progress) progress.finish();
+    run.result = task->score(responses);
+    run.run_seconds = seconds_since(start);
+    run.stats = evaluator.stats();
+    spdlog::info("{}: {} requests in {:.1f} s ({:.2f} requests/s, {} batches)", name,
+                 run.stats.requests, run.run_seconds, run.requests_per_second(), run.stats.batches);
+    if (on_done) on_done(run);
+    runs.push_back(std::move(run));
+  }
+  return runs;
+}
+
+}  // namespace slmq::eval

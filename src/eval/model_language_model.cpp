@@ -1,0 +1,263 @@
+#include "slmq/eval/model_language_model.h"
+
+#include <ATen/ATen.h>
+#include <c10/core/InferenceMode.h>
+
+#include <algorithm>
+
+#include "slmq/core/error.h"
+#include "slmq/core/memory.h"
+#include "slmq/model/generate.h"
+#include "slmq/model/model_loader.h"
+#include "slmq/model/model_tokenizer.h"
+
+namespace slmq::eval {
+namespace {
+
+// Positions scored per lm_head call: bounds the [K,V] float32 logits a batch materialises.
+constexpr int64_t kHeadChunk = 256;
+
+// One scored token: the input slot whose logits predict it, and the token.
+struct Pick {
+  int64_t flat;    // index into the [B*T] flattened hidden states
+  int64_t target;  // token id
+};
+
+// log_softmax (float32) of the head at `hidden` [K,C], gathered at `targets`; appends the
+// per-position log-probabilities and argmax hits.
+void score_positions(const Model& model, const at::Tensor& hidden,
+                     const std::vector<int64_t>& targets, std::vector<double>& logprobs,
+                     std::vector<bool>& greedy) {
+  const auto device = hidden.device();
+  for (int64_t start = 0; start < hidden.size(0); start += kHeadChunk) {
+    const int64_t len = std::min(kHeadChunk, hidden.size(0) - start);
+    at::Tensor h = hidden.narrow(0, start, len).unsqueeze(0);                        // [1,K,C]
+    at::Tensor logp = at::log_softmax(model.head(h).squeeze(0).to(at::kFloat), -1);  // [K,V]
+    std::vector<int64_t> t(targets.begin() + start, targets.begin() + start + len);
+    at::Tensor want = at::tensor(t, at::kLong).to(device);
+    at::Tensor lp = logp.gather(1, want.unsqueeze(1)).squeeze(1).to(at::kDouble).cpu();
+    at::Tensor hit = logp.argmax(-1).eq(want).cpu();
+    const double* lp_data = lp.data_ptr<double>();
+    const bool* hit_data = hit.data_ptr<bool>();
+    logprobs.insert(logprobs.end(), lp_data, lp_data + len);
+    greedy.insert(greedy.end(), hit_data, hit_data + len);
+  }
+}
+
+std::vector<int64_t> to_int64(const std::vector<int32_t>& ids) {
+  return std::vector<int64_t>(ids.begin(), ids.end());
+}
+
+void check_group(const ScoreGroup& g) {
+  if (g.prefix.empty() || g.suffixes.size() != g.score_from.size())
+    throw InternalError("ScoreGroup: empty prefix or score_from/suffix count mismatch");
+  for (size_t i = 0; i < g.suffixes.size(); ++i) {
+    if (g.score_from[i] < g.prefix.size() || g.score_from[i] >= g.row_size(i))
+      throw InternalError("ScoreGroup: score_from outside [prefix size, row size)");
+  }
+}
+
+}  // namespace
+
+int64_t lm_eval_max_length(const nlohmann::json& hf_config,
+                           const nlohmann::json& tokenizer_config) {
+  for (const char* key : {"n_positions", "max_position_embeddings", "n_ctx"}) {
+    if (hf_config.is_object() && hf_config.contains(key) && hf_config[key].is_number_integer())
+      return hf_config[key].get<int64_t>();
+  }
+  if (tokenizer_config.is_object() && tokenizer_config.contains("model_max_length") &&
+      tokenizer_config["model_max_length"].is_number()) {
+    const double v = tokenizer_config["model_max_length"].get<double>();
+    if (v > 0 && v < 1e29) return static_cast<int64_t>(v);
+  }
+  return 2048;
+}
+
+ModelLanguageModel::ModelLanguageModel(const Model& model, Tokenizer tokenizer, int64_t max_length,
+                                       ModelLanguageModelOptions options)
+    : model_(model),
+      tokenizer_(std::move(tokenizer)),
+      max_length_(options.max_length.value_or(max_length)),
+      options_(options) {
+  if (max_length_ < 2) throw ConfigError("max_length must be at least 2");
+}
+
+std::vector<int64_t> ModelLanguageModel::encode(const std::string& text,
+                                                bool add_special_tokens) const {
+  return to_int64(tokenizer_.encode(text, add_special_tokens));
+}
+
+std::string ModelLanguageModel::decode(const std::vector<int64_t>& tokens,
+                                       bool skip_special_tokens) const {
+  std::vector<int32_t> ids(tokens.begin(), tokens.end());
+  return tokenizer_.decode(ids, skip_special_tokens);
+}
+
+std::optional<int64_t> ModelLanguageModel::bos_token() const {
+  auto id = tokenizer_.bos_id();
+  return id ? std::optional<int64_t>(*id) : std::nullopt;
+}
+
+std::optional<int64_t> ModelLanguageModel::eos_token() const {
+  auto id = tokenizer_.eos_id();
+  return id ? std::optional<int64_t>(*id) : std::nullopt;
+}
+
+int64_t ModelLanguageModel::batch_token_budget(int64_t length) const {
+  const auto& c = model_.config();
+  const int64_t elem = static_cast<int64_t>(c10::elementSize(model_.dtype()));
+  // Per token: activations of one layer (hidden, q/k/v/o, MLP) and attention scores over
+  // `length` keys per head (scores, probabilities, fp32 temporaries, the mask).
+  const int64_t per_token =
+      elem * (8 * c.hidden_size + 4 * c.intermediate_size) +
+      std::max<int64_t>(length, 1) * (c.num_heads * (2 * elem + 4) + 1 + elem);
+  const int64_t head_bytes = kHeadChunk * c.vocab_size * 4 * 3;
+  const auto usable = static_cast<int64_t>(
+      static_cast<double>(available_memory_bytes(model_.device())) * options_.memory_fraction);
+  const int64_t cap = options_.max_batch_tokens > 0 ? options_.max_batch_tokens
+                      : model_.device().is_cuda()   ? 262144
+                                                    : 16384;
+  const int64_t fit = std::max<int64_t>(usable - head_bytes, 0) / std::max<int64_t>(per_token, 1);
+  return std::max(std::min(fit, cap), length);
+}
+
+std::vector<std::vector<TokenScore>> ModelLanguageModel::score(
+    const std::vector<ScoreGroup>& groups) const {
+  for (const auto& g : groups) check_group(g);
+  if (groups.size() == 1 && groups[0].suffixes.size() == 1 &&
+      static_cast<int64_t>(groups[0].packed_size()) > options_.chunk_tokens) {
+    return {score_chunked(groups[0])};
+  }
+  return score_packed(groups);
+}
+
+std::vector<std::vector<TokenScore>> ModelLanguageModel::score_packed(
+    const std::vector<ScoreGroup>& groups) const {
+  c10::InferenceMode guard;
+  const auto batch = static_cast<int64_t>(groups.size());
+  int64_t width = 0;
+  for (const auto& g : groups) width = std::max<int64_t>(width, g.packed_size());
+  std::vector<int64_t> ids(batch * width, 0), positions(batch * width, 0),
+      segment(batch * width, -1);
+  std::vector<Pick> picks;
+  std::vector<std::pair<size_t, size_t>> owner;  // (group, row) per pick
+  for (int64_t b = 0; b < batch; ++b) {
+    const ScoreGroup& g = groups[b];
+    const auto p = static_cast<int64_t>(g.prefix.size());
+    int64_t* row_ids = &ids[b * width];
+    for (int64_t t = 0; t < p; ++t) {
+      row_ids[t] = g.prefix[t];
+      positions[b * width + t] = t;
+      segment[b * width + t] = 0;
+    }
+    int64_t offset = p;
+    for (size_t i = 0; i < g.suffixes.size(); ++i) {
+      const auto& s = g.suffixes[i];
+      const auto m = static_cast<int64_t>(s.size()) - 1;  // the last token is never an input
+      for (int64_t t = 0; t < m; ++t) {
+        row_ids[offset + t] = s[t];
+        positions[b * width + offset + t] = p + t;
+        segment[b * width + offset + t] = static_cast<int64_t>(i) + 1;
+      }
+      const auto n = static_cast<int64_t>(g.row_size(i));
+      for (auto j = static_cast<int64_t>(g.score_from[i]); j < n; ++j) {
+        const int64_t q = j - 1;  // the input slot predicting row[j]
+        const int64_t slot = q < p ? q : offset + (q - p);
+        picks.push_back({b * width + slot, s[j - p]});
+        owner.emplace_back(b, i);
+      }
+      offset += m;
+    }
+  }
+  const c10::Device device = model_.device();
+  auto long_cpu = at::TensorOptions().dtype(at::kLong);
+  at::Tensor ids_t = at::tensor(ids, long_cpu).view({batch, width}).to(device);
+  at::Tensor pos_t = at::tensor(positions, long_cpu).view({batch, width}).to(device);
+  at::Tensor seg_t = at::tensor(segment, long_cpu).view({batch, width}).to(device);
+  // allowed[b,q,k]: k <= q, k is a real token, and k is in the prefix or q's own continuation.
+  at::Tensor idx = at::arange(width, long_cpu.device(device));
+  at::Tensor causal = (idx.unsqueeze(0) <= idx.unsqueeze(1)).unsqueeze(0);  // [1,T,T]
+  at::Tensor seg_k = seg_t.unsqueeze(1), seg_q = seg_t.unsqueeze(2);
+  at::Tensor allowed =
+      causal.logical_and(seg_k.eq(0).logical_or(seg_k.eq(seg_q)))
+          .logical_and(seg_k.ge(0))
+          .logical_or(at::eye(width, at::TensorOptions().dtype(at::kBool).device(device)));
+
+  AttentionContext ctx = model_.packed_attention_context(pos_t, allowed);
+  at::Tensor hidden = model_.embed(ids_t);
+  for (int64_t l = 0; l < model_.num_layers(); ++l) hidden = model_.layer(l).forward(hidden, ctx);
+  std::vector<int64_t> flat, targets;
+  for (const auto& pk : picks) {
+    flat.push_back(pk.flat);
+    targets.push_back(pk.target);
+  }
+  at::Tensor selected = hidden.reshape({batch * width, hidden.size(2)})
+                            .index_select(0, at::tensor(flat, long_cpu).to(device));
+  std::vector<double> logprobs;
+  std::vector<bool> greedy;
+  score_positions(model_, selected, targets, logprobs, greedy);
+
+  std::vector<std::vector<TokenScore>> out(groups.size());
+  for (size_t b = 0; b < groups.size(); ++b) out[b].resize(groups[b].suffixes.size());
+  for (size_t k = 0; k < picks.size(); ++k) {
+    TokenScore& s = out[owner[k].first][owner[k].second];
+    s.loglikelihood += logprobs[k];
+    s.is_greedy = s.is_greedy && greedy[k];
+  }
+  return out;
+}
+
+std::vector<TokenScore> ModelLanguageModel::score_chunked(const ScoreGroup& group) const {
+  c10::InferenceMode guard;
+  std::vector<int64_t> row = group.prefix;
+  row.insert(row.end(), group.suffixes[0].begin(), group.suffixes[0].end());
+  const auto inputs = static_cast<int64_t>(row.size()) - 1;
+  const auto first_scored = static_cast<int64_t>(group.score_from[0]);
+  KVCache cache = model_.make_cache(1, inputs);
+  auto long_opts = at::TensorOptions().dtype(at::kLong).device(model_.device());
+  std::vector<double> logprobs;
+  std::vector<bool> greedy;
+  for (int64_t start = 0; start < inputs; start += options_.chunk_tokens) {
+    const int64_t len = std::min(options_.chunk_tokens, inputs - start);
+    std::vector<int64_t> chunk(row.begin() + start, row.begin() + start + len);
+    at::Tensor ids = at::tensor(chunk, at::kLong).view({1, len}).to(model_.device());
+    at::Tensor mask = at::ones({1, len}, long_opts);
+    AttentionContext ctx = model_.attention_context(mask, &cache);
+    at::Tensor hidden = model_.embed(ids);
+    for (int64_t l = 0; l < model_.num_layers(); ++l) hidden = model_.layer(l).forward(hidden, ctx);
+    cache.commit(mask);
+    // Input slot q predicts row[q+1]; slots from first_scored-1 on are scored.
+    const int64_t from = std::max(start, first_scored - 1);
+    if (from >= start + len) continue;
+    std::vector<int64_t> targets(row.begin() + from + 1, row.begin() + start + len + 1);
+    score_positions(model_, hidden[0].narrow(0, from - start, start + len - from), targets,
+                    logprobs, greedy);
+  }
+  TokenScore s;
+  for (size_t k = 0; k < logprobs.size(); ++k) {
+    s.loglikelihood += logprobs[k];
+    s.is_greedy = s.is_greedy && greedy[k];
+  }
+  return {s};
+}
+
+std::vector<std::vector<int64_t>> ModelLanguageModel::generate(
+    const std::vector<std::vector<int64_t>>& prompts, int64_t max_new_tokens,
+    const std::function<bool(size_t, const std::vector<int64_t>&)>& stop_row) const {
+  GenerateOptions options;
+  options.max_new_tokens = max_new_tokens;
+  options.stop_at_eos = true;
+  options.stop_row = stop_row;
+  return greedy_generate(model_, prompts, options).tokens;
+}
+
+std::unique_ptr<ModelLanguageModel> make_model_language_model(
+    const Model& model, const std::filesystem::path& model_path,
+    ModelLanguageModelOptions options) {
+  ModelSource source = open_model_source(model_path);
+  const int64_t max_length = lm_eval_max_length(source.hf_config, source.tokenizer_config);
+  return std::make_unique<ModelLanguageModel>(model, load_model_tokenizer(model_path), max_length,
+                                              options);
+}
+
+}  // namespace slmq::eval

@@ -1,0 +1,115 @@
+// `slmquant eval` and the `eval:` block of `slmquant run` end to end on SmolLM2-135M (GGUF):
+// the files they write, their agreement with each other, the errors users see, and that
+// `slmquant report` takes the run's eval.tasks. Numbers themselves are checked against lm-eval in
+// eval_lm_eval_model_parity_test.cpp; here the outputs must be consistent: results.json's acc
+// equals the mean of the per-item records, the run file's eval.tasks matches results.json for
+// the same items.
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <sstream>
+
+#include <nlohmann/json.hpp>
+
+#include "support/run_cli.h"
+#include "support/temp_dir.h"
+
+namespace slmq {
+namespace {
+
+using nlohmann::json;
+namespace fs = std::filesystem;
+
+const fs::path kModel = fs::path(SLMQ_SOURCE_DIR) / "assets/models/SmolLM2-135M-Instruct.Q4_1.gguf";
+
+std::vector<json> read_jsonl(const fs::path& p) {
+  std::vector<json> rows;
+  std::ifstream in(p);
+  for (std::string line; std::getline(in, line);)
+    if (!line.empty()) rows.push_back(json::parse(line));
+  return rows;
+}
+
+json read_json(const fs::path& p) { return json::parse(std::ifstream(p)); }
+
+TEST(EvalCli, WritesResultsAndSamplesThatAgree) {
+  test::TempDir dir;
+  auto r = test::run_cli("eval " + kModel.string() +
+                         " --tasks arc_easy --limit 3 --batch-tokens 400 --log-samples --out " +
+                         (dir.path() / "out").string());
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("|arc_easy"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("acc_norm"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("Requests/s"), std::string::npos) << r.out;
+
+  json res = read_json(dir.path() / "out/results.json");
+  EXPECT_EQ(res["settings"]["bos_policy"], "default");
+  EXPECT_EQ(res["settings"]["max_length"], 8192);  // the GGUF's context_length
+  EXPECT_EQ(res["tasks"]["arc_easy"]["requests"], 12);
+  EXPECT_GT(res["tasks"]["arc_easy"]["wall_seconds"].get<double>(), 0.0);
+  EXPECT_GT(res["tasks"]["arc_easy"]["requests_per_second"].get<double>(), 0.0);
+
+  auto samples = read_jsonl(dir.path() / "out/samples_arc_easy.jsonl");
+  ASSERT_EQ(samples.size(), 3u);
+  double acc = 0, acc_norm = 0;
+  for (const auto& s : samples) {
+    EXPECT_EQ(s["loglikelihoods"].size(), s["targets"].size());
+    EXPECT_TRUE(s.contains("prompt") && s.contains("gold") && s.contains("prediction"));
+    acc += s["metrics"]["acc"].get<double>() / 3;
+    acc_norm += s["metrics"]["acc_norm"].get<double>() / 3;
+  }
+  EXPECT_NEAR(res["results"]["arc_easy"]["acc,none"].get<double>(), acc, 1e-12);
+  EXPECT_NEAR(res["results"]["arc_easy"]["acc_norm,none"].get<double>(), acc_norm, 1e-12);
+  EXPECT_EQ(res["eval_tasks"]["arc_easy"]["metric"], "acc_norm");
+  EXPECT_EQ(res["eval_tasks"]["arc_easy"]["correct"].size(), 3u);
+}
+
+TEST(EvalCli, ClearErrors) {
+  auto r = test::run_cli("eval " + kModel.string() + " --tasks arc_easy,nope");
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_NE(r.err.find("unknown eval task 'nope'"), std::string::npos) << r.err;
+  r = test::run_cli("eval " + kModel.string() + " --tasks arc_easy --log-samples");
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_NE(r.err.find("--log-samples needs --out"), std::string::npos) << r.err;
+  r = test::run_cli("eval " + kModel.string() + " --tasks arc_easy --bos sometimes");
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_NE(r.err.find("'sometimes' is not one of default, always, never"), std::string::npos)
+      << r.err;
+}
+
+TEST(EvalCli, RunConfigEvalBlockFeedsReport) {
+  test::TempDir dir;
+  const fs::path config = dir.path() / "smol_eval.yaml";
+  std::ofstream(config) << "model:\n  path: " << kModel.string()
+                        << "\n  name: SmolLM2-135M\neval:\n  tasks: [arc_easy]\n  limit: 2\n"
+                        << "  log_samples: true\n";
+  auto r = test::run_cli("run " + config.string() + " --out " + (dir.path() / "runs").string());
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  json run = read_json(dir.path() / "runs/smol_eval.json");
+  ASSERT_EQ(run["status"], "ok");
+  const json& t = run["eval"]["tasks"]["arc_easy"];
+  EXPECT_EQ(t["kind"], "accuracy");
+  EXPECT_EQ(t["metric"], "acc_norm");
+  EXPECT_EQ(t["n"], 2);
+  EXPECT_EQ(t["correct"].size(), 2u);
+  EXPECT_NEAR(t["value"].get<double>(),
+              run["eval"]["results"]["arc_easy"]["acc_norm,none"].get<double>(), 0.0);
+  EXPECT_EQ(read_jsonl(dir.path() / "runs/smol_eval.samples/samples_arc_easy.jsonl").size(), 2u);
+
+  // The same eval through `slmquant eval` gives the same numbers.
+  auto e = test::run_cli("eval " + kModel.string() + " --tasks arc_easy --limit 2 --out " +
+                         (dir.path() / "cli").string());
+  ASSERT_EQ(e.exit_code, 0) << e.err;
+  EXPECT_EQ(read_json(dir.path() / "cli/results.json")["results"]["arc_easy"],
+            run["eval"]["results"]["arc_easy"]);
+
+  auto rep = test::run_cli("report " + (dir.path() / "runs").string() + " --out " +
+                           (dir.path() / "report").string() + " --table always");
+  ASSERT_EQ(rep.exit_code, 0) << rep.err;
+  json summary = read_json(dir.path() / "report/summary.json");
+  EXPECT_NE(summary.dump().find("arc_easy"), std::string::npos) << summary.dump().substr(0, 2000);
+  EXPECT_EQ(rep.err.find("skipped"), std::string::npos) << rep.err;
+}
+
+}  // namespace
+}  // namespace slmq
