@@ -9,6 +9,8 @@ Needs network access and the `datasets` package (in .venv with lm-eval). Writes 
   piqa/{train,validation}.jsonl                             baber/piqa
   gsm8k/{train,test}.jsonl                                  openai/gsm8k, config main
   wikitext2/document_level/test.jsonl                       EleutherAI/wikitext_document_level
+  wikitext2/wikitext-2-raw-v1/test.jsonl                    Salesforce/wikitext (rows: the token
+                                                            perplexity's "\n\n"-joined corpus)
   hellaswag/{train,validation}.jsonl                        Rowan/hellaswag (raw rows: lm-eval's
                                                             preprocessing then applies exactly)
 
@@ -61,6 +63,8 @@ def export_gsm8k(load, dest):
 def export_wikitext(load, dest):
     dd = load("EleutherAI/wikitext_document_level", "wikitext-2-raw-v1")
     write(dd["test"], dest / "wikitext2" / "document_level" / "test.jsonl")
+    rows = load("Salesforce/wikitext", "wikitext-2-raw-v1")
+    write(rows["test"], dest / "wikitext2" / "wikitext-2-raw-v1" / "test.jsonl")
 
 
 def export_hellaswag(load, dest):

@@ -1,0 +1,104 @@
+#include "slmq/eval/wiki_corpus.h"
+
+#include <fmt/format.h>
+
+#include "slmq/core/error.h"
+#include "slmq/eval/data_files.h"
+#include "slmq/eval/py_text.h"
+
+namespace fs = std::filesystem;
+
+namespace slmq::eval {
+
+std::vector<std::string> wikitext_rows_from_raw(std::string_view raw_text) {
+  // Python's text mode reads "\r\n" and "\r" as "\n" before splitting lines.
+  const std::string text = py_replace(py_replace(raw_text, "\r\n", "\n"), "\r", "\n");
+  std::vector<std::string> rows;
+  size_t begin = 0;
+  while (begin < text.size()) {
+    const size_t nl = text.find('\n', begin);
+    const size_t end = nl == std::string::npos ? text.size() : nl + 1;
+    std::string line = text.substr(begin, end - begin);
+    rows.push_back(py_strip(line).empty() ? std::string() : std::move(line));
+    begin = end;
+  }
+  return rows;
+}
+
+std::vector<std::string> load_wikitext2_test_rows(const fs::path& data_dir) {
+  const fs::path hf = data_dir / "wikitext2" / "wikitext-2-raw-v1" / "test.jsonl";
+  if (fs::exists(hf)) {
+    std::vector<std::string> rows;
+    for (const auto& [row, line] : read_jsonl(hf))
+      rows.push_back(json_string(row, "text", hf, line));
+    return rows;
+  }
+  return wikitext_rows_from_raw(read_text_file(data_dir / "wikitext2" / "wiki.test.raw"));
+}
+
+std::string join_corpus_rows(const std::vector<std::string>& rows, size_t limit) {
+  const size_t n = limit == 0 ? rows.size() : std::min(limit, rows.size());
+  std::string out;
+  for (size_t i = 0; i < n; ++i) {
+    if (i > 0) out += "\n\n";
+    out += rows[i];
+  }
+  return out;
+}
+
+BosPolicy parse_corpus_bos(std::string_view name, std::string_view key) {
+  if (name == "default") return BosPolicy::kTokenizerDefault;
+  if (name == "always") return BosPolicy::kAlways;
+  if (name == "never") return BosPolicy::kNever;
+  throw ConfigError(fmt::format("{}: expected default, always or never, got '{}'", key, name));
+}
+
+std::string corpus_bos_name(BosPolicy bos) {
+  switch (bos) {
+    case BosPolicy::kTokenizerDefault:
+      return "default";
+    case BosPolicy::kAlways:
+      return "always";
+    case BosPolicy::kNever:
+      return "never";
+  }
+  throw InternalError("corpus_bos_name: unknown BosPolicy");
+}
+
+std::vector<int64_t> tokenize_corpus(std::string_view text, const Tokenizer& tokenizer,
+                                     BosPolicy bos) {
+  const auto ids = tokenizer.encode(text, /*add_special_tokens=*/bos != BosPolicy::kNever);
+  std::vector<int64_t> out;
+  out.reserve(ids.size() + 1);
+  if (bos == BosPolicy::kAlways) {
+    const auto bos_id = tokenizer.bos_id();
+    if (!bos_id) throw ConfigError("--bos always: the model's tokenizer has no BOS token");
+    if (ids.empty() || ids.front() != *bos_id) out.push_back(*bos_id);
+  }
+  out.insert(out.end(), ids.begin(), ids.end());
+  return out;
+}
+
+nlohmann::json TokenCorpus::to_json() const {
+  return {{"name", name},
+          {"rows", rows},
+          {"joined_with", "\n\n"},
+          {"text_bytes", text_bytes},
+          {"tokens", static_cast<int64_t>(ids.size())},
+          {"bos", corpus_bos_name(bos)}};
+}
+
+TokenCorpus load_wikitext2_test_corpus(const fs::path& data_dir, const Tokenizer& tokenizer,
+                                       BosPolicy bos) {
+  const auto rows = load_wikitext2_test_rows(data_dir);
+  const std::string text = join_corpus_rows(rows);
+  TokenCorpus corpus;
+  corpus.name = "wikitext-2-raw-v1 test";
+  corpus.ids = tokenize_corpus(text, tokenizer, bos);
+  corpus.rows = static_cast<int64_t>(rows.size());
+  corpus.text_bytes = static_cast<int64_t>(text.size());
+  corpus.bos = bos;
+  return corpus;
+}
+
+}  // namespace slmq::eval
