@@ -58,6 +58,7 @@ int run_eval(const EvalArgs& args) {
     throw ConfigError("--log-samples needs --out DIR for the samples files");
   eval::EvalRunOptions options;
   options.tasks = eval::split_task_list(args.tasks, "--tasks");
+  eval::validate_task_names(options.tasks, "--tasks");
   options.num_fewshot = args.num_fewshot;
   options.limit = args.limit;
   options.data_dir = args.data_dir;

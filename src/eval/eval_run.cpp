@@ -17,19 +17,19 @@ double seconds_since(Clock::time_point start) {
   return std::chrono::duration<double>(Clock::now() - start).count();
 }
 
-void check_task_names(const std::vector<std::string>& tasks) {
-  if (tasks.empty()) throw ConfigError("no eval tasks given");
+}  // namespace
+
+void validate_task_names(const std::vector<std::string>& tasks, const std::string& what) {
+  if (tasks.empty()) throw ConfigError(what + ": no eval tasks given");
   const auto known = task_names();
   for (const auto& t : tasks) {
     if (std::find(known.begin(), known.end(), t) == known.end()) {
       std::string list;
       for (const auto& k : known) list += (list.empty() ? "" : ", ") + k;
-      throw ConfigError("unknown eval task '" + t + "'; known tasks: " + list);
+      throw ConfigError(what + ": unknown eval task '" + t + "'; known tasks: " + list);
     }
   }
 }
-
-}  // namespace
 
 std::vector<std::string> split_task_list(const std::string& list, const std::string& what) {
   std::vector<std::string> out;
@@ -47,7 +47,7 @@ std::vector<std::string> split_task_list(const std::string& list, const std::str
 
 std::vector<TaskRun> run_eval_tasks(const LanguageModel& lm, const EvalRunOptions& options,
                                     const std::function<void(const TaskRun&)>& on_done) {
-  check_task_names(options.tasks);
+  validate_task_names(options.tasks, "eval");
   std::vector<TaskRun> runs;
   for (const auto& name : options.tasks) {
     TaskRun run;

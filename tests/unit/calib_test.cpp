@@ -108,7 +108,9 @@ TEST(TokenWindows, NoLongEnoughDocumentIsADataError) {
   c.sampling = CalibSampling::kRandomDocuments;
   c.seqlen = 10;
   EXPECT_THROW(sample_windows({"short", "tiny"}, bytes_of, c), DataError);
+  // Joined "short\n\ntiny" has 11 tokens: a window of 11 needs 12.
   c.sampling = CalibSampling::kRandomWindows;
+  c.seqlen = 11;
   EXPECT_THROW(sample_windows({"short", "tiny"}, bytes_of, c), DataError);
 }
 

@@ -336,10 +336,14 @@ TEST(Evaluator, RollingSumsWindowsPerDocumentInRequestOrder) {
     Evaluator evaluator(lm, {BosPolicy::kTokenizerDefault, budget, {}});
     auto got = evaluator.run(requests);
     for (size_t i = 0; i < texts.size(); ++i) {
+      // lm-eval sums each window, then the windows.
       double want = 0;
-      for (const auto& [row, from] : reference_windows(lm.encode(texts[i], true), kBos, 8))
+      for (const auto& [row, from] : reference_windows(lm.encode(texts[i], true), kBos, 8)) {
+        double window = 0;
         for (size_t j = from; j < row.size(); ++j)
-          want += logp(Tokens(row.begin(), row.begin() + j), row[j]);
+          window += logp(Tokens(row.begin(), row.begin() + j), row[j]);
+        want += window;
+      }
       EXPECT_EQ(got[i].loglikelihood, want) << texts[i];
     }
   }

@@ -95,3 +95,37 @@ TEST(RunConfig, LoadFileReportsFileAndHashIgnoresOutputDir) {
 
 }  // namespace
 }  // namespace slmq
+
+namespace slmq {
+namespace {
+
+TEST(RunConfigEval, ParsesListOrCommaStringAndValidates) {
+  RunConfig c = parse("model: {path: m}\neval: {tasks: [arc_easy, mmlu], limit: 5, bos: never}\n");
+  EXPECT_TRUE(c.eval.enabled);
+  EXPECT_EQ(c.eval.tasks, (std::vector<std::string>{"arc_easy", "mmlu"}));
+  EXPECT_EQ(c.eval.limit, 5);
+  EXPECT_EQ(c.eval.num_fewshot, -1);
+  EXPECT_EQ(c.eval.bos, "never");
+  EXPECT_EQ(parse("model: {path: m}\neval: {tasks: 'piqa,gsm8k'}\n").eval.tasks,
+            (std::vector<std::string>{"piqa", "gsm8k"}));
+  EXPECT_FALSE(parse("model: {path: m}\n").eval.enabled);
+  EXPECT_NE(config_error("model: {path: m}\neval: {tasks: [arc_easy, mmmlu]}\n")
+                .find("eval.tasks: 'mmmlu' is not a task; known tasks: "),
+            std::string::npos);
+  EXPECT_NE(config_error("model: {path: m}\neval: {limit: 3}\n").find("eval: needs 'tasks'"),
+            std::string::npos);
+  EXPECT_NE(config_error("model: {path: m}\neval: {tasks: [piqa], bos: sometimes}\n")
+                .find("eval.bos: 'sometimes' is not one of default, always, never"),
+            std::string::npos);
+}
+
+TEST(RunConfigEval, HashIgnoresSamplesAndBatchingButNotTheItems) {
+  const std::string base = "model: {path: m}\neval: {tasks: [piqa]";
+  const std::string h = parse(base + "}\n").hash();
+  EXPECT_EQ(parse(base + ", log_samples: true, batch_tokens: 512}\n").hash(), h);
+  EXPECT_NE(parse(base + ", limit: 10}\n").hash(), h);
+  EXPECT_NE(parse("model: {path: m}\n").hash(), h);
+}
+
+}  // namespace
+}  // namespace slmq

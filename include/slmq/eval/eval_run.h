@@ -33,6 +33,9 @@ struct TaskRun {
   }
 };
 
+// ConfigError naming `what` and listing the known tasks unless every name is one (or none given).
+void validate_task_names(const std::vector<std::string>& tasks, const std::string& what);
+
 // Validates every task name first (ConfigError listing the known ones), then runs them in order,
 // calling `on_done` after each (e.g. to write results as they come).
 std::vector<TaskRun> run_eval_tasks(const LanguageModel& lm, const EvalRunOptions& options,

@@ -4,6 +4,7 @@
 #include <c10/core/InferenceMode.h>
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <chrono>
 
 #include "slmq/calib/activation_stats.h"
@@ -46,6 +47,25 @@ void quantize_linear(std::unique_ptr<LinearBackend>& slot, const std::string& fu
                                                        model.dtype(), config.scheme.activation);
   report.linear_bytes_after += replacement->bytes();
   slot = std::move(replacement);
+}
+
+// q/k/v read the same normalised input, and so do gate/up: their Hessians are one tensor,
+// accumulated once (bit-identical to accumulating it per linear, as llama.py does).
+std::string input_source(const std::string& name) {
+  if (name == "self_attn.k_proj" || name == "self_attn.v_proj") return "self_attn.q_proj";
+  if (name == "mlp.up_proj") return "mlp.gate_proj";
+  return name;
+}
+
+std::vector<std::string> recorded_linears(const std::vector<std::string>& group) {
+  std::vector<std::string> sources;
+  for (const auto& name : group) {
+    const std::string src = input_source(name);
+    if (std::find(group.begin(), group.end(), src) == group.end())
+      throw InternalError("gptq: " + name + " is quantized without " + src);
+    if (std::find(sources.begin(), sources.end(), src) == sources.end()) sources.push_back(src);
+  }
+  return sources;
 }
 
 std::unique_ptr<LinearBackend>& slot_of(DecoderLayer& layer, const std::string& name) {
@@ -106,14 +126,14 @@ QuantReport GptqMethod::run(Model& model, const QuantConfig& config,
   for (; !capture.done(); capture.advance()) {
     const int64_t index = capture.layer_index();
     for (const auto& group : groups) {
-      LinearInputRecorder recorder(capture.layer(), group,
+      LinearInputRecorder recorder(capture.layer(), recorded_linears(group),
                                    {.channel_stats = false, .hessian = true});
       capture.run(recorder.hook(), recorder.names());
       times.hessian += recorder.seconds();
       for (const auto& name : group) {
-        quantize_linear(slot_of(capture.layer(), name),
-                        fmt::format("model.layers.{}.{}", index, name),
-                        recorder.hessian(name).hessian(), config, model, report, times);
+        quantize_linear(
+            slot_of(capture.layer(), name), fmt::format("model.layers.{}.{}", index, name),
+            recorder.hessian(input_source(name)).hessian(), config, model, report, times);
       }
     }
   }
