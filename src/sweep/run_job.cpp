@@ -13,6 +13,7 @@
 #include "slmq/model/generate.h"
 #include "slmq/model/model_loader.h"
 #include "slmq/model/model_tokenizer.h"
+#include "slmq/quant/quant_method.h"
 
 namespace slmq {
 namespace {
@@ -60,6 +61,28 @@ nlohmann::json generate_section(const Model& model, const std::string& model_pat
                             : nlohmann::json()}};
 }
 
+// Quantizes in place and records what `slmquant report` reads (quant.method / w_bits / a_bits /
+// group_size, quant_cost.*) with the full configuration, error summary and phase times.
+void quantize_section(Model& model, const QuantConfig& q, nlohmann::json& result) {
+  QuantReport report = make_quant_method(q.method)->run(model, q, nullptr);
+  const nlohmann::json r = report.to_json();
+  const QuantSpec& w = q.scheme.weight;
+  result["quant"] = {{"method", q.method},
+                     {"w_bits", w.bits},
+                     {"a_bits", q.scheme.activation ? q.scheme.activation->bits : 16},
+                     {"group_size", w.granularity == Granularity::kPerGroup ? w.group_size : -1},
+                     {"config", r["config"]},
+                     {"summary", r["summary"]}};
+  const nlohmann::json& gpu = result["environment"]["gpu"];
+  result["quant_cost"] = {
+      {"wall_time_s", report.cost.wall_seconds},
+      {"peak_memory_mib", static_cast<double>(report.cost.peak_rss_bytes) / (1024.0 * 1024.0)},
+      {"memory_kind", "process_peak_rss"},
+      {"device", gpu.is_object() ? gpu.value("name", model.device().str()) : model.device().str()},
+      {"phase_seconds", r["cost"]["phase_seconds"]}};
+  spdlog::info("quantized with {} in {:.2f} s", q.method, report.cost.wall_seconds);
+}
+
 void compute(const RunConfig& config, nlohmann::json& result) {
   at::manual_seed(static_cast<uint64_t>(config.seed));
   c10::Device device = parse_device(config.model.device, "model.device");
@@ -70,6 +93,7 @@ void compute(const RunConfig& config, nlohmann::json& result) {
   const double load_seconds = std::chrono::duration<double>(Clock::now() - start).count();
   spdlog::info("loaded {} ({}) in {:.2f} s", config.model.path, model->config().architecture,
                load_seconds);
+  if (config.quant) quantize_section(*model, *config.quant, result);
   // name/family/params/source are the keys `slmquant report` reads (docs/result_schema.md).
   const ModelSummary summary = model->summary();
   result["model"] = {{"name", config.model.name},

@@ -6,8 +6,11 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <optional>
 #include <string>
 #include <vector>
+
+#include "slmq/quant/quant_spec.h"
 
 namespace slmq {
 
@@ -36,6 +39,7 @@ struct RunConfig {
   ModelSection model;
   GenerateSection generate;
   OutputSection output;
+  std::optional<QuantConfig> quant;  // `quant:` block; none = the full-precision model
 
   nlohmann::json to_json() const;
   // Stable across runs and machines: identifies a run for resuming (FNV-1a of to_json()).
