@@ -43,9 +43,7 @@ void FakeQuantLinear::check() const {
 }
 
 at::Tensor FakeQuantLinear::dequantized_weight() const {
-  QuantizedWeight q = unpack_weight(weight_);
-  if (q.spec.symmetric) q.zeros = q.zeros.expand(q.scales.sizes());
-  return dequantize(q).to(compute_dtype_);
+  return dequantize_packed(weight_).to(compute_dtype_);
 }
 
 at::Tensor FakeQuantLinear::forward(const at::Tensor& x) const {

@@ -30,16 +30,28 @@ at::Tensor unpack_nibbles(const at::Tensor& words, int64_t cols) {
   return both.view({rows, -1}).narrow(1, 0, cols).contiguous();
 }
 
+// The inverse for 4 bits: nibble pairs into bytes, little-endian bytes into words.
+at::Tensor pack_nibbles(const at::Tensor& values) {
+  const int64_t rows = values.size(0), cols = values.size(1), padded = (cols + 7) / 8 * 8;
+  at::Tensor v = at::constant_pad_nd(values.to(at::kByte), {0, padded - cols});
+  at::Tensor pairs = v.view({rows, padded / 2, 2});
+  at::Tensor bytes = pairs.select(2, 0).bitwise_or(pairs.select(2, 1).bitwise_left_shift(4));
+  return bytes.contiguous().view(at::kInt).narrow(1, 0, packed_words(cols, 4)).contiguous();
+}
+
 }  // namespace
 
 at::Tensor pack_int32(const at::Tensor& values, int bits) {
   check_bits(bits);
   if (values.dim() != 2) throw InternalError("pack_int32: values must be [rows, cols]");
+  if (values.numel() > 0) {
+    auto [lo, hi] = at::aminmax(values);
+    if (lo.item<int64_t>() < 0 || hi.item<int64_t>() >= (1 << bits))
+      throw InternalError(fmt::format("pack_int32: values outside [0, 2^{})", bits));
+  }
+  if (bits == 4 && std::endian::native == std::endian::little) return pack_nibbles(values);
   at::Tensor v = values.to(at::kLong);
   const int64_t rows = v.size(0), cols = v.size(1), words = packed_words(cols, bits);
-  if (v.numel() > 0 && (v.min().item<int64_t>() < 0 || v.max().item<int64_t>() >= (1 << bits))) {
-    throw InternalError(fmt::format("pack_int32: values outside [0, 2^{})", bits));
-  }
   auto [word, offset] = bit_positions(cols, bits, v.device());
   // Each value shifted into a 64-bit window over its word and the next; the two halves are added
   // (the bits never overlap) into their words.
@@ -79,7 +91,8 @@ PackedWeight pack_weight(QuantizedWeight q) {
   p.zeros = std::move(q.zeros);
   if (p.packed()) {
     const int64_t min = code_range(q.spec).min;
-    p.data = pack_int32(min == 0 ? q.codes : q.codes.to(at::kShort) - min, q.spec.bits);
+    // Signed codes + 2^(b-1) < 2^7 fits their own int8.
+    p.data = pack_int32(min == 0 ? q.codes : q.codes - min, q.spec.bits);
   } else {
     p.data = q.codes.contiguous();
   }
@@ -100,6 +113,23 @@ QuantizedWeight unpack_weight(const PackedWeight& p) {
   const int64_t min = code_range(p.spec).min;
   q.codes = min == 0 ? u : (u.to(at::kShort) + min).to(at::kChar);
   return q;
+}
+
+at::Tensor dequantize_packed(const PackedWeight& p) {
+  QuantizedWeight q;
+  q.scales = p.scales;
+  q.spec = p.spec;
+  q.in_features = p.in_features;
+  const int64_t min = code_range(p.spec).min;
+  if (p.packed()) {
+    q.codes = unpack_int32(p.data, p.spec.bits, p.in_features);
+    q.zeros = p.zeros - min;
+  } else {
+    q.codes = p.data;
+    q.zeros = p.zeros;
+  }
+  q.zeros = q.zeros.expand(q.scales.sizes());
+  return dequantize(q);
 }
 
 }  // namespace slmq

@@ -35,5 +35,9 @@ struct PackedWeight {
 PackedWeight pack_weight(QuantizedWeight q);
 // The codes back in their QuantizedWeight dtype (int8 for signed ranges, uint8 for unsigned).
 QuantizedWeight unpack_weight(const PackedWeight& p);
+// [out, in] fp32 (q − z)·Δ straight from the stored codes: (u − (z − min))·Δ with u = q − min,
+// the same fp32 integers, so bit-identical to dequantize(unpack_weight(p)). A single zero point
+// (symmetric) is broadcast.
+at::Tensor dequantize_packed(const PackedWeight& p);
 
 }  // namespace slmq
