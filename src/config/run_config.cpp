@@ -82,7 +82,7 @@ OutputSection parse_output(const ConfigNode& node) {
 
 RunConfig parse_run_config(const YAML::Node& root, const std::string& default_name) {
   ConfigNode node(root, "");
-  node.allow_only({"name", "seed", "model", "generate", "eval", "output"});
+  node.allow_only({"name", "seed", "model", "generate", "eval", "output", "quant"});
   RunConfig c;
   c.name = node.get_string("name", default_name);
   if (c.name.empty() || c.name.find('/') != std::string::npos)
@@ -96,6 +96,7 @@ RunConfig parse_run_config(const YAML::Node& root, const std::string& default_na
     if (!c.eval.enabled) node.fail("eval", "needs 'tasks' (a list of task names)");
   }
   c.output = parse_output(node.section("output"));
+  if (node.has("quant")) c.quant = parse_quant_section(node.section("quant"));
   return c;
 }
 
@@ -159,6 +160,7 @@ nlohmann::json RunConfig::to_json() const {
                         {"dtype", model.dtype},
                         {"device", model.device}}},
                       {"output", {{"dir", output.dir}}}};
+  if (quant) j["quant"] = quant->to_json();
   if (generate.enabled) {
     j["generate"] = {{"prompt", generate.prompt},
                      {"prompt_ids", generate.prompt_ids},

@@ -5,6 +5,7 @@
 #include "slmq/core/atomic_file.h"
 #include "slmq/core/dtype.h"
 #include "slmq/core/error.h"
+#include "slmq/export/atomic_folder.h"
 #include "slmq/io/safetensors.h"
 
 namespace slmq {
@@ -19,12 +20,8 @@ void write_json(const std::filesystem::path& path, const nlohmann::json& j) {
 
 void export_hf_folder(const ModelSource& source, const std::filesystem::path& out,
                       c10::ScalarType dtype) {
-  if (std::filesystem::exists(out) && !std::filesystem::is_empty(out)) {
-    throw DataError("output folder '" + out.string() + "' exists and is not empty");
-  }
-  auto tmp = std::filesystem::path(out.string() + ".tmp");
-  std::filesystem::remove_all(tmp);
-  std::filesystem::create_directories(tmp);
+  AtomicFolder folder(out);
+  const auto& tmp = folder.path();
 
   nlohmann::json config = source.hf_config;
   config["dtype"] = dtype_name(dtype);
@@ -39,8 +36,7 @@ void export_hf_folder(const ModelSource& source, const std::filesystem::path& ou
     tensors.emplace_back(name, source.weights->load(name).to(dtype));
   }
   write_safetensors(tmp / "model.safetensors", tensors, {{"format", "pt"}});
-  std::filesystem::remove(out);  // an empty folder may stand in the way of the rename
-  std::filesystem::rename(tmp, out);
+  folder.commit();
 }
 
 }  // namespace slmq

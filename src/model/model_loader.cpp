@@ -6,6 +6,7 @@
 #include <set>
 
 #include "slmq/core/error.h"
+#include "slmq/export/compressed_tensors.h"
 #include "slmq/io/gguf_model.h"
 #include "slmq/io/json_file.h"
 #include "slmq/io/safetensors.h"
@@ -52,8 +53,8 @@ class GgufSource final : public WeightSource {
 
 class TensorFetcher {
  public:
-  TensorFetcher(const WeightSource& source, const LoadOptions& options)
-      : source_(source), options_(options) {}
+  TensorFetcher(const WeightSource& source, const LoadOptions& options, const LinearLoader* linears)
+      : source_(source), options_(options), linears_(linears) {}
 
   at::Tensor get(const std::string& name, std::vector<int64_t> shape) {
     used_.insert(name);
@@ -74,8 +75,20 @@ class TensorFetcher {
 
   std::unique_ptr<LinearBackend> linear(const std::string& prefix, int64_t out, int64_t in,
                                         bool bias) {
-    at::Tensor w = get(prefix + ".weight", {out, in});
-    return std::make_unique<DenseLinear>(w, get_if(bias, prefix + ".bias", {out}));
+    at::Tensor b = get_if(bias, prefix + ".bias", {out});
+    if (linears_ != nullptr) {
+      if (auto quantized = linears_->load(prefix, out, in, b, source_, options_)) {
+        mark_used_under(prefix + ".");
+        return quantized;
+      }
+    }
+    return std::make_unique<DenseLinear>(get(prefix + ".weight", {out, in}), b);
+  }
+
+  void mark_used_under(const std::string& prefix) {
+    for (const auto& name : source_.names()) {
+      if (name.rfind(prefix, 0) == 0) used_.insert(name);
+    }
   }
 
   void log_unused() const {
@@ -87,6 +100,7 @@ class TensorFetcher {
  private:
   const WeightSource& source_;
   const LoadOptions& options_;
+  const LinearLoader* linears_;
   std::set<std::string> used_;
 };
 
@@ -109,16 +123,15 @@ DecoderLayerWeights layer_weights(TensorFetcher& f, const ModelConfig& c, int64_
 }  // namespace
 
 std::unique_ptr<Model> build_model(const ModelConfig& config, const WeightSource& source,
-                                   const LoadOptions& options) {
-  TensorFetcher f(source, options);
+                                   const LoadOptions& options, const LinearLoader* linears) {
+  TensorFetcher f(source, options, linears);
   ModelWeights w;
   w.embed_tokens = f.get("model.embed_tokens.weight", {config.vocab_size, config.hidden_size});
   for (int64_t i = 0; i < config.num_layers; ++i) w.layers.push_back(layer_weights(f, config, i));
   w.final_norm = f.get("model.norm.weight", {config.hidden_size});
-  at::Tensor head = config.tie_word_embeddings
-                        ? w.embed_tokens
-                        : f.get("lm_head.weight", {config.vocab_size, config.hidden_size});
-  w.lm_head = std::make_unique<DenseLinear>(head, at::Tensor());
+  w.lm_head = config.tie_word_embeddings
+                  ? std::make_unique<DenseLinear>(w.embed_tokens, at::Tensor())
+                  : f.linear("lm_head", config.vocab_size, config.hidden_size, false);
   f.log_unused();
   return std::make_unique<Model>(config, std::move(w), options.dtype, options.device);
 }
@@ -142,6 +155,10 @@ ModelSource open_checkpoint_folder(const std::filesystem::path& path) {
   src.weights = std::make_unique<CheckpointSource>(path);
   src.tokenizer = read_json_if_present(path / "tokenizer.json");
   src.tokenizer_config = read_json_if_present(path / "tokenizer_config.json");
+  if (src.hf_config.contains("quantization_config")) {
+    src.linear_loader =
+        make_ct_linear_loader(src.hf_config["quantization_config"], config_path.string());
+  }
   return src;
 }
 
@@ -169,7 +186,7 @@ ModelSource open_model_source(const std::filesystem::path& path) {
 
 std::unique_ptr<Model> load_model(const std::filesystem::path& path, const LoadOptions& options) {
   ModelSource src = open_model_source(path);
-  return build_model(src.config, *src.weights, options);
+  return build_model(src.config, *src.weights, options, src.linear_loader.get());
 }
 
 }  // namespace slmq

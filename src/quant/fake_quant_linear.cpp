@@ -9,27 +9,41 @@ namespace slmq {
 FakeQuantLinear::FakeQuantLinear(QuantizedWeight weight, at::Tensor bias,
                                  c10::ScalarType compute_dtype, std::optional<QuantSpec> activation,
                                  std::optional<QuantParams> static_params)
+    : FakeQuantLinear(
+          [&] {
+            if (weight.codes.dim() != 2)
+              throw InternalError("FakeQuantLinear codes must be [out, in]");
+            return pack_weight(std::move(weight));
+          }(),
+          std::move(bias), compute_dtype, std::move(activation), std::move(static_params)) {}
+
+FakeQuantLinear::FakeQuantLinear(PackedWeight weight, at::Tensor bias,
+                                 c10::ScalarType compute_dtype, std::optional<QuantSpec> activation,
+                                 std::optional<QuantParams> static_params)
     : weight_(std::move(weight)),
       bias_(std::move(bias)),
       compute_dtype_(compute_dtype),
       activation_(std::move(activation)),
       static_params_(std::move(static_params)) {
-  if (weight_.codes.dim() != 2) throw InternalError("FakeQuantLinear codes must be [out, in]");
-  if (bias_.defined() && (bias_.dim() != 1 || bias_.size(0) != weight_.codes.size(0))) {
+  check();
+  // Symmetric zero points are the spec's constant: keep one element, not one per group.
+  if (weight_.spec.symmetric) weight_.zeros = weight_.zeros.flatten().narrow(0, 0, 1).clone();
+}
+
+void FakeQuantLinear::check() const {
+  if (weight_.data.dim() != 2 || weight_.data.size(0) != weight_.out_features)
+    throw InternalError("FakeQuantLinear codes must be [out, in] (packed: [out, words])");
+  if (bias_.defined() && (bias_.dim() != 1 || bias_.size(0) != weight_.out_features)) {
     throw InternalError("FakeQuantLinear bias must be [out_features]");
   }
   if (activation_ && !activation_->dynamic && !static_params_) {
     throw InternalError(
         "FakeQuantLinear: a static activation quantizer needs calibrated parameters");
   }
-  // Symmetric zero points are the spec's constant: keep one element, not one per group.
-  if (weight_.spec.symmetric) weight_.zeros = weight_.zeros.flatten().narrow(0, 0, 1).clone();
 }
 
 at::Tensor FakeQuantLinear::dequantized_weight() const {
-  QuantizedWeight q = weight_;
-  if (q.spec.symmetric) q.zeros = q.zeros.expand(q.scales.sizes());
-  return dequantize(q).to(compute_dtype_);
+  return dequantize_packed(weight_).to(compute_dtype_);
 }
 
 at::Tensor FakeQuantLinear::forward(const at::Tensor& x) const {
@@ -44,14 +58,14 @@ at::Tensor FakeQuantLinear::forward(const at::Tensor& x) const {
 }
 
 std::vector<at::Tensor> FakeQuantLinear::stored_tensors() const {
-  std::vector<at::Tensor> out = {weight_.codes, weight_.scales};
+  std::vector<at::Tensor> out = {weight_.data, weight_.scales};
   if (!weight_.spec.symmetric) out.push_back(weight_.zeros);
   if (bias_.defined()) out.push_back(bias_);
   return out;
 }
 
 int64_t FakeQuantLinear::parameters() const {
-  return weight_.codes.numel() + (bias_.defined() ? bias_.numel() : 0);
+  return weight_.out_features * weight_.in_features + (bias_.defined() ? bias_.numel() : 0);
 }
 
 }  // namespace slmq

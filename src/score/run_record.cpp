@@ -111,6 +111,9 @@ QuantInfo read_quant(Reader r) {
   q.kv_bits = r.small_int("kv_bits", 1);
   q.group_size = r.small_int("group_size", -1);
   q.label = r.string("label");
+  // Written by `slmquant run` for the record; the scores do not use them.
+  r.find("config");
+  r.find("summary");
   if (q.label.empty()) {
     q.label = q.is_baseline() ? "FP16" : fmt::format("{} W{}A{}", q.method, q.w_bits, q.a_bits);
   }
@@ -210,6 +213,8 @@ QuantCost read_quant_cost(Reader r) {
   c.wall_time_s = r.number("wall_time_s", 0);
   c.peak_memory_mib = r.number("peak_memory_mib", 0);
   c.device = r.string("device");
+  r.find("memory_kind");
+  r.find("phase_seconds");
   return c;
 }
 

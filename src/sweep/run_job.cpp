@@ -14,6 +14,7 @@
 #include "slmq/model/model_loader.h"
 #include "slmq/model/model_tokenizer.h"
 #include "slmq/sweep/run_eval.h"
+#include "slmq/sweep/run_quant.h"
 
 namespace slmq {
 namespace {
@@ -73,6 +74,7 @@ void compute(const RunConfig& config, const std::filesystem::path& samples_dir,
   const double load_seconds = std::chrono::duration<double>(Clock::now() - start).count();
   spdlog::info("loaded {} ({}) in {:.2f} s", config.model.path, model->config().architecture,
                load_seconds);
+  if (config.quant) run_quant_block(*model, config.model.path, *config.quant, result);
   // name/family/params/source are the keys `slmquant report` reads (docs/result_schema.md).
   const ModelSummary summary = model->summary();
   result["model"] = {{"name", config.model.name},

@@ -40,5 +40,44 @@ TEST(CliQuantize, UnsupportedGroupSizeFailsBeforeQuantizingWithTheNearestValidSi
   EXPECT_NE(bad.err.find("quant.scheme"), std::string::npos) << bad.err;
 }
 
+// --out writes a compressed-tensors checkpoint that slmquant loads back (transformers' side:
+// tests/reference/compressed_tensors_load_test.cpp).
+TEST(CliQuantize, OutWritesACompressedTensorsCheckpointThatLoadsBack) {
+  test::TempDir dir;
+  const auto out = dir.path() / "q";
+  auto r =
+      test::run_cli("quantize " + tiny() + " --scheme w4a16 --group-size 32 --out " + out.string());
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  for (const char* f : {"config.json", "model.safetensors", "quantization.json"}) {
+    EXPECT_TRUE(std::filesystem::exists(out / f)) << f;
+  }
+  auto qc = read_json_file(out / "config.json")["quantization_config"];
+  EXPECT_EQ(qc["quant_method"], "compressed-tensors");
+  EXPECT_EQ(qc["format"], "pack-quantized");
+  EXPECT_EQ(qc["ignore"], nlohmann::json::array({"lm_head"}));  // tied to the embedding
+  EXPECT_EQ(qc["config_groups"]["group_0"]["weights"]["group_size"], 32);
+  auto info = test::run_cli("info " + out.string() + " --json");
+  ASSERT_EQ(info.exit_code, 0) << info.err;
+  EXPECT_EQ(nlohmann::json::parse(info.out)["summary"]["linears_by_kind"]["fake_quant"], 21)
+      << info.out;
+}
+
+TEST(CliQuantize, AQuantizerTheFormatCannotHoldFailsAndWritesNothing) {
+  test::TempDir dir;
+  const auto out = dir.path() / "q";
+  // LLMC activation scales (max/127) are not compressed-tensors' (max/127.5).
+  auto r =
+      test::run_cli("quantize " + tiny() + " --scheme w8a8 --flavour llmc --out " + out.string());
+  EXPECT_EQ(r.exit_code, 4);
+  EXPECT_NE(r.err.find("quant.activation.flavour: compressed_tensors"), std::string::npos) << r.err;
+  EXPECT_FALSE(std::filesystem::exists(out));
+  EXPECT_FALSE(std::filesystem::exists(dir.path() / "q.tmp"));
+  auto report_only = test::run_cli(
+      "quantize " + tiny() + " --scheme w8a8 --flavour llmc --format none --out " + out.string());
+  ASSERT_EQ(report_only.exit_code, 0) << report_only.err;
+  EXPECT_TRUE(std::filesystem::exists(out / "quantization.json"));
+  EXPECT_FALSE(std::filesystem::exists(out / "config.json"));
+}
+
 }  // namespace
 }  // namespace slmq

@@ -99,11 +99,13 @@ TEST(RtnParity, QuantizedTiedLmHeadLeavesEmbeddingsAndCountsTrueStorage) {
     ASSERT_EQ(linear->kind(), "fake_quant");
     const auto& q = dynamic_cast<const FakeQuantLinear&>(*linear);
     EXPECT_EQ(q.weight().codes.scalar_type(), at::kChar);
-    // int8 codes + fp32 scale per 32 weights; symmetric: no zero points.
+    // int4 codes packed 8 per int32 word (the widths 64 and 160 fill whole words) + an fp32
+    // scale per 32 weights; symmetric: no zero points.
     const int64_t n = linear->in_features() * linear->out_features();
-    EXPECT_EQ(linear->bytes(), n + n / 32 * 4);
+    EXPECT_EQ(linear->bytes(), n / 2 + n / 32 * 4);
   }
-  EXPECT_EQ(r.linear_bytes_after * 4, r.linear_bytes_before + r.linear_bytes_before / 8);
+  // From fp32 (4 bytes a weight) to 1/2 + 1/8 bytes a weight.
+  EXPECT_EQ(r.linear_bytes_after * 32, r.linear_bytes_before * 5);
   // The model's totals: same parameters as before; bytes = fp32 embedding and norms + the
   // quantized linears, the head now stored apart from the embedding.
   auto fp = load_model(folder, {});

@@ -6,8 +6,11 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <optional>
 #include <string>
 #include <vector>
+
+#include "slmq/quant/quant_spec.h"
 
 namespace slmq {
 
@@ -50,6 +53,7 @@ struct RunConfig {
   GenerateSection generate;
   EvalSection eval;
   OutputSection output;
+  std::optional<QuantConfig> quant;  // `quant:` block; none = the full-precision model
 
   nlohmann::json to_json() const;
   // Stable across runs and machines: identifies a run for resuming (FNV-1a of to_json()).

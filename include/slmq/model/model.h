@@ -68,6 +68,9 @@ class Model {
                                             const at::Tensor& allowed) const;
   // Final norm and lm_head: hidden [B,T,C] -> logits [B,T,V].
   at::Tensor head(const at::Tensor& hidden) const;
+  // The embedding table [V,C] and the final norm weight [C] (compute dtype), for export.
+  const at::Tensor& embed_tokens() const { return embed_tokens_; }
+  const at::Tensor& final_norm() const { return final_norm_; }
 
   // Every linear layer, keyed by HF module name ("model.layers.0.self_attn.q_proj", "lm_head").
   std::vector<std::pair<std::string, std::unique_ptr<LinearBackend>*>> linears();

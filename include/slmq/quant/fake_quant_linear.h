@@ -1,12 +1,14 @@
 #pragma once
 // The accuracy path of every quantization scheme: integer weights with their scales and zero
-// points are held, dequantized (fp32, then the compute dtype) for each matmul; an optional
-// activation quantizer fake-quantizes the input first. Works on any device torch does.
+// points are held at their true width (sub-byte codes packed into int32 words, PackedWeight),
+// unpacked and dequantized (fp32, then the compute dtype) for each matmul; an optional activation
+// quantizer fake-quantizes the input first. Works on any device torch does.
 #include <ATen/core/Tensor.h>
 
 #include <optional>
 
 #include "slmq/model/linear_backend.h"
+#include "slmq/quant/packed_weight.h"
 #include "slmq/quant/quantizer.h"
 
 namespace slmq {
@@ -19,24 +21,35 @@ class FakeQuantLinear final : public LinearBackend {
   FakeQuantLinear(QuantizedWeight weight, at::Tensor bias, c10::ScalarType compute_dtype,
                   std::optional<QuantSpec> activation = std::nullopt,
                   std::optional<QuantParams> static_params = std::nullopt);
+  // The same from codes already packed (a loaded checkpoint).
+  FakeQuantLinear(PackedWeight weight, at::Tensor bias, c10::ScalarType compute_dtype,
+                  std::optional<QuantSpec> activation = std::nullopt,
+                  std::optional<QuantParams> static_params = std::nullopt);
 
   // x [..., in] compute dtype -> [..., out] compute dtype.
   at::Tensor forward(const at::Tensor& x) const override;
-  int64_t in_features() const override { return weight_.codes.size(1); }
-  int64_t out_features() const override { return weight_.codes.size(0); }
-  // Codes (1 byte per weight until packing lands), scales, zero points (asymmetric only), bias.
+  int64_t in_features() const override { return weight_.in_features; }
+  int64_t out_features() const override { return weight_.out_features; }
+  // Codes (bits/8 bytes per weight, rounded up per row to whole int32 words below 8 bits),
+  // scales, zero points (asymmetric only), bias.
   std::vector<at::Tensor> stored_tensors() const override;
   int64_t parameters() const override;
   std::string kind() const override { return "fake_quant"; }
 
-  const QuantizedWeight& weight() const { return weight_; }
+  // The codes unpacked (int8 or uint8 [out, in]) with scales and zero points; symmetric specs
+  // hold a single zero point (the spec's constant).
+  QuantizedWeight weight() const { return unpack_weight(weight_); }
+  // As stored.
+  const PackedWeight& packed_weight() const { return weight_; }
   const at::Tensor& bias() const { return bias_; }
   const std::optional<QuantSpec>& activation() const { return activation_; }
   // [out, in] in the compute dtype: what the matmul uses.
   at::Tensor dequantized_weight() const;
 
  private:
-  QuantizedWeight weight_;
+  void check() const;
+
+  PackedWeight weight_;
   at::Tensor bias_;
   c10::ScalarType compute_dtype_;
   std::optional<QuantSpec> activation_;

@@ -31,7 +31,7 @@ QuantReport RtnMethod::run(Model& model, const QuantConfig& config, const Calibr
   QuantReport report;
   report.method = name();
   report.config = config;
-  double quantize_seconds = 0, stats_seconds = 0;
+  double quantize_seconds = 0, stats_seconds = 0, pack_seconds = 0;
   for (auto& [name, slot] : model.linears()) {
     if (!is_quant_target(name, config)) continue;
     const auto* dense = dynamic_cast<const DenseLinear*>(slot->get());
@@ -44,12 +44,15 @@ QuantReport RtnMethod::run(Model& model, const QuantConfig& config, const Calibr
     report.layers.push_back(weight_error_stats(name, dense->weight(), dequantize(q)));
     stats_seconds += seconds_since(t0);
     report.linear_bytes_before += dense->bytes();
+    t0 = Clock::now();
     auto replacement = std::make_unique<FakeQuantLinear>(std::move(q), dense->bias(), model.dtype(),
                                                          config.scheme.activation);
+    pack_seconds += seconds_since(t0);
     report.linear_bytes_after += replacement->bytes();
     *slot = std::move(replacement);
   }
-  report.cost.phase_seconds = {{"quantize", quantize_seconds}, {"error_stats", stats_seconds}};
+  report.cost.phase_seconds = {
+      {"quantize", quantize_seconds}, {"error_stats", stats_seconds}, {"pack", pack_seconds}};
   report.cost.wall_seconds = seconds_since(start);
   report.cost.peak_rss_bytes = peak_rss_bytes();
   return report;

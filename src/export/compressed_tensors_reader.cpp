@@ -1,0 +1,235 @@
+#include <ATen/ATen.h>
+#include <fmt/format.h>
+
+#include <optional>
+#include <regex>
+
+#include "slmq/core/error.h"
+#include "slmq/export/compressed_tensors.h"
+#include "slmq/export/compressed_tensors_scheme.h"
+#include "slmq/quant/fake_quant_linear.h"
+
+namespace slmq {
+namespace {
+
+// compressed-tensors' target matching for a Linear module: its class name, its exact name, or a
+// "re:" pattern matched from the start of the name (Python re.match).
+bool matches(const std::string& target, const std::string& name) {
+  if (target == "Linear" || target == name) return true;
+  if (target.rfind("re:", 0) != 0) return false;
+  return std::regex_search(name, std::regex(target.substr(3)),
+                           std::regex_constants::match_continuous);
+}
+
+bool matches_any(const nlohmann::json& targets, const std::string& name) {
+  for (const auto& t : targets) {
+    if (t.is_string() && matches(t.get<std::string>(), name)) return true;
+  }
+  return false;
+}
+
+struct GroupSpec {
+  std::string name;
+  nlohmann::json targets;
+  QuantSpec weight;
+  std::optional<QuantSpec> activation;
+  bool packed = true;  // pack-quantized, else int-quantized / naive-quantized
+};
+
+class CtLinearLoader final : public LinearLoader {
+ public:
+  CtLinearLoader(const nlohmann::json& qc, std::string where) : where_(std::move(where)) {
+    const std::string method = qc.value("quant_method", "");
+    if (method != "compressed-tensors") {
+      throw UnsupportedError(where_ + ": quantization_config.quant_method '" + method +
+                             "' is not supported (only compressed-tensors checkpoints load)");
+    }
+    const std::string status = qc.value("quantization_status", "compressed");
+    if (status != "compressed") {
+      throw UnsupportedError(where_ + ": quantization_status '" + status +
+                             "' is not supported (only 'compressed' checkpoints load)");
+    }
+    ignore_ = qc.value("ignore", nlohmann::json::array());
+    if (!qc.contains("config_groups") || !qc["config_groups"].is_object())
+      throw DataError(where_ + ": quantization_config.config_groups is missing");
+    const std::string format = qc.value("format", "");
+    for (const auto& [name, g] : qc["config_groups"].items())
+      groups_.push_back(group(name, g, format));
+  }
+
+  std::unique_ptr<LinearBackend> load(const std::string& prefix, int64_t out, int64_t in,
+                                      at::Tensor bias, const WeightSource& weights,
+                                      const LoadOptions& options) const override {
+    if (matches_any(ignore_, prefix)) return nullptr;
+    for (const auto& g : groups_) {
+      if (!matches_any(g.targets, prefix)) continue;
+      Reader r{weights, prefix, g.weight, out, in};
+      PackedWeight w = g.packed ? r.packed_weight() : r.int_weight();
+      w.data = w.data.to(options.device);
+      w.scales = w.scales.to(options.device);
+      w.zeros = w.zeros.to(options.device);
+      return std::make_unique<FakeQuantLinear>(std::move(w), std::move(bias), options.dtype,
+                                               g.activation);
+    }
+    return nullptr;
+  }
+
+ private:
+  GroupSpec group(const std::string& name, const nlohmann::json& g,
+                  const std::string& format) const {
+    const std::string where = where_ + ": quantization_config.config_groups." + name;
+    GroupSpec s;
+    s.name = name;
+    s.targets = g.value("targets", nlohmann::json::array());
+    if (!g.contains("weights") || g["weights"].is_null())
+      throw UnsupportedError(where + ": groups without weight quantization are not supported");
+    s.weight = ct::weight_spec_from_args(g["weights"], where + ".weights");
+    if (g.contains("input_activations") && !g["input_activations"].is_null())
+      s.activation =
+          ct::activation_spec_from_args(g["input_activations"], where + ".input_activations");
+    if (g.contains("output_activations") && !g["output_activations"].is_null())
+      throw UnsupportedError(where + ": output_activations quantization is not supported");
+    const std::string f =
+        g.contains("format") && g["format"].is_string() ? g["format"].get<std::string>() : format;
+    if (f == ct::kPackQuantized) {
+      s.packed = true;
+    } else if (f == ct::kIntQuantized || f == "naive-quantized") {
+      s.packed = false;
+    } else {
+      throw UnsupportedError(where + ": format '" + f +
+                             "' is not supported (pack-quantized, int-quantized, naive-quantized)");
+    }
+    return s;
+  }
+
+  // The tensors of one linear.
+  struct Reader {
+    const WeightSource& weights;
+    const std::string& prefix;
+    const QuantSpec& spec;
+    int64_t out, in;
+
+    at::Tensor get(const std::string& suffix, at::ScalarType dtype,
+                   const std::vector<int64_t>& shape) const {
+      const std::string name = prefix + "." + suffix;
+      if (!weights.contains(name))
+        throw DataError("'" + weights.describe() + "': tensor '" + name + "' is missing");
+      at::Tensor t = weights.load(name);
+      if (t.scalar_type() != dtype || t.sizes().vec() != shape) {
+        throw DataError(fmt::format("'{}': tensor '{}' is {} {}, expected {} {}",
+                                    weights.describe(), name, c10::toString(t.scalar_type()),
+                                    c10::str(t.sizes()), c10::toString(dtype),
+                                    c10::str(at::IntArrayRef(shape))));
+      }
+      return t;
+    }
+
+    int64_t groups() const {
+      if (spec.granularity != Granularity::kPerGroup) return 1;
+      if (in % spec.group_size != 0) {
+        throw DataError(fmt::format("'{}': {}: group size {} does not divide {} input columns",
+                                    weights.describe(), prefix, spec.group_size, in));
+      }
+      return in / spec.group_size;
+    }
+
+    std::vector<int64_t> param_shape() const {
+      if (spec.granularity == Granularity::kPerTensor) return {1};
+      return {out, groups()};
+    }
+
+    // Scales in fp32 (exact for the fp32 / bf16 / fp16 a checkpoint holds), [out, groups] or
+    // [1, 1].
+    at::Tensor scales() const {
+      const std::string name = prefix + ".weight_scale";
+      if (!weights.contains(name))
+        throw DataError("'" + weights.describe() + "': tensor '" + name + "' is missing");
+      at::Tensor t = weights.load(name);
+      if (t.sizes().vec() != param_shape() || !at::isFloatingType(t.scalar_type())) {
+        throw DataError(fmt::format("'{}': tensor '{}' is {} {}, expected a float tensor {}",
+                                    weights.describe(), name, c10::toString(t.scalar_type()),
+                                    c10::str(t.sizes()), c10::str(at::IntArrayRef(param_shape()))));
+      }
+      t = t.to(at::kFloat);
+      return spec.granularity == Granularity::kPerTensor ? t.reshape({1, 1}) : t;
+    }
+
+    void check_zero_range(const at::Tensor& zeros) const {
+      const int64_t half = int64_t{1} << (spec.bits - 1);
+      if (zeros.numel() > 0 &&
+          (zeros.min().item<int64_t>() < -half || zeros.max().item<int64_t>() >= half)) {
+        throw DataError(
+            fmt::format("'{}': {}.weight_zero_point: values outside the signed {}-bit range",
+                        weights.describe(), prefix, spec.bits));
+      }
+    }
+
+    PackedWeight packed_weight() const {
+      at::Tensor shape = get("weight_shape", at::kLong, {2});
+      if (shape[0].item<int64_t>() != out || shape[1].item<int64_t>() != in) {
+        throw DataError(fmt::format("'{}': {}.weight_shape is [{}, {}], expected [{}, {}]",
+                                    weights.describe(), prefix, shape[0].item<int64_t>(),
+                                    shape[1].item<int64_t>(), out, in));
+      }
+      const int64_t words = (in * spec.bits + 31) / 32;
+      at::Tensor packed = get("weight_packed", at::kInt, {out, words});
+      PackedWeight w;
+      w.spec = spec;
+      w.in_features = in;
+      w.out_features = out;
+      w.scales = scales();
+      if (spec.symmetric) {
+        w.zeros = at::zeros({1, 1}, at::kInt);
+      } else {
+        const std::string zp = prefix + ".weight_zero_point";
+        if (!weights.contains(zp))
+          throw DataError("'" + weights.describe() + "': tensor '" + zp + "' is missing");
+        w.zeros = ct::unpack_zero_points(weights.load(zp), spec, out, groups());
+        check_zero_range(w.zeros);
+      }
+      if (w.packed()) {
+        w.data = packed.contiguous();  // codes + 2^(b−1) = codes − min: slmquant's layout
+      } else {
+        w.data = (unpack_int32(packed, spec.bits, in).to(at::kShort) - 128).to(at::kChar);
+      }
+      return w;
+    }
+
+    PackedWeight int_weight() const {
+      QuantizedWeight q;
+      q.spec = spec;
+      q.in_features = in;
+      q.codes = get("weight", at::kChar, {out, in});
+      const int64_t half = int64_t{1} << (spec.bits - 1);
+      if (spec.bits < 8 &&
+          (q.codes.min().item<int64_t>() < -half || q.codes.max().item<int64_t>() >= half)) {
+        throw DataError(fmt::format("'{}': {}.weight: codes outside the signed {}-bit range",
+                                    weights.describe(), prefix, spec.bits));
+      }
+      q.scales = scales();
+      if (spec.symmetric) {
+        q.zeros = at::zeros({1, 1}, at::kInt);
+      } else {
+        q.zeros = get("weight_zero_point", at::kChar, param_shape()).to(at::kInt);
+        if (spec.granularity == Granularity::kPerTensor) q.zeros = q.zeros.reshape({1, 1});
+        check_zero_range(q.zeros);
+      }
+      return pack_weight(std::move(q));
+    }
+  };
+
+  std::string where_;
+  nlohmann::json ignore_;
+  std::vector<GroupSpec> groups_;
+};
+
+}  // namespace
+
+std::shared_ptr<const LinearLoader> make_ct_linear_loader(const nlohmann::json& quantization_config,
+                                                          const std::string& where) {
+  if (!quantization_config.is_object())
+    throw DataError(where + ": quantization_config must be an object");
+  return std::make_shared<CtLinearLoader>(quantization_config, where);
+}
+
+}  // namespace slmq
