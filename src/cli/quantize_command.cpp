@@ -1,7 +1,8 @@
-// `slmquant quantize MODEL --method rtn --scheme w4a16 --group-size 64 [--out DIR]`: quantizes the
-// model in memory and reports per-layer weight error and the cost (wall time by phase, peak RSS).
-// With --out, DIR/quantization.json holds the report. Writing the quantized checkpoint is not
-// implemented yet.
+// `slmquant quantize MODEL --method gptq --scheme w4a16 --group-size 64 [--calib c4 --nsamples N
+// --seqlen L --act-order ...] [--out DIR]`: draws calibration windows when the method needs them
+// (with the model's tokenizer), quantizes the model in memory and reports per-layer weight error
+// and the cost (wall time by phase, peak RSS). With --out, DIR/quantization.json holds the report.
+// Writing the quantized checkpoint is not implemented yet.
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 #include <yaml-cpp/yaml.h>
@@ -10,9 +11,11 @@
 #include <iostream>
 #include <limits>
 #include <memory>
+#include <optional>
 
 #include "command.h"
 #include "model_options.h"
+#include "slmq/calib/calibration_data.h"
 #include "slmq/config/config_node.h"
 #include "slmq/core/atomic_file.h"
 #include "slmq/core/environment.h"
@@ -32,7 +35,22 @@ struct QuantizeArgs {
   bool quantize_lm_head = false;
   std::string out_dir;
   bool json = false;
+  // Calibration (`quant.calibration`), set only when given.
+  std::string calib, sampling, propagate;
+  int64_t nsamples = kUnset, seqlen = kUnset, seed = kUnset, batch_size = kUnset;
+  // GPTQ (`quant.gptq`).
+  bool act_order = false, static_groups = false, true_sequential = false;
+  int64_t block_size = kUnset;
+  double percdamp = 0;
 };
+
+void set_if(YAML::Node node, const char* key, int64_t value) {
+  if (value != kUnset) node[key] = value;
+}
+
+void set_if(YAML::Node node, const char* key, const std::string& value) {
+  if (!value.empty()) node[key] = value;
+}
 
 // The options become a `quant:` block, so they are validated exactly as a run config is.
 QuantConfig config_from(const QuantizeArgs& a) {
@@ -51,6 +69,22 @@ QuantConfig config_from(const QuantizeArgs& a) {
     if (a.scheme.find("a16") == std::string::npos) q["activation"]["flavour"] = a.flavour;
   }
   q["quantize_lm_head"] = a.quantize_lm_head;
+  YAML::Node calib;
+  set_if(calib, "source", a.calib);
+  set_if(calib, "sampling", a.sampling);
+  set_if(calib, "propagate", a.propagate);
+  set_if(calib, "nsamples", a.nsamples);
+  set_if(calib, "seqlen", a.seqlen);
+  set_if(calib, "seed", a.seed);
+  set_if(calib, "batch_size", a.batch_size);
+  if (calib.size() > 0) q["calibration"] = calib;
+  YAML::Node gptq;
+  if (a.act_order) gptq["act_order"] = true;
+  if (a.static_groups) gptq["static_groups"] = true;
+  if (a.true_sequential) gptq["true_sequential"] = true;
+  set_if(gptq, "block_size", a.block_size);
+  if (a.percdamp != 0) gptq["percdamp"] = a.percdamp;
+  if (gptq.size() > 0) q["gptq"] = gptq;
   return parse_quant_section(ConfigNode(q, "quant"));
 }
 
@@ -84,7 +118,13 @@ int run_quantize(const QuantizeArgs& args) {
   const auto start = Clock::now();
   auto model = load_model(args.model.path, args.model.load_options());
   const double load_seconds = std::chrono::duration<double>(Clock::now() - start).count();
-  QuantReport report = method->run(*model, config, nullptr);
+  std::optional<CalibrationData> calib;
+  if (method->needs_calibration() || config.uses_calibration()) {
+    calib = prepare_calibration(config.calibration, args.model.path);
+    spdlog::info("calibration: {} windows of {} tokens from {} ({:.1f} s)", calib->windows.size(),
+                 calib->windows.seqlen(), config.calibration.source, calib->sampling_seconds);
+  }
+  QuantReport report = method->run(*model, config, calib ? &*calib : nullptr);
   report.cost.phase_seconds.insert(report.cost.phase_seconds.begin(), {"load", load_seconds});
   report.cost.wall_seconds += load_seconds;
   nlohmann::json j = report.to_json();
@@ -109,7 +149,7 @@ const RegisterCommand kQuantize{
       auto args = std::make_shared<QuantizeArgs>();
       args->model.device = "cpu";
       args->model.add_to(app);
-      app.add_option("--method", args->method, "rtn")->capture_default_str();
+      app.add_option("--method", args->method, "rtn, gptq")->capture_default_str();
       app.add_option("--scheme", args->scheme, "w8a8, w4a8, w4a16, w8a16, w4a16_asym, w<b>a<b>")
           ->capture_default_str();
       app.add_option("--group-size", args->group_size, "weight group size (0 or -1: per channel)");
@@ -118,6 +158,23 @@ const RegisterCommand kQuantize{
                      "(default: the method's)");
       app.add_flag("--quantize-lm-head", args->quantize_lm_head,
                    "quantize lm_head too (embeddings stay full precision)");
+      app.add_option("--calib", args->calib,
+                     "calibration text: c4, wikitext2, or a .jsonl / .raw / text file");
+      app.add_option("--sampling", args->sampling,
+                     "random_windows, random_documents, truncated_documents, packed_documents");
+      app.add_option("--nsamples", args->nsamples, "calibration windows (documents)");
+      app.add_option("--seqlen", args->seqlen, "tokens per calibration window");
+      app.add_option("--seed", args->seed, "calibration sampling seed (Python random)");
+      app.add_option("--calib-batch", args->batch_size, "sequences per layer forward");
+      app.add_option("--propagate", args->propagate,
+                     "next layer inputs from the quantized (default) or original layer");
+      app.add_flag("--act-order", args->act_order, "gptq: columns by decreasing Hessian diagonal");
+      app.add_flag("--static-groups", args->static_groups,
+                   "gptq: group parameters from the weight before updates");
+      app.add_flag("--true-sequential", args->true_sequential,
+                   "gptq: quantize q/k/v, o, gate/up, down in turn with re-captured inputs");
+      app.add_option("--block-size", args->block_size, "gptq: columns per lazy update block");
+      app.add_option("--percdamp", args->percdamp, "gptq: damping as a fraction of mean diag(H)");
       app.add_option("--out", args->out_dir, "write DIR/quantization.json");
       app.add_flag("--json", args->json, "print the report as JSON");
       return [args] { return run_quantize(*args); };

@@ -1,5 +1,6 @@
 #include "slmq/quant/quant_method.h"
 
+#include <ATen/ATen.h>
 #include <fmt/format.h>
 #include <sys/resource.h>
 
@@ -8,6 +9,7 @@
 #include <numeric>
 
 #include "slmq/core/error.h"
+#include "slmq/quant/methods/gptq.h"
 #include "slmq/quant/methods/rtn.h"
 
 namespace slmq {
@@ -76,22 +78,26 @@ nlohmann::json QuantReport::to_json() const {
     sum_rel += l.relative_error;
     max_rel = std::max(max_rel, l.relative_error);
   }
-  return {{"method", method},
-          {"config", config.to_json()},
-          {"summary",
-           {{"quantized_linears", layers.size()},
-            {"mean_relative_error",
-             layers.empty() ? 0.0 : sum_rel / static_cast<double>(layers.size())},
-            {"max_relative_error", max_rel},
-            {"linear_bytes_before", linear_bytes_before},
-            {"linear_bytes_after", linear_bytes_after}}},
-          {"layers", rows},
-          {"cost", cost.to_json()}};
+  nlohmann::json j = {{"method", method},
+                      {"config", config.to_json()},
+                      {"summary",
+                       {{"quantized_linears", layers.size()},
+                        {"mean_relative_error",
+                         layers.empty() ? 0.0 : sum_rel / static_cast<double>(layers.size())},
+                        {"max_relative_error", max_rel},
+                        {"linear_bytes_before", linear_bytes_before},
+                        {"linear_bytes_after", linear_bytes_after}}},
+                      {"layers", rows},
+                      {"cost", cost.to_json()}};
+  if (!calibration.is_null()) j["calibration"] = calibration;
+  if (!details.is_null()) j["details"] = details;
+  return j;
 }
 
 std::unique_ptr<QuantMethod> make_quant_method(const std::string& name) {
   if (name == "rtn") return std::make_unique<RtnMethod>();
-  throw ConfigError("quant.method: '" + name + "' is not available (implemented: rtn)");
+  if (name == "gptq") return std::make_unique<GptqMethod>();
+  throw ConfigError("quant.method: '" + name + "' is not available (implemented: rtn, gptq)");
 }
 
 bool is_quant_target(const std::string& linear_name, const QuantConfig& config) {
@@ -127,6 +133,20 @@ std::optional<std::string> common_unsupported_reason(const Model& model,
   } catch (const std::exception& e) {
     return std::string("cannot check the model: ") + e.what();
   }
+}
+
+LayerQuantStats weight_error_stats(const std::string& name, const at::Tensor& original,
+                                   const at::Tensor& dequantized) {
+  at::Tensor w = original.to(at::kFloat), diff = dequantized - w;
+  LayerQuantStats s;
+  s.name = name;
+  s.out_features = w.size(0);
+  s.in_features = w.size(1);
+  const double norm = w.norm().item<double>();
+  s.relative_error = norm > 0 ? diff.norm().item<double>() / norm : 0.0;
+  s.max_abs_error = diff.abs().max().item<double>();
+  s.mse = diff.pow(2).mean().item<double>();
+  return s;
 }
 
 int64_t peak_rss_bytes() {

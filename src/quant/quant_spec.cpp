@@ -200,16 +200,21 @@ QuantScheme scheme_preset(const std::string& name, QuantFlavour flavour, const s
 }
 
 nlohmann::json QuantConfig::to_json() const {
-  return {{"method", method},
-          {"weight", scheme.weight.to_json()},
-          {"activation", scheme.activation ? scheme.activation->to_json() : nlohmann::json()},
-          {"quantize_lm_head", quantize_lm_head}};
+  nlohmann::json j = {
+      {"method", method},
+      {"weight", scheme.weight.to_json()},
+      {"activation", scheme.activation ? scheme.activation->to_json() : nlohmann::json()},
+      {"quantize_lm_head", quantize_lm_head}};
+  if (uses_calibration()) j["calibration"] = calibration.to_json();
+  if (method == "gptq") j["gptq"] = gptq.to_json();
+  return j;
 }
 
 QuantConfig parse_quant_section(const ConfigNode& node) {
-  node.allow_only({"method", "scheme", "weight", "activation", "quantize_lm_head"});
+  node.allow_only(
+      {"method", "scheme", "weight", "activation", "quantize_lm_head", "calibration", "gptq"});
   QuantConfig c;
-  c.method = node.get_choice("method", c.method, {"rtn"});
+  c.method = node.get_choice("method", c.method, {"rtn", "gptq", "smoothquant", "awq"});
   const QuantFlavour flavour = default_flavour(c.method);
   c.scheme = scheme_preset(node.get_string("scheme", "w8a16"), flavour, node.path() + ".scheme");
   if (node.has("weight"))
@@ -235,6 +240,16 @@ QuantConfig parse_quant_section(const ConfigNode& node) {
   if (c.scheme.activation)
     validate(*c.scheme.activation, QuantRole::kActivation, node.path() + ".activation");
   c.quantize_lm_head = node.get_bool("quantize_lm_head", c.quantize_lm_head);
+  c.calibration = default_calibration(c.method);
+  if (node.has("calibration")) {
+    if (!c.uses_calibration())
+      node.fail("calibration", "method " + c.method + " uses no calibration");
+    c.calibration = parse_calibration_section(node.section("calibration"), c.calibration);
+  }
+  if (node.has("gptq")) {
+    if (c.method != "gptq") node.fail("gptq", "only for method gptq, not " + c.method);
+    c.gptq = parse_gptq_section(node.section("gptq"), c.gptq);
+  }
   return c;
 }
 

@@ -6,6 +6,7 @@
 // layer-by-layer driver that turns this into a QuantMethod are not there yet.
 #include <ATen/core/Tensor.h>
 
+#include "slmq/quant/gptq_options.h"
 #include "slmq/quant/quantizer.h"
 
 namespace slmq {
@@ -23,14 +24,6 @@ class HessianAccumulator {
  private:
   at::Tensor h_;
   int64_t sequences_ = 0;
-};
-
-struct GptqOptions {
-  int64_t block_size = 128;
-  double percdamp = 0.01;      // damping = percdamp · mean(diag H)
-  bool act_order = false;      // columns in descending diag(H) order
-  bool static_groups = false;  // group parameters from the weight before any update
-  int max_damp_retries = 4;    // each retry multiplies percdamp by 10
 };
 
 struct GptqResult {

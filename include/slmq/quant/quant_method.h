@@ -9,13 +9,11 @@
 #include <string>
 #include <vector>
 
+#include "slmq/calib/calibration_data.h"
 #include "slmq/model/model.h"
 #include "slmq/quant/quant_spec.h"
 
 namespace slmq {
-
-// Calibration token windows and statistics; empty until the calib module lands (rtn needs none).
-struct CalibrationData {};
 
 // How far one linear's dequantized weight is from the original (both fp32).
 struct LayerQuantStats {
@@ -41,8 +39,11 @@ struct QuantReport {
   std::vector<LayerQuantStats> layers;
   int64_t linear_bytes_before = 0, linear_bytes_after = 0;  // storage of the quantized linears
   QuantCost cost;
+  nlohmann::json calibration;  // CalibrationData::to_json() of a calibrated run, else null
+  nlohmann::json details;      // method-specific records (e.g. GPTQ's damping per linear)
 
-  // {method, config, layers: [...], summary: {layers, mean/max relative error, bytes}, cost}
+  // {method, config, layers: [...], summary: {layers, mean/max relative error, bytes}, cost,
+  //  calibration and details when set}
   nlohmann::json to_json() const;
 };
 
@@ -54,7 +55,10 @@ class QuantMethod {
   // or nullopt when it can. Never throws.
   virtual std::optional<std::string> unsupported_reason(
       const Model& model, const QuantConfig& config) const noexcept = 0;
-  // Quantizes in place. Throws UnsupportedError carrying unsupported_reason() when there is one.
+  // Whether run() needs calibration windows (built from config.calibration).
+  virtual bool needs_calibration() const { return false; }
+  // Quantizes in place. Throws UnsupportedError carrying unsupported_reason() when there is one,
+  // and InternalError when a calibrating method gets no (or empty) calibration data.
   virtual QuantReport run(Model& model, const QuantConfig& config,
                           const CalibrationData* calib) const = 0;
 };
@@ -69,6 +73,10 @@ bool is_quant_target(const std::string& linear_name, const QuantConfig& config);
 // names the first layer that breaks it and the nearest group size valid for all targets).
 std::optional<std::string> common_unsupported_reason(const Model& model,
                                                      const QuantConfig& config) noexcept;
+
+// Error of a dequantized weight against the original (any float dtype; compared in fp32).
+LayerQuantStats weight_error_stats(const std::string& name, const at::Tensor& original,
+                                   const at::Tensor& dequantized);
 
 // Peak resident set size of this process in bytes (getrusage).
 int64_t peak_rss_bytes();

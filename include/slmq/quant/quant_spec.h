@@ -8,6 +8,9 @@
 
 #include <nlohmann/json.hpp>
 
+#include "slmq/calib/calibration_config.h"
+#include "slmq/quant/gptq_options.h"
+
 namespace slmq {
 
 class ConfigNode;
@@ -93,10 +96,18 @@ QuantScheme scheme_preset(const std::string& name, QuantFlavour flavour, const s
 //     weight: {bits, symmetric, granularity, group_size, flavour, clip_ratio}
 //     activation: {bits, symmetric, granularity, flavour, clip_ratio, dynamic}  # or `activation:
 //     none` quantize_lm_head: false
+//     calibration: {source, format, text_field, sampling, nsamples, seqlen, seed, shuffle,
+//                   max_document_tokens, batch_size, propagate}   # calibrating methods
+//     gptq: {block_size, percdamp, act_order, static_groups, true_sequential}
 struct QuantConfig {
   std::string method = "rtn";
   QuantScheme scheme;
   bool quantize_lm_head = false;
+  CalibrationConfig calibration;  // default_calibration(method) unless configured
+  GptqOptions gptq;
+
+  // Methods that draw calibration windows (all but rtn).
+  bool uses_calibration() const { return method != "rtn"; }
 
   nlohmann::json to_json() const;
 };

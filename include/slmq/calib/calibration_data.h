@@ -1,0 +1,26 @@
+#pragma once
+// What a calibrated QuantMethod receives: the configuration and the token windows drawn from it.
+// Methods run their own block-by-block capture (LayerwiseCapture) over the windows.
+#include <filesystem>
+
+#include "slmq/calib/calibration_config.h"
+#include "slmq/calib/token_windows.h"
+
+namespace slmq {
+
+struct CalibrationData {
+  CalibrationConfig config;
+  CalibrationWindows windows;
+  double sampling_seconds = 0;  // reading, tokenizing and sampling the windows
+
+  // {config..., windows, seqlen, tokenized_documents, sampling_seconds}
+  nlohmann::json to_json() const;
+};
+
+// Windows for `config` with the tokenizer of the model at `model_path` (load_model_tokenizer),
+// timed. data_dir as eval::resolve_data_dir.
+CalibrationData prepare_calibration(const CalibrationConfig& config,
+                                    const std::filesystem::path& model_path,
+                                    const std::filesystem::path& data_dir = {});
+
+}  // namespace slmq

@@ -1,0 +1,131 @@
+#include "slmq/quant/methods/gptq.h"
+
+#include <ATen/ATen.h>
+#include <c10/core/InferenceMode.h>
+#include <fmt/format.h>
+
+#include <chrono>
+
+#include "slmq/calib/activation_stats.h"
+#include "slmq/calib/layer_capture.h"
+#include "slmq/core/error.h"
+#include "slmq/quant/fake_quant_linear.h"
+#include "slmq/quant/gptq.h"
+
+namespace slmq {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double seconds_since(Clock::time_point start) {
+  return std::chrono::duration<double>(Clock::now() - start).count();
+}
+
+struct PhaseTimes {
+  double capture = 0, hessian = 0, solve = 0, error_stats = 0;
+};
+
+// Quantizes one linear of the current layer with its Hessian and swaps in a FakeQuantLinear.
+void quantize_linear(std::unique_ptr<LinearBackend>& slot, const std::string& full_name,
+                     const at::Tensor& hessian, const QuantConfig& config, const Model& model,
+                     QuantReport& report, PhaseTimes& times) {
+  const auto* dense = dynamic_cast<const DenseLinear*>(slot.get());
+  if (dense == nullptr)
+    throw InternalError("gptq: " + full_name + " is not dense after the support check");
+  auto t0 = Clock::now();
+  GptqResult r = gptq_quantize(dense->weight(), hessian, config.scheme.weight, config.gptq);
+  times.solve += seconds_since(t0);
+  t0 = Clock::now();
+  report.layers.push_back(weight_error_stats(full_name, dense->weight(), r.dequantized));
+  times.error_stats += seconds_since(t0);
+  report.details["linears"].push_back({{"name", full_name},
+                                       {"percdamp_used", r.percdamp_used},
+                                       {"cholesky_retries", r.cholesky_retries}});
+  report.linear_bytes_before += dense->bytes();
+  auto replacement = std::make_unique<FakeQuantLinear>(std::move(r.weight), dense->bias(),
+                                                       model.dtype(), config.scheme.activation);
+  report.linear_bytes_after += replacement->bytes();
+  slot = std::move(replacement);
+}
+
+std::unique_ptr<LinearBackend>& slot_of(DecoderLayer& layer, const std::string& name) {
+  for (auto& [n, slot] : layer.linears()) {
+    if (n == name) return *slot;
+  }
+  throw InternalError("gptq: no linear " + name);
+}
+
+}  // namespace
+
+std::vector<std::vector<std::string>> gptq_linear_groups(bool true_sequential) {
+  if (!true_sequential) return {layer_linear_names()};
+  return {{"self_attn.k_proj", "self_attn.v_proj", "self_attn.q_proj"},
+          {"self_attn.o_proj"},
+          {"mlp.up_proj", "mlp.gate_proj"},
+          {"mlp.down_proj"}};
+}
+
+std::optional<std::string> GptqMethod::unsupported_reason(
+    const Model& model, const QuantConfig& config) const noexcept {
+  if (auto reason = common_unsupported_reason(model, config)) return reason;
+  const QuantSpec& w = config.scheme.weight;
+  if (config.quantize_lm_head) {
+    return std::string(
+        "gptq quantizes the linears inside decoder layers only (as llama.py does); set "
+        "quantize_lm_head: false, or quantize lm_head with rtn");
+  }
+  if (w.granularity == Granularity::kPerTensor)
+    return std::string("gptq needs per_channel or per_group weights, not per_tensor");
+  if (w.granularity == Granularity::kPerGroup && config.gptq.act_order &&
+      !config.gptq.static_groups) {
+    return fmt::format(
+        "gptq act_order with dynamic groups (group size {}) orders groups by the permutation and "
+        "needs a g_idx, which slmquant's quantized weights do not store; set static_groups: true "
+        "(the nearest setting, as llm-compressor always does) or act_order: false",
+        w.group_size);
+  }
+  return std::nullopt;
+}
+
+QuantReport GptqMethod::run(Model& model, const QuantConfig& config,
+                            const CalibrationData* calib) const {
+  if (auto reason = unsupported_reason(model, config)) throw UnsupportedError("gptq: " + *reason);
+  if (calib == nullptr || calib->windows.size() == 0)
+    throw InternalError("gptq: run without calibration windows");
+  c10::InferenceMode guard;
+  const auto start = Clock::now();
+  QuantReport report;
+  report.method = name();
+  report.config = config;
+  report.calibration = calib->to_json();
+  report.details = {{"linears", nlohmann::json::array()}};
+  PhaseTimes times;
+  LayerwiseCapture capture(model, calib->windows,
+                           {calib->config.batch_size, calib->config.propagate_quantized});
+  const auto groups = gptq_linear_groups(config.gptq.true_sequential);
+  for (; !capture.done(); capture.advance()) {
+    const int64_t index = capture.layer_index();
+    for (const auto& group : groups) {
+      LinearInputRecorder recorder(capture.layer(), group,
+                                   {.channel_stats = false, .hessian = true});
+      capture.run(recorder.hook(), recorder.names());
+      times.hessian += recorder.seconds();
+      for (const auto& name : group) {
+        quantize_linear(slot_of(capture.layer(), name),
+                        fmt::format("model.layers.{}.{}", index, name),
+                        recorder.hessian(name).hessian(), config, model, report, times);
+      }
+    }
+  }
+  times.capture = capture.forward_seconds() - times.hessian;
+  report.cost.phase_seconds = {{"calibration", calib->sampling_seconds},
+                               {"capture", times.capture},
+                               {"hessian", times.hessian},
+                               {"solve", times.solve},
+                               {"error_stats", times.error_stats}};
+  report.cost.wall_seconds = calib->sampling_seconds + seconds_since(start);
+  report.cost.peak_rss_bytes = peak_rss_bytes();
+  return report;
+}
+
+}  // namespace slmq
