@@ -77,9 +77,9 @@ at::Tensor awq_search_clip(const at::Tensor& w, const at::Tensor& x, const Quant
   for (int64_t k = 0; k < steps; ++k) {
     const at::Tensor max_val =
         org_max * (1.0 - static_cast<double>(k) / static_cast<double>(options.n_grid));
-    const at::Tensor q = fake_quantize_weight(at::clamp(w3, -max_val, max_val).view({out, in}),
-                                              spec)
-                             .view({out, groups, g});
+    const at::Tensor q =
+        fake_quantize_weight(at::clamp(w3, -max_val, max_val).view({out, in}), spec)
+            .view({out, groups, g});
     // mean over tokens of the squared error: [groups, out] -> [out, groups, 1]
     const at::Tensor err = (partial(q) - org_out).pow(2).mean(1).t().unsqueeze(-1);
     const at::Tensor better = err < min_err;

@@ -15,20 +15,6 @@ double seconds_since(Clock::time_point start) {
   return std::chrono::duration<double>(Clock::now() - start).count();
 }
 
-LayerQuantStats layer_stats(const std::string& name, const at::Tensor& original,
-                            const at::Tensor& dequantized) {
-  at::Tensor w = original.to(at::kFloat), diff = dequantized - w;
-  LayerQuantStats s;
-  s.name = name;
-  s.out_features = w.size(0);
-  s.in_features = w.size(1);
-  const double norm = w.norm().item<double>();
-  s.relative_error = norm > 0 ? diff.norm().item<double>() / norm : 0.0;
-  s.max_abs_error = diff.abs().max().item<double>();
-  s.mse = diff.pow(2).mean().item<double>();
-  return s;
-}
-
 }  // namespace
 
 FakeQuantLinear& quantize_into_fake_quant(const std::string& name,
@@ -40,7 +26,7 @@ FakeQuantLinear& quantize_into_fake_quant(const std::string& name,
   QuantizedWeight q = quantize_weight(dense.weight(), config.scheme.weight);
   timings.quantize += seconds_since(t0);
   t0 = Clock::now();
-  report.layers.push_back(layer_stats(name, dense.weight(), dequantize(q)));
+  report.layers.push_back(weight_error_stats(name, dense.weight(), dequantize(q)));
   timings.error_stats += seconds_since(t0);
   report.linear_bytes_before += dense.bytes();
   auto replacement = std::make_unique<FakeQuantLinear>(std::move(q), dense.bias(), compute_dtype,

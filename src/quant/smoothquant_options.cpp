@@ -20,8 +20,8 @@ SmoothQuantOptions parse_smoothquant_section(const ConfigNode& node, SmoothQuant
   if (!(o.alpha >= 0 && o.alpha <= 1)) node.fail("alpha", "must be in [0, 1]");
   const std::string variant =
       node.get_choice("variant", to_string(o.variant), {"smoothquant", "llm_compressor"});
-  o.variant = variant == "llm_compressor" ? SmoothVariant::kLlmCompressor
-                                          : SmoothVariant::kSmoothQuant;
+  o.variant =
+      variant == "llm_compressor" ? SmoothVariant::kLlmCompressor : SmoothVariant::kSmoothQuant;
   o.quantize_bmm_input = node.get_bool("quantize_bmm_input", o.quantize_bmm_input);
   return o;
 }
