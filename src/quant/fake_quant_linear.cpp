@@ -54,7 +54,8 @@ at::Tensor FakeQuantLinear::forward(const at::Tensor& x) const {
   } else if (activation_) {
     input = fake_quantize_activation(x, *activation_);
   }
-  return at::linear(input, dequantized_weight(), bias_);
+  at::Tensor y = at::linear(input, dequantized_weight(), bias_);
+  return output_ ? fake_quantize_activation(y, *output_) : y;
 }
 
 std::vector<at::Tensor> FakeQuantLinear::stored_tensors() const {

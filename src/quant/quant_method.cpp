@@ -9,8 +9,10 @@
 #include <numeric>
 
 #include "slmq/core/error.h"
+#include "slmq/quant/methods/awq.h"
 #include "slmq/quant/methods/gptq.h"
 #include "slmq/quant/methods/rtn.h"
+#include "slmq/quant/methods/smoothquant.h"
 
 namespace slmq {
 namespace {
@@ -97,7 +99,10 @@ nlohmann::json QuantReport::to_json() const {
 std::unique_ptr<QuantMethod> make_quant_method(const std::string& name) {
   if (name == "rtn") return std::make_unique<RtnMethod>();
   if (name == "gptq") return std::make_unique<GptqMethod>();
-  throw ConfigError("quant.method: '" + name + "' is not available (implemented: rtn, gptq)");
+  if (name == "smoothquant") return std::make_unique<SmoothQuantMethod>();
+  if (name == "awq") return std::make_unique<AwqMethod>();
+  throw ConfigError("quant.method: '" + name +
+                    "' is not available (implemented: rtn, gptq, smoothquant, awq)");
 }
 
 bool is_quant_target(const std::string& linear_name, const QuantConfig& config) {

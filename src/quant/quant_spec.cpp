@@ -207,15 +207,30 @@ nlohmann::json QuantConfig::to_json() const {
       {"quantize_lm_head", quantize_lm_head}};
   if (uses_calibration()) j["calibration"] = calibration.to_json();
   if (method == "gptq") j["gptq"] = gptq.to_json();
+  if (method == "smoothquant") j["smoothquant"] = smoothquant.to_json();
+  if (method == "awq") j["awq"] = awq.to_json();
   return j;
 }
 
 QuantConfig parse_quant_section(const ConfigNode& node) {
-  node.allow_only(
-      {"method", "scheme", "weight", "activation", "quantize_lm_head", "calibration", "gptq"});
+  node.allow_only({"method", "scheme", "weight", "activation", "quantize_lm_head", "calibration",
+                   "gptq", "smoothquant", "awq"});
   QuantConfig c;
   c.method = node.get_choice("method", c.method, {"rtn", "gptq", "smoothquant", "awq"});
-  const QuantFlavour flavour = default_flavour(c.method);
+  if (node.has("smoothquant")) {
+    if (c.method != "smoothquant")
+      node.fail("smoothquant", "only for method smoothquant, not " + c.method);
+    c.smoothquant = parse_smoothquant_section(node.section("smoothquant"), c.smoothquant);
+  }
+  if (node.has("awq")) {
+    if (c.method != "awq") node.fail("awq", "only for method awq, not " + c.method);
+    c.awq = parse_awq_section(node.section("awq"), c.awq);
+  }
+  // llm-compressor's SmoothQuant pairs with its own (compressed-tensors) quantizer.
+  const QuantFlavour flavour =
+      c.method == "smoothquant" && c.smoothquant.variant == SmoothVariant::kLlmCompressor
+          ? QuantFlavour::kCompressedTensors
+          : default_flavour(c.method);
   c.scheme = scheme_preset(node.get_string("scheme", "w8a16"), flavour, node.path() + ".scheme");
   if (node.has("weight"))
     c.scheme.weight = parse_quant_spec(node.section("weight"), QuantRole::kWeight, c.scheme.weight);

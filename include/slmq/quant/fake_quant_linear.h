@@ -43,6 +43,10 @@ class FakeQuantLinear final : public LinearBackend {
   const PackedWeight& packed_weight() const { return weight_; }
   const at::Tensor& bias() const { return bias_; }
   const std::optional<QuantSpec>& activation() const { return activation_; }
+  // A dynamic quantizer applied to the output (SmoothQuant's quantize_bmm_input fake-quantizes
+  // the q/k/v projection outputs, the attention matmul inputs, per token).
+  void set_output_quantizer(QuantSpec spec) { output_ = std::move(spec); }
+  const std::optional<QuantSpec>& output_quantizer() const { return output_; }
   // [out, in] in the compute dtype: what the matmul uses.
   at::Tensor dequantized_weight() const;
 
@@ -54,6 +58,7 @@ class FakeQuantLinear final : public LinearBackend {
   c10::ScalarType compute_dtype_;
   std::optional<QuantSpec> activation_;
   std::optional<QuantParams> static_params_;
+  std::optional<QuantSpec> output_;
 };
 
 }  // namespace slmq

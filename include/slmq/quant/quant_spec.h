@@ -9,7 +9,9 @@
 #include <nlohmann/json.hpp>
 
 #include "slmq/calib/calibration_config.h"
+#include "slmq/quant/awq_options.h"
 #include "slmq/quant/gptq_options.h"
+#include "slmq/quant/smoothquant_options.h"
 
 namespace slmq {
 
@@ -99,12 +101,16 @@ QuantScheme scheme_preset(const std::string& name, QuantFlavour flavour, const s
 //     calibration: {source, format, text_field, sampling, nsamples, seqlen, seed, shuffle,
 //                   max_document_tokens, batch_size, propagate}   # calibrating methods
 //     gptq: {block_size, percdamp, act_order, static_groups, true_sequential}
+//     smoothquant: {alpha, variant, quantize_bmm_input}
+//     awq: {scale, n_grid, clip, max_shrink, n_sample_token}
 struct QuantConfig {
   std::string method = "rtn";
   QuantScheme scheme;
   bool quantize_lm_head = false;
   CalibrationConfig calibration;  // default_calibration(method) unless configured
   GptqOptions gptq;
+  SmoothQuantOptions smoothquant;
+  AwqOptions awq;
 
   // Methods that draw calibration windows (all but rtn).
   bool uses_calibration() const { return method != "rtn"; }

@@ -1,0 +1,43 @@
+#pragma once
+// SmoothQuant (mit-han-lab/smoothquant; llm-compressor's SmoothQuantModifier as a variant,
+// specs/quant_methods.md §2): per-channel statistics of the q/k/v input (input_layernorm output)
+// and the gate/up input (post_attention_layernorm output) of the full-precision model over the
+// calibration windows, smoothing factors s folded into the norms (÷ s) and the following linears'
+// input columns (· s), then every target linear quantized with the configured weight quantizer and
+// dynamic activation quantizer (default W8A8: llmc flavour = smoothquant's fake_quant).
+#include <vector>
+
+#include "slmq/quant/quant_method.h"
+
+namespace slmq {
+
+struct SmoothedLayer {
+  at::Tensor attn_scales;  // [C] fp32: input_layernorm -> q, k, v
+  at::Tensor mlp_scales;   // [C] fp32: post_attention_layernorm -> gate, up
+};
+
+struct SmoothingResult {
+  std::vector<SmoothedLayer> layers;
+  double capture_seconds = 0;     // embedding and layer forwards over the windows
+  double statistics_seconds = 0;  // per-channel statistics (inside the forwards' hooks)
+  double smoothing_seconds = 0;   // scales and folding
+
+  nlohmann::json summary() const;  // per layer: min and max of each group's scales
+};
+
+// Smooths every decoder layer in place with config.smoothquant (the model's function is
+// unchanged up to rounding). Statistics come from the layers as they were before smoothing.
+// InternalError for empty calibration data.
+SmoothingResult smooth_model(Model& model, const QuantConfig& config, const CalibrationData& calib);
+
+class SmoothQuantMethod final : public QuantMethod {
+ public:
+  std::string name() const override { return "smoothquant"; }
+  std::optional<std::string> unsupported_reason(const Model& model,
+                                                const QuantConfig& config) const noexcept override;
+  bool needs_calibration() const override { return true; }
+  QuantReport run(Model& model, const QuantConfig& config,
+                  const CalibrationData* calib) const override;
+};
+
+}  // namespace slmq

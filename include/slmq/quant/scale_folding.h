@@ -1,0 +1,30 @@
+#pragma once
+// Folding per-channel scales into a decoder layer's weights, the function-preserving transforms of
+// SmoothQuant (smooth_ln_fcs) and AWQ (scale_ln_fcs, scale_fc_fc): X·diag(s)⁻¹ · diag(s)·Wᵀ.
+// Scales are fp32 [C]; weights keep their dtype (the product is formed in fp32 and cast back).
+#include <ATen/core/Tensor.h>
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "slmq/model/linear_backend.h"
+
+namespace slmq {
+
+// The dense backend in `slot`; InternalError naming `name` when it is another kind.
+const DenseLinear& dense_linear(const std::unique_ptr<LinearBackend>& slot,
+                                const std::string& name);
+
+// norm weight [C] ← norm / s; each linear's input column j ← W[:, j]·s_j (dense linears, in
+// place of the slot's backend).
+void fold_scales_into_norm(at::Tensor& norm_weight,
+                           const std::vector<std::unique_ptr<LinearBackend>*>& linears,
+                           const at::Tensor& s);
+
+// llm-awq scale_fc_fc: the last len(s) output rows (and bias) of `prev` ← / s, the input columns
+// of `next` ← · s.
+void fold_scales_between_linears(std::unique_ptr<LinearBackend>& prev,
+                                 std::unique_ptr<LinearBackend>& next, const at::Tensor& s);
+
+}  // namespace slmq
