@@ -71,6 +71,24 @@ EvalSection parse_eval(const ConfigNode& node) {
   return e;
 }
 
+PplSection parse_ppl(const ConfigNode& node) {
+  node.allow_only(
+      {"seqlen", "limit_windows", "batch_windows", "bos", "data_dir", "kl", "kl_positions"});
+  PplSection p;
+  p.enabled = true;
+  p.seqlen = node.get_int("seqlen", p.seqlen);
+  if (p.seqlen < 2) node.fail("seqlen", "must be at least 2");
+  p.limit_windows = node.get_int("limit_windows", p.limit_windows);
+  if (p.limit_windows < 0) node.fail("limit_windows", "must be >= 0 (0: every window)");
+  p.batch_windows = node.get_int("batch_windows", p.batch_windows);
+  if (p.batch_windows < 1) node.fail("batch_windows", "must be at least 1");
+  p.bos = node.get_choice("bos", p.bos, {"default", "always", "never"});
+  p.data_dir = node.get_string("data_dir", p.data_dir);
+  p.kl = node.get_bool("kl", p.kl);
+  p.kl_positions = node.get_choice("kl_positions", p.kl_positions, {"second-half", "all"});
+  return p;
+}
+
 OutputSection parse_output(const ConfigNode& node) {
   node.allow_only({"dir"});
   OutputSection o;
@@ -82,7 +100,7 @@ OutputSection parse_output(const ConfigNode& node) {
 
 RunConfig parse_run_config(const YAML::Node& root, const std::string& default_name) {
   ConfigNode node(root, "");
-  node.allow_only({"name", "seed", "model", "generate", "eval", "output", "quant"});
+  node.allow_only({"name", "seed", "model", "generate", "eval", "ppl", "output", "quant"});
   RunConfig c;
   c.name = node.get_string("name", default_name);
   if (c.name.empty() || c.name.find('/') != std::string::npos)
@@ -97,6 +115,11 @@ RunConfig parse_run_config(const YAML::Node& root, const std::string& default_na
   }
   c.output = parse_output(node.section("output"));
   if (node.has("quant")) c.quant = parse_quant_section(node.section("quant"));
+  if (node.has("ppl")) {
+    c.ppl = parse_ppl(node.section("ppl"));
+    if (c.ppl.kl && !c.quant)
+      node.fail("ppl.kl", "needs a quant: block (the baseline is the model before quantization)");
+  }
   return c;
 }
 
@@ -166,6 +189,15 @@ nlohmann::json RunConfig::to_json() const {
                      {"prompt_ids", generate.prompt_ids},
                      {"max_new_tokens", generate.max_new_tokens},
                      {"stop_at_eos", generate.stop_at_eos}};
+  }
+  if (ppl.enabled) {
+    j["ppl"] = {{"seqlen", ppl.seqlen},
+                {"limit_windows", ppl.limit_windows},
+                {"bos", ppl.bos},
+                {"data_dir", ppl.data_dir},
+                {"kl", ppl.kl},
+                {"kl_positions", ppl.kl_positions},
+                {"batch_windows", ppl.batch_windows}};
   }
   if (eval.enabled) {
     j["eval"] = {{"tasks", eval.tasks},

@@ -14,6 +14,7 @@
 #include "slmq/model/model_loader.h"
 #include "slmq/model/model_tokenizer.h"
 #include "slmq/sweep/run_eval.h"
+#include "slmq/sweep/run_ppl.h"
 #include "slmq/sweep/run_quant.h"
 
 namespace slmq {
@@ -74,6 +75,9 @@ void compute(const RunConfig& config, const std::filesystem::path& samples_dir,
   const double load_seconds = std::chrono::duration<double>(Clock::now() - start).count();
   spdlog::info("loaded {} ({}) in {:.2f} s", config.model.path, model->config().architecture,
                load_seconds);
+  // KL needs the model as it was before quantization: a second copy, loaded the same way.
+  std::unique_ptr<Model> baseline;
+  if (config.ppl.kl) baseline = load_model(config.model.path, load);
   if (config.quant) run_quant_block(*model, config.model.path, *config.quant, result);
   // name/family/params/source are the keys `slmquant report` reads (docs/result_schema.md).
   const ModelSummary summary = model->summary();
@@ -92,6 +96,10 @@ void compute(const RunConfig& config, const std::filesystem::path& samples_dir,
   if (config.generate.enabled)
     result["generate"] = generate_section(*model, config.model.path, config.generate);
   if (config.eval.enabled) result["eval"] = run_eval_block(*model, config, samples_dir);
+  if (config.ppl.enabled) {
+    result["ppl"] = run_ppl_block(*model, baseline.get(), config.model.path, config.ppl);
+    result["eval"]["tasks"]["wiki_token_ppl"] = wiki_token_ppl_task(result["ppl"]);
+  }
 }
 
 }  // namespace

@@ -129,3 +129,25 @@ TEST(RunConfigEval, HashIgnoresSamplesAndBatchingButNotTheItems) {
 
 }  // namespace
 }  // namespace slmq
+
+TEST(RunConfigPpl, ParsesDefaultsAndValidates) {
+  RunConfig c = parse("model: {path: m}\nppl: {}\n");
+  EXPECT_TRUE(c.ppl.enabled);
+  EXPECT_EQ(c.ppl.seqlen, 2048);
+  EXPECT_FALSE(c.ppl.kl);
+  EXPECT_FALSE(parse("model: {path: m}\n").ppl.enabled);
+  c = parse("model: {path: m}\nquant: {method: rtn, scheme: w8a8}\nppl: {seqlen: 512, kl: true}\n");
+  EXPECT_TRUE(c.ppl.kl);
+  EXPECT_EQ(c.ppl.kl_positions, "second-half");
+  EXPECT_NE(
+      config_error("model: {path: m}\nppl: {kl: true}\n").find("ppl.kl: needs a quant: block"),
+      std::string::npos);
+  EXPECT_NE(config_error("model: {path: m}\nppl: {seqlen: 1}\n").find("ppl.seqlen: must be"),
+            std::string::npos);
+  EXPECT_NE(config_error("model: {path: m}\nppl: {windows: 3}\n").find("ppl.windows"),
+            std::string::npos);
+  // The block is part of what identifies a run.
+  EXPECT_NE(parse("model: {path: m}\nppl: {seqlen: 512}\n").hash(),
+            parse("model: {path: m}\nppl: {seqlen: 1024}\n").hash());
+  EXPECT_EQ(parse("model: {path: m}\n").hash(), parse("model: {path: m}\n").hash());
+}

@@ -42,6 +42,19 @@ struct EvalSection {
   bool log_samples = false;     // per-item JSONL beside the result file
 };
 
+// The "Wiki" token perplexity of the quantization papers on WikiText-2 test, and with `kl` the KL
+// divergence of the quantized model against the same model before quantization (docs/eval.md).
+struct PplSection {
+  bool enabled = false;         // true when the `ppl:` block is present
+  int64_t seqlen = 2048;        // tokens per non-overlapping window
+  int64_t limit_windows = 0;    // 0: every window
+  int64_t batch_windows = 1;    // windows per forward
+  std::string bos = "default";  // default | always | never
+  std::string data_dir;         // empty: $SLMQ_DATA_DIR, else assets/data
+  bool kl = false;              // needs `quant:`; the baseline is the unquantized model
+  std::string kl_positions = "second-half";  // second-half (llama.cpp) | all
+};
+
 struct OutputSection {
   std::string dir = "results";
 };
@@ -52,6 +65,7 @@ struct RunConfig {
   ModelSection model;
   GenerateSection generate;
   EvalSection eval;
+  PplSection ppl;
   OutputSection output;
   std::optional<QuantConfig> quant;  // `quant:` block; none = the full-precision model
 
