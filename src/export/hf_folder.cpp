@@ -20,6 +20,12 @@ void write_json(const std::filesystem::path& path, const nlohmann::json& j) {
 
 void export_hf_folder(const ModelSource& source, const std::filesystem::path& out,
                       c10::ScalarType dtype) {
+  if (source.linear_loader) {
+    // Its packed integer tensors would be cast to `dtype` like weights.
+    throw UnsupportedError("'" + source.path.string() +
+                           "' is a quantized (compressed-tensors) checkpoint; convert writes "
+                           "full-precision checkpoints from full-precision sources");
+  }
   AtomicFolder folder(out);
   const auto& tmp = folder.path();
 

@@ -60,6 +60,11 @@ TEST(CliQuantize, OutWritesACompressedTensorsCheckpointThatLoadsBack) {
   ASSERT_EQ(info.exit_code, 0) << info.err;
   EXPECT_EQ(nlohmann::json::parse(info.out)["summary"]["linears_by_kind"]["fake_quant"], 21)
       << info.out;
+  // convert would cast the packed integers like weights: refused.
+  auto convert = test::run_cli("convert " + out.string() + " --out " + (dir.path() / "c").string());
+  EXPECT_EQ(convert.exit_code, 4) << convert.err;
+  EXPECT_NE(convert.err.find("quantized (compressed-tensors) checkpoint"), std::string::npos)
+      << convert.err;
 }
 
 TEST(CliQuantize, AQuantizerTheFormatCannotHoldFailsAndWritesNothing) {

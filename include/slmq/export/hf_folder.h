@@ -11,7 +11,7 @@ namespace slmq {
 
 // Tensors are written in `dtype` (GGUF weights arrive dequantized to fp32). The folder appears
 // whole or not at all: it is written beside `out` and renamed into place. Throws DataError when
-// `out` exists and is not empty.
+// `out` exists and is not empty, UnsupportedError for a quantized (compressed-tensors) source.
 void export_hf_folder(const ModelSource& source, const std::filesystem::path& out,
                       c10::ScalarType dtype);
 
