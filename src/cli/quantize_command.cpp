@@ -19,6 +19,7 @@
 #include "slmq/config/config_node.h"
 #include "slmq/core/atomic_file.h"
 #include "slmq/core/environment.h"
+#include "slmq/core/error.h"
 #include "slmq/quant/quant_method.h"
 
 namespace slmq::cli {
@@ -44,11 +45,11 @@ struct QuantizeArgs {
   double percdamp = 0;
 };
 
-void set_if(YAML::Node node, const char* key, int64_t value) {
+void set_if(YAML::Node& node, const char* key, int64_t value) {
   if (value != kUnset) node[key] = value;
 }
 
-void set_if(YAML::Node node, const char* key, const std::string& value) {
+void set_if(YAML::Node& node, const char* key, const std::string& value) {
   if (!value.empty()) node[key] = value;
 }
 
@@ -118,6 +119,9 @@ int run_quantize(const QuantizeArgs& args) {
   const auto start = Clock::now();
   auto model = load_model(args.model.path, args.model.load_options());
   const double load_seconds = std::chrono::duration<double>(Clock::now() - start).count();
+  // Refuse before the (possibly long) calibration sampling.
+  if (auto reason = method->unsupported_reason(*model, config))
+    throw UnsupportedError(config.method + ": " + *reason);
   std::optional<CalibrationData> calib;
   if (method->needs_calibration() || config.uses_calibration()) {
     calib = prepare_calibration(config.calibration, args.model.path);
