@@ -21,6 +21,7 @@
 #include "slmq/core/atomic_file.h"
 #include "slmq/core/environment.h"
 #include "slmq/export/compressed_tensors.h"
+#include "slmq/core/error.h"
 #include "slmq/quant/quant_method.h"
 
 namespace slmq::cli {
@@ -47,11 +48,11 @@ struct QuantizeArgs {
   double percdamp = 0;
 };
 
-void set_if(YAML::Node node, const char* key, int64_t value) {
+void set_if(YAML::Node& node, const char* key, int64_t value) {
   if (value != kUnset) node[key] = value;
 }
 
-void set_if(YAML::Node node, const char* key, const std::string& value) {
+void set_if(YAML::Node& node, const char* key, const std::string& value) {
   if (!value.empty()) node[key] = value;
 }
 
@@ -122,6 +123,9 @@ int run_quantize(const QuantizeArgs& args) {
   auto model = build_model(source.config, *source.weights, args.model.load_options(),
                            source.linear_loader.get());
   const double load_seconds = std::chrono::duration<double>(Clock::now() - start).count();
+  // Refuse before the (possibly long) calibration sampling.
+  if (auto reason = method->unsupported_reason(*model, config))
+    throw UnsupportedError(config.method + ": " + *reason);
   std::optional<CalibrationData> calib;
   if (method->needs_calibration() || config.uses_calibration()) {
     calib = prepare_calibration(config.calibration, args.model.path);

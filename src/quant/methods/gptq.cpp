@@ -3,6 +3,7 @@
 #include <ATen/ATen.h>
 #include <c10/core/InferenceMode.h>
 #include <fmt/format.h>
+#include <spdlog/spdlog.h>
 
 #include <algorithm>
 #include <chrono>
@@ -125,6 +126,8 @@ QuantReport GptqMethod::run(Model& model, const QuantConfig& config,
   const auto groups = gptq_linear_groups(config.gptq.true_sequential);
   for (; !capture.done(); capture.advance()) {
     const int64_t index = capture.layer_index();
+    spdlog::info("gptq: layer {}/{} ({:.1f} s)", index + 1, model.num_layers(),
+                 seconds_since(start));
     for (const auto& group : groups) {
       LinearInputRecorder recorder(capture.layer(), recorded_linears(group),
                                    {.channel_stats = false, .hessian = true});
