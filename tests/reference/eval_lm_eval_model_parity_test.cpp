@@ -186,7 +186,10 @@ void check_run(const std::filesystem::path& file) {
   // The special tokens lm-eval used.
   const json& tok = ref.at("tokenizer");
   EXPECT_EQ(lm.prefix_token(), tok.at("prefix_token_id").get<int64_t>());
-  EXPECT_EQ(lm.eos_text(), tok.at("eot_text").get<std::string>());
+  // transformers' GGUF tokenizer conversion names the BOS token as EOS too (integrations/ggml.py
+  // reads proto.bos_token_id for both); we keep the file's EOS, so only HF folders compare.
+  if (ref.at("model").at("kind") == "hf_folder")
+    EXPECT_EQ(lm.eos_text(), tok.at("eot_text").get<std::string>());
 
   std::multimap<std::string, const json*> golden;
   for (const auto& g : ref.at("requests")) golden.emplace(golden_key(g), &g);
