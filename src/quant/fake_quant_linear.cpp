@@ -42,8 +42,9 @@ void FakeQuantLinear::check() const {
   }
 }
 
-at::Tensor FakeQuantLinear::dequantized_weight() const {
-  return dequantize_packed(weight_).to(compute_dtype_);
+const at::Tensor& FakeQuantLinear::dequantized_weight() const {
+  if (!dequantized_.defined()) dequantized_ = dequantize_packed(weight_).to(compute_dtype_);
+  return dequantized_;
 }
 
 at::Tensor FakeQuantLinear::forward(const at::Tensor& x) const {

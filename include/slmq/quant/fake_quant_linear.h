@@ -47,8 +47,10 @@ class FakeQuantLinear final : public LinearBackend {
   // the q/k/v projection outputs, the attention matmul inputs, per token).
   void set_output_quantizer(QuantSpec spec) { output_ = std::move(spec); }
   const std::optional<QuantSpec>& output_quantizer() const { return output_; }
-  // [out, in] in the compute dtype: what the matmul uses.
-  at::Tensor dequantized_weight() const;
+  // [out, in] in the compute dtype: what the matmul uses. Computed on first use and kept, so
+  // forwards do not unpack and dequantize again (accuracy path: its memory is that of a dense
+  // layer; bytes() still counts the stored form).
+  const at::Tensor& dequantized_weight() const;
 
  private:
   void check() const;
@@ -59,6 +61,7 @@ class FakeQuantLinear final : public LinearBackend {
   std::optional<QuantSpec> activation_;
   std::optional<QuantParams> static_params_;
   std::optional<QuantSpec> output_;
+  mutable at::Tensor dequantized_;  // lazily filled cache of dequantized_weight()
 };
 
 }  // namespace slmq
