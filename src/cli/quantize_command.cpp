@@ -20,8 +20,8 @@
 #include "slmq/config/config_node.h"
 #include "slmq/core/atomic_file.h"
 #include "slmq/core/environment.h"
-#include "slmq/export/compressed_tensors.h"
 #include "slmq/core/error.h"
+#include "slmq/export/compressed_tensors.h"
 #include "slmq/quant/quant_method.h"
 
 namespace slmq::cli {
