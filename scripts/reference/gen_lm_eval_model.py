@@ -10,6 +10,8 @@ Models:
   smollm2_135m  SmolLM2-135M-Instruct from assets/models/SmolLM2-135M-Instruct.Q4_1.gguf, loaded by
                 lm-eval as `--model_args pretrained=assets/models,gguf_file=...` does (transformers
                 dequantizes to fp32 and converts the GGUF tokenizer).
+Runs and their limits per model: MODELS below (SmolLM2 has no mmlu_5shot and one WikiText page,
+for time; see the comment there).
 The tiny models are saved (save_pretrained, tokenizer.json/tokenizer_config.json from
 assets/data/tokenizers; the Llama-3 one gets Meta's BOS post-processor back, see
 llama3_bos_post_processor) under <out>/models/<model_id>/ and lm-eval loads that folder, so the
@@ -34,7 +36,9 @@ Output, one JSON per run at <out>/<model_id>/<run>.json:
     appended to generation stop strings)},
   gen_kwargs (generation overrides given to lm-eval, e.g. {"max_gen_toks": 32}),
   requests: one per lm-eval Instance, sorted by (subtask, doc_index, idx):
-    {subtask (lm-eval task name: "arc_easy", "mmlu_anatomy", ...), doc_index, idx, type:
+    {subtask (lm-eval task name: "arc_easy", "mmlu_anatomy", ...; the llama.cpp-layout copy of
+     hellaswag.yaml, named hellaswag_llamacpp in lm-eval, is written as "hellaswag" everywhere),
+     doc_index, idx, type:
      "loglikelihood" | "loglikelihood_rolling" | "generate_until", and
      loglikelihood: context, continuation, context_tokens, continuation_tokens (lm-eval's
        _encode_pair, before max_length truncation), loglikelihood, is_greedy;
@@ -78,20 +82,24 @@ RUNS = {
     "gsm8k": ("gsm8k", ["gsm8k"], 5, 5),
 }
 
-# Tiny models: fewer items of the multiple-choice tasks (their cost is mostly the vocabulary-sized
-# log-softmax), every request type and layout kept. Batch 4 keeps [batch, length, vocab] logits small.
+# The subsets are cut to what a shared 2-core CPU runs in minutes; measured there (OMP 1, load ~12):
+# SmolLM2 MMLU 5-shot at one doc per subject 664 s (57 prompts of up to 2.7k tokens) and its three
+# WikiText documents (1.2k-5.3k tokens, one padded batch) 550 s, against ~60-110 s for each other
+# run. So SmolLM2 gets the issue's subsets except MMLU 5-shot (the tiny Llama runs it, truncated)
+# and WikiText beyond the first document; the tiny models (cost: a vocabulary-sized log-softmax
+# per position) get fewer items, every request type, layout and BOS/truncation case kept.
 TINY_LIMITS = {"arc_easy": 20, "arc_challenge": 20, "piqa": 20, "hellaswag": 20, "mmlu_0shot": 1,
-               "mmlu_5shot": 1}
+               "mmlu_5shot": 1, "wikitext": 1}
 
-# SmolLM2: the subsets of the issue, except MMLU 5-shot at one doc per subject (57 prompts of up to
-# 2.7k tokens; two per subject would cost as much as all other runs together on a 2-core CPU).
 MODELS = {
+    # max_length 256: 5-shot contexts left-truncated (BOS dropped), 3 WikiText pages in windows.
     "tiny_llama3": dict(kind="hf_folder", arch="llama", tokenizer="llama3", max_positions=256,
-                        runs=list(RUNS), limits=TINY_LIMITS, batch_size=4),
+                        runs=list(RUNS), limits=dict(TINY_LIMITS, wikitext=3), batch_size=4),
     "tiny_qwen3": dict(kind="hf_folder", arch="qwen2", tokenizer="qwen3", max_positions=512,
-                       runs=["arc_easy", "piqa", "hellaswag", "mmlu_0shot", "wikitext", "gsm8k"],
+                       runs=["arc_easy", "hellaswag", "hellaswag_raw", "wikitext", "gsm8k"],
                        limits=TINY_LIMITS, batch_size=4),
-    "smollm2_135m": dict(kind="gguf", path=GGUF, runs=list(RUNS), limits={"mmlu_5shot": 1}, batch_size=8),
+    "smollm2_135m": dict(kind="gguf", path=GGUF, limits={"wikitext": 1}, batch_size=8,
+                         runs=[r for r in RUNS if r != "mmlu_5shot"]),
 }
 
 
@@ -234,11 +242,26 @@ def run_one(lm, tm, run, limit):
     result = {"run": run, "task": task, "num_fewshot": k, "limit": limit, "gen_kwargs": gen_kwargs,
               "requests": requests, "samples": sample_records(out["samples"]),
               "results": out["results"], "n_samples": out.get("n-samples", {})}
+    if tasks == ["hellaswag_llamacpp"]:
+        result = renamed(result, "hellaswag_llamacpp", "hellaswag")
     if task == "hellaswag":
         raw = tasks == ["hellaswag"]
         result.update(hellaswag_layout="raw" if raw else "llamacpp", data_dir="hf_data" if raw else None)
     else:
         result["data_dir"] = None
+    return result
+
+
+def renamed(result, old, new):
+    """The llama.cpp-layout copy of hellaswag.yaml reported under our task name."""
+    for key in ("results", "n_samples"):
+        result[key] = {new if k == old else k: v for k, v in result[key].items()}
+    entry = result["results"].get(new, {})
+    for field in ("name", "alias"):
+        if entry.get(field) == old:
+            entry[field] = new
+    for rec in result["requests"] + result["samples"]:
+        rec["subtask"] = new if rec["subtask"] == old else rec["subtask"]
     return result
 
 
@@ -282,7 +305,8 @@ def generate(out_dir, only=None):
             t0, c0 = time.time(), time.process_time()
             limit = spec["limits"].get(run, RUNS[run][3])
             result = {**header, **run_one(lm, tm, run, limit)}
-            (out_dir / model_id / f"{run}.json").write_text(json.dumps(result, ensure_ascii=False, indent=0))
+            text = json.dumps(result, ensure_ascii=False, indent=0, allow_nan=False)
+            (out_dir / model_id / f"{run}.json").write_text(text)
             index[model_id]["runs"][run] = f"{model_id}/{run}.json"
             timings[model_id]["runs"][run] = {"s": time.time() - t0, "cpu_s": time.process_time() - c0,
                                               "requests": len(result["requests"])}
