@@ -43,8 +43,10 @@ nlohmann::json model_json(const std::string& path, const Model& model) {
           {"architecture", model.config().architecture}};
 }
 
+// `pass` says what the timing covers: the model alone, or the KL pass over both models.
 void print_ppl(const eval::TokenPerplexityResult& r, const eval::TokenCorpus& corpus,
-               const std::string& model_path) {
+               const std::string& model_path, const char* pass) {
+  const int64_t total_windows = static_cast<int64_t>(corpus.ids.size()) / r.seqlen;
   std::cout << fmt::format(
                    "wiki token perplexity (non-overlapping {}-token windows of WikiText-2 test "
                    "joined with \"\\n\\n\", as GPTQ/AWQ/SmoothQuant report 'Wiki'; not lm-eval's "
@@ -54,12 +56,13 @@ void print_ppl(const eval::TokenPerplexityResult& r, const eval::TokenCorpus& co
             << fmt::format("corpus        {} rows, {} bytes, {} tokens (BOS: {})\n", corpus.rows,
                            corpus.text_bytes, corpus.ids.size(), eval::corpus_bos_name(corpus.bos))
             << fmt::format(
-                   "windows       {} x {} tokens ({} predictions; tail of {} tokens dropped)\n",
-                   r.windows, r.seqlen, r.predictions,
-                   static_cast<int64_t>(corpus.ids.size()) - r.windows * r.seqlen)
+                   "windows       {} x {} tokens of {} ({} predictions; the last {} "
+                   "tokens fill no window)\n",
+                   r.windows, r.seqlen, total_windows, r.predictions,
+                   static_cast<int64_t>(corpus.ids.size()) - total_windows * r.seqlen)
             << fmt::format("ppl           {:.4f}   (mean NLL {:.6f} nats/token)\n", r.ppl, r.nll)
-            << fmt::format("time          {:.2f} s, {:.1f} tokens/s\n", r.seconds,
-                           r.tokens_per_second);
+            << fmt::format("time          {:.2f} s, {:.1f} tokens/s ({})\n", r.seconds,
+                           r.tokens_per_second, pass);
 }
 
 void print_kl(const eval::KlDivergenceResult& r, const std::string& baseline) {
@@ -91,7 +94,7 @@ void print_kl(const eval::KlDivergenceResult& r, const std::string& baseline) {
                            100 * s.p_diff_rms.uncertainty)
             << fmt::format("Same top p : {:6.3f} ± {:5.3f} %\n", 100 * s.same_top_fraction.value,
                            100 * s.same_top_fraction.uncertainty)
-            << fmt::format("time        {:.2f} s (both models)\n", r.seconds);
+            << fmt::format("time          {:.2f} s (both models)\n", r.seconds);
 }
 
 int run_ppl(const PplArgs& args) {
@@ -136,7 +139,7 @@ int run_ppl(const PplArgs& args) {
     std::cout << j.dump(2) << "\n";
     return 0;
   }
-  print_ppl(ppl, corpus, args.model.path);
+  print_ppl(ppl, corpus, args.model.path, kl ? "one pass running both models" : "this model");
   if (kl) print_kl(*kl, args.baseline);
   return 0;
 }

@@ -188,7 +188,10 @@ TEST_P(KlDivergence, MatchesLlamaCppStatisticsInFloat64) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Positions, KlDivergence,
-                         ::testing::Values(KlPositions::kSecondHalf, KlPositions::kAll));
+                         ::testing::Values(KlPositions::kSecondHalf, KlPositions::kAll),
+                         [](const auto& info) {
+                           return info.param == KlPositions::kSecondHalf ? "SecondHalf" : "All";
+                         });
 
 TEST(TokenPerplexity, RejectsWindowsTheModelCannotScore) {
   const auto model = tiny("tiny");
