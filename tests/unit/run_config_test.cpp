@@ -127,9 +127,6 @@ TEST(RunConfigEval, HashIgnoresSamplesAndBatchingButNotTheItems) {
   EXPECT_NE(parse("model: {path: m}\n").hash(), h);
 }
 
-}  // namespace
-}  // namespace slmq
-
 TEST(RunConfigPpl, ParsesDefaultsAndValidates) {
   RunConfig c = parse("model: {path: m}\nppl: {}\n");
   EXPECT_TRUE(c.ppl.enabled);
@@ -151,3 +148,6 @@ TEST(RunConfigPpl, ParsesDefaultsAndValidates) {
             parse("model: {path: m}\nppl: {seqlen: 1024}\n").hash());
   EXPECT_EQ(parse("model: {path: m}\n").hash(), parse("model: {path: m}\n").hash());
 }
+
+}  // namespace
+}  // namespace slmq
