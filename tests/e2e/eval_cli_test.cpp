@@ -21,6 +21,8 @@ using nlohmann::json;
 namespace fs = std::filesystem;
 
 const fs::path kModel = fs::path(SLMQ_SOURCE_DIR) / "assets/models/SmolLM2-135M-Instruct.Q4_1.gguf";
+// ctest runs in the build folder: name the data folder instead of relying on the working dir.
+const std::string kData = (fs::path(SLMQ_SOURCE_DIR) / "assets/data").string();
 
 std::vector<json> read_jsonl(const fs::path& p) {
   std::vector<json> rows;
@@ -34,9 +36,10 @@ json read_json(const fs::path& p) { return json::parse(std::ifstream(p)); }
 
 TEST(EvalCli, WritesResultsAndSamplesThatAgree) {
   test::TempDir dir;
-  auto r = test::run_cli("eval " + kModel.string() +
-                         " --tasks arc_easy --limit 3 --batch-tokens 400 --log-samples --out " +
-                         (dir.path() / "out").string());
+  auto r =
+      test::run_cli("eval " + kModel.string() +
+                    " --tasks arc_easy --limit 3 --batch-tokens 400 --log-samples --data-dir " +
+                    kData + " --out " + (dir.path() / "out").string());
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_NE(r.out.find("|arc_easy"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("acc_norm"), std::string::npos) << r.out;
@@ -80,9 +83,11 @@ TEST(EvalCli, ClearErrors) {
 TEST(EvalCli, RunConfigEvalBlockFeedsReport) {
   test::TempDir dir;
   const fs::path config = dir.path() / "smol_eval.yaml";
-  std::ofstream(config) << "model:\n  path: " << kModel.string()
-                        << "\n  name: SmolLM2-135M\neval:\n  tasks: [arc_easy]\n  limit: 2\n"
-                        << "  log_samples: true\n";
+  std::ofstream(config)
+      << "model:\n  path: " << kModel.string()
+      << "\n  name: SmolLM2-135M\neval:\n  tasks: [arc_easy]\n  limit: 2\n  data_dir: " << kData
+      << "\n"
+      << "  log_samples: true\n";
   auto r = test::run_cli("run " + config.string() + " --out " + (dir.path() / "runs").string());
   ASSERT_EQ(r.exit_code, 0) << r.err;
   json run = read_json(dir.path() / "runs/smol_eval.json");
@@ -97,8 +102,8 @@ TEST(EvalCli, RunConfigEvalBlockFeedsReport) {
   EXPECT_EQ(read_jsonl(dir.path() / "runs/smol_eval.samples/samples_arc_easy.jsonl").size(), 2u);
 
   // The same eval through `slmquant eval` gives the same numbers.
-  auto e = test::run_cli("eval " + kModel.string() + " --tasks arc_easy --limit 2 --out " +
-                         (dir.path() / "cli").string());
+  auto e = test::run_cli("eval " + kModel.string() + " --tasks arc_easy --limit 2 --data-dir " +
+                         kData + " --out " + (dir.path() / "cli").string());
   ASSERT_EQ(e.exit_code, 0) << e.err;
   EXPECT_EQ(read_json(dir.path() / "cli/results.json")["results"]["arc_easy"],
             run["eval"]["results"]["arc_easy"]);

@@ -36,6 +36,7 @@ TEST(EvalCuda, SameNumbersAsCpu) {
     SCOPED_TRACE(c.task);
     TaskOptions options;
     options.limit = c.limit;
+    options.data_dir = std::filesystem::path(SLMQ_SOURCE_DIR) / "assets/data";
     auto task = make_task(c.task, options);
     auto a = Evaluator(*lm_cpu, {}).run(task->requests());
     auto b = Evaluator(*lm_gpu, {}).run(task->requests());
