@@ -1,9 +1,9 @@
-// `slmquant quantize MODEL --method gptq --scheme w4a16 --group-size 64 [--calib c4 --nsamples N
-// --seqlen L --act-order ...] [--out DIR]`: draws calibration windows when the method needs them
-// (with the model's tokenizer), quantizes the model in memory and reports per-layer weight error
-// and the cost (wall time by phase, peak RSS). With --out, DIR becomes a compressed-tensors
-// checkpoint (vLLM and transformers load it, so does slmquant) holding the report as
-// quantization.json; `--format none` writes the report alone.
+// `slmquant quantize MODEL --method rtn|gptq|smoothquant|awq --scheme w4a16 --group-size 64
+// [--calib c4 --nsamples N --seqlen L --act-order --alpha A ...] [--out DIR]`: draws calibration
+// windows when the method needs them (with the model's tokenizer), quantizes the model in memory
+// and reports per-layer weight error and the cost (wall time by phase, peak RSS). With --out, DIR
+// becomes a compressed-tensors checkpoint (vLLM and transformers load it, so does slmquant)
+// holding the report as quantization.json; `--format none` writes the report alone.
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 #include <yaml-cpp/yaml.h>
@@ -46,8 +46,14 @@ struct QuantizeArgs {
   bool act_order = false, static_groups = false, true_sequential = false;
   int64_t block_size = kUnset;
   double percdamp = 0;
+  // SmoothQuant (`quant.smoothquant`) and AWQ (`quant.awq`), set only when given.
+  double alpha = -1;
+  std::string smooth_variant;
+  bool quantize_bmm_input = false, no_awq_clip = false;
+  int64_t n_grid = kUnset;
 };
 
+// By reference: a copy of a default-constructed YAML::Node does not share the keys added to it.
 void set_if(YAML::Node& node, const char* key, int64_t value) {
   if (value != kUnset) node[key] = value;
 }
@@ -89,6 +95,15 @@ QuantConfig config_from(const QuantizeArgs& a) {
   set_if(gptq, "block_size", a.block_size);
   if (a.percdamp != 0) gptq["percdamp"] = a.percdamp;
   if (gptq.size() > 0) q["gptq"] = gptq;
+  YAML::Node sq;
+  if (a.alpha >= 0) sq["alpha"] = a.alpha;
+  set_if(sq, "variant", a.smooth_variant);
+  if (a.quantize_bmm_input) sq["quantize_bmm_input"] = true;
+  if (sq.size() > 0) q["smoothquant"] = sq;
+  YAML::Node awq;
+  set_if(awq, "n_grid", a.n_grid);
+  if (a.no_awq_clip) awq["clip"] = false;
+  if (awq.size() > 0) q["awq"] = awq;
   return parse_quant_section(ConfigNode(q, "quant"));
 }
 
@@ -163,7 +178,8 @@ const RegisterCommand kQuantize{
       auto args = std::make_shared<QuantizeArgs>();
       args->model.device = "cpu";
       args->model.add_to(app);
-      app.add_option("--method", args->method, "rtn, gptq")->capture_default_str();
+      app.add_option("--method", args->method, "rtn, gptq, smoothquant, awq")
+          ->capture_default_str();
       app.add_option("--scheme", args->scheme, "w8a8, w4a8, w4a16, w8a16, w4a16_asym, w<b>a<b>")
           ->capture_default_str();
       app.add_option("--group-size", args->group_size, "weight group size (0 or -1: per channel)");
@@ -189,6 +205,13 @@ const RegisterCommand kQuantize{
                    "gptq: quantize q/k/v, o, gate/up, down in turn with re-captured inputs");
       app.add_option("--block-size", args->block_size, "gptq: columns per lazy update block");
       app.add_option("--percdamp", args->percdamp, "gptq: damping as a fraction of mean diag(H)");
+      app.add_option("--alpha", args->alpha, "smoothquant: migration strength (default 0.5)");
+      app.add_option("--smooth-variant", args->smooth_variant,
+                     "smoothquant: smoothquant (mit-han-lab) or llm_compressor");
+      app.add_flag("--quantize-bmm-input", args->quantize_bmm_input,
+                   "smoothquant: also fake-quantize the q/k/v outputs per token (8-bit)");
+      app.add_option("--n-grid", args->n_grid, "awq: scale ratios and clip steps (default 20)");
+      app.add_flag("--no-awq-clip", args->no_awq_clip, "awq: skip the clip search");
       app.add_option("--out", args->out_dir,
                      "write the quantized checkpoint (and quantization.json) to DIR");
       app.add_option("--format", args->format,

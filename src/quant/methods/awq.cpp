@@ -2,7 +2,7 @@
 
 #include <ATen/ATen.h>
 #include <c10/core/InferenceMode.h>
-#include <fmt/format.h>
+#include <spdlog/spdlog.h>
 
 #include <chrono>
 #include <map>
@@ -212,6 +212,9 @@ AwqResult awq_transform(Model& model, const QuantConfig& config, const Calibrati
     t0 = Clock::now();
     if (config.awq.clip) clip_layer(cap.layer(), feats, config, layer_result);
     result.clip_search_seconds += seconds_since(t0);
+    spdlog::info("awq: layer {}/{} searched ({:.1f} s scales, {:.1f} s clips so far)",
+                 cap.layer_index() + 1, model.num_layers(), result.scale_search_seconds,
+                 result.clip_search_seconds);
     result.layers.push_back(std::move(layer_result));
   }
   result.capture_seconds = cap.forward_seconds();

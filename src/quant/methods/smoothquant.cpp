@@ -2,6 +2,7 @@
 
 #include <ATen/ATen.h>
 #include <c10/core/InferenceMode.h>
+#include <spdlog/spdlog.h>
 
 #include <chrono>
 
@@ -94,6 +95,7 @@ SmoothingResult smooth_model(Model& model, const QuantConfig& config,
     const auto t0 = Clock::now();
     result.layers.push_back(smooth_layer(cap.layer(), rec, config.smoothquant));
     result.smoothing_seconds += seconds_since(t0);
+    spdlog::debug("smoothquant: layer {}/{} smoothed", cap.layer_index() + 1, model.num_layers());
   }
   result.capture_seconds = cap.forward_seconds() - result.statistics_seconds;
   return result;
