@@ -14,12 +14,18 @@ std::string smollm2() {
       .string();
 }
 
+std::string c4() {
+  return (std::filesystem::path(SLMQ_SOURCE_DIR) /
+          "assets/data/calibration/c4/c4_validation_2k.jsonl")
+      .string();
+}
+
 TEST(CliQuantizeGptq, SmallCalibrationReportsWindowsDampingAndPhases) {
   test::TempDir dir;
-  auto r = test::run_cli("quantize " + smollm2() +
-                         " --method gptq --scheme w4a16 --group-size 64 --calib c4 --nsamples 2 "
-                         "--seqlen 64 --seed 1 --calib-batch 2 --true-sequential --out " +
-                         (dir.path() / "q").string());
+  auto r = test::run_cli(
+      "quantize " + smollm2() + " --method gptq --scheme w4a16 --group-size 64 --calib " + c4() +
+      " --nsamples 2 --seqlen 64 --seed 1 --calib-batch 2 --true-sequential --out " +
+      (dir.path() / "q").string());
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_NE(r.out.find("210 quantized (lm_head full precision)"), std::string::npos) << r.out;
   auto j = read_json_file(dir.path() / "q" / "quantization.json");
