@@ -80,11 +80,13 @@ CalibrationConfig default_calibration(const std::string& method) {
     c.nsamples = 512;
     c.seqlen = 512;
     c.seed = 42;
+    c.propagate_quantized = false;  // statistics of the full-precision model
   } else if (method == "awq") {
     c.sampling = CalibSampling::kPackedDocuments;
     c.nsamples = 128;
     c.seqlen = 512;
     c.seed = 42;
+    c.propagate_quantized = false;  // run_awq feeds each layer the FP layer's outputs
   }
   return c;
 }

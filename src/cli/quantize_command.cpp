@@ -123,9 +123,9 @@ void print_summary(const QuantReport& r) {
             << fmt::format("linear bytes   {} -> {} (codes packed at their bit width)\n",
                            r.linear_bytes_before, r.linear_bytes_after);
   for (const auto& [phase, seconds] : r.cost.phase_seconds) {
-    std::cout << fmt::format("time {:<12}{:.3f} s\n", phase, seconds);
+    std::cout << fmt::format("time {:<14}{:.3f} s\n", phase, seconds);
   }
-  std::cout << fmt::format("time {:<12}{:.3f} s\n", "total", r.cost.wall_seconds)
+  std::cout << fmt::format("time {:<14}{:.3f} s\n", "total", r.cost.wall_seconds)
             << fmt::format("peak RSS       {:.1f} MiB\n", r.cost.peak_rss_bytes / 1048576.0);
 }
 

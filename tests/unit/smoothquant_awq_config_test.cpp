@@ -92,7 +92,14 @@ TEST(SmoothQuantAwqConfig, UnsupportedSettingsAreDeclaredWithTheNearestValidOne)
                     "calibration: {sampling: truncated_documents}}"));
   ASSERT_TRUE(padded);
   EXPECT_TRUE(has(*padded, "packed_documents")) << *padded;
+  const auto propagated = awq->unsupported_reason(
+      *model, parse("{method: awq, scheme: w4a16_asym, weight: {group_size: 32}, "
+                    "calibration: {propagate: quantized}}"));
+  ASSERT_TRUE(propagated);
+  EXPECT_TRUE(has(*propagated, "propagate: original")) << *propagated;
   auto sq = make_quant_method("smoothquant");
+  EXPECT_TRUE(sq->unsupported_reason(
+      *model, parse("{method: smoothquant, scheme: w8a8, calibration: {propagate: quantized}}")));
   const auto w4 = sq->unsupported_reason(*model, parse("{method: smoothquant, scheme: w4a8}"));
   ASSERT_TRUE(w4);  // the preset's group 128 and the llmc flavour's full groups
   EXPECT_TRUE(has(*w4, "group size 128")) << *w4;

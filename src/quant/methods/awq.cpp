@@ -229,6 +229,11 @@ std::optional<std::string> AwqMethod::unsupported_reason(const Model& model,
         "AWQ quantizes weights per output row or per group (llm-awq q_group_size); use "
         "per_channel or a group_size");
   }
+  if (config.calibration.propagate_quantized) {
+    return std::string(
+        "AWQ feeds each layer the full-precision layer's outputs, as run_awq does; use calibration "
+        "propagate: original");
+  }
   if (config.calibration.sampling == CalibSampling::kTruncatedDocuments) {
     return std::string(
         "AWQ's block losses need windows without padding; use sampling packed_documents (the "

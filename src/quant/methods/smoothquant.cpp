@@ -103,7 +103,13 @@ SmoothingResult smooth_model(Model& model, const QuantConfig& config,
 
 std::optional<std::string> SmoothQuantMethod::unsupported_reason(
     const Model& model, const QuantConfig& config) const noexcept {
-  return common_unsupported_reason(model, config);
+  if (auto reason = common_unsupported_reason(model, config)) return reason;
+  if (config.calibration.propagate_quantized) {
+    return std::string(
+        "SmoothQuant's statistics are the full-precision model's; use calibration propagate: "
+        "original");
+  }
+  return std::nullopt;
 }
 
 QuantReport SmoothQuantMethod::run(Model& model, const QuantConfig& config,
