@@ -9,7 +9,10 @@ Models:
                 prefix token is then EOS); max_position_embeddings 512.
   smollm2_135m  SmolLM2-135M-Instruct from assets/models/SmolLM2-135M-Instruct.Q4_1.gguf, loaded by
                 lm-eval as `--model_args pretrained=assets/models,gguf_file=...` does (transformers
-                dequantizes to fp32 and converts the GGUF tokenizer).
+                dequantizes to fp32 and converts the GGUF tokenizer), with the two places where
+                transformers' GGUF tokenizer converter departs from SmolLM2's own tokenizer put back
+                (original_smollm2_tokenizer): every digit isolated before the byte-level split, and
+                <|im_end|> as EOS. The golden files are then what lm-eval gives on the hub model.
 Runs and their limits per model: MODELS below (SmolLM2 has no mmlu_5shot and one WikiText page,
 for time; see the comment there).
 The tiny models are saved (save_pretrained, tokenizer.json/tokenizer_config.json from
@@ -154,10 +157,28 @@ def load_lm(spec, out_dir, model_id):
     common = dict(dtype="float32", device="cpu", batch_size=spec["batch_size"])
     if spec["kind"] == "gguf":
         path = ROOT / spec["path"]
-        return recording(HFLM)(pretrained=str(path.parent), gguf_file=path.name, **common)
+        lm = recording(HFLM)(pretrained=str(path.parent), gguf_file=path.name, **common)
+        original_smollm2_tokenizer(lm)
+        return lm
     folder = out_dir / "models" / model_id
     make_tiny_model(folder, spec["arch"], spec["tokenizer"], spec["max_positions"])
     return recording(HFLM)(pretrained=str(folder), **common)
+
+
+def original_smollm2_tokenizer(lm):
+    """SmolLM2's hub tokenizer.json splits Digits(individual_digits) before ByteLevel and its EOS
+    is <|im_end|>; transformers' GGUF converter keeps ByteLevel alone (so ".  25" becomes two
+    single spaces instead of one double-space token) and names <|im_start|> as EOS. Both are
+    undone here so lm-eval sees the tokenizer the model was trained with, as llama.cpp does from
+    tokenizer.ggml.pre = "smollm"."""
+    from tokenizers import pre_tokenizers
+
+    tok = lm.tokenizer
+    tok.backend_tokenizer.pre_tokenizer = pre_tokenizers.Sequence([
+        pre_tokenizers.Digits(individual_digits=True),
+        pre_tokenizers.ByteLevel(add_prefix_space=False, use_regex=True)])
+    tok.eos_token = "<|im_end|>"
+    lm.model.generation_config.eos_token_id = tok.eos_token_id
 
 
 def recording(base):
