@@ -42,6 +42,44 @@ at::Tensor inverse_cholesky(const at::Tensor& h, const GptqOptions& o, GptqResul
                   percdamp / 10));
 }
 
+QuantParams on_cpu(const QuantParams& p) {
+  return {p.scale.to(at::kCPU).contiguous(), p.zero.to(at::kCPU).contiguous()};
+}
+
+// Where a quantized column goes: column `col` of the CPU matrices codes and deq.
+struct ColumnOut {
+  at::Tensor& codes;
+  at::Tensor& deq;
+  int64_t col;
+};
+
+// Column i of the block w1 [rows, count]: quantize it, record (w − q)/U[i,i] in err, and spread
+// that error over the block's later columns, w1[:, j] -= e · U[i, j]: as the original's tensor
+// ops round (one quotient, one product, one difference each; the build does not contract into
+// fused multiply-adds), in one pass instead of a dozen tensor ops per column.
+void quantize_column(at::Tensor& w1, const at::Tensor& u1, int64_t i, const QuantParams& params,
+                     const ScalarQuantizer& quantizer, ColumnOut out, at::Tensor& err) {
+  const int64_t rows = w1.size(0), count = w1.size(1), cols = out.codes.size(1);
+  float* w = w1.data_ptr<float>();
+  float* e = err.data_ptr<float>();
+  float* codes = out.codes.data_ptr<float>();
+  float* deq = out.deq.data_ptr<float>();
+  const float* scale = params.scale.data_ptr<float>();
+  const float* zero = params.zero.data_ptr<float>();
+  const float* __restrict u = u1.data_ptr<float>() + i * count;  // never aliases w1
+  const float d = u[i];
+  for (int64_t r = 0; r < rows; ++r) {
+    float* __restrict row = w + r * count;
+    const float q = quantizer.quantize(row[i], scale[r], zero[r]);
+    const float qd = ScalarQuantizer::dequantize(q, scale[r], zero[r]);
+    codes[r * cols + out.col] = q;
+    deq[r * cols + out.col] = qd;
+    const float er = (row[i] - qd) / d;
+    e[r * count + i] = er;
+    for (int64_t j = i + 1; j < count; ++j) row[j] -= er * u[j];
+  }
+}
+
 void check_supported(const QuantSpec& s, const GptqOptions& o, int64_t cols) {
   if (s.granularity == Granularity::kPerTensor) {
     throw UnsupportedError(
@@ -100,44 +138,54 @@ GptqResult gptq_quantize(const at::Tensor& weight, const at::Tensor& hessian, co
       groups[k] = slice_params(w.narrow(1, k * g, std::min(g, cols - k * g)), s);
   }
   at::Tensor perm;
+  std::vector<int64_t> order;  // the original column of each permuted one (act-order)
   if (o.act_order) {
     perm = at::argsort(h.diagonal(), /*dim=*/-1, /*descending=*/true);
     w = w.index_select(1, perm);
     h = h.index_select(0, perm).index_select(1, perm);
+    const at::Tensor p = perm.to(at::kCPU);
+    order.assign(p.data_ptr<int64_t>(), p.data_ptr<int64_t>() + cols);
   }
   GptqResult result;
   const at::Tensor u = inverse_cholesky(h, o, result);
 
-  at::Tensor codes = at::zeros_like(w), deq = at::zeros_like(w);
+  // The column loop runs on the CPU whatever the device: it is thousands of rank-1 updates of a
+  // [rows, block] slice, which tensor ops (BLAS outer products, kernel launches) make ~100x slower
+  // than a plain loop. The lazy update of the later columns stays a matmul on w's device.
+  const at::Tensor u_cpu = u.to(at::kCPU);
+  std::vector<QuantParams> groups_cpu;
+  for (const auto& p : groups) groups_cpu.push_back(p.scale.defined() ? on_cpu(p) : p);
+  if (!grouped) current = on_cpu(current);
+  const ScalarQuantizer quantizer(s);
+  at::Tensor codes = at::zeros(w.sizes(), u_cpu.options()), deq = at::zeros_like(codes);
   for (int64_t i1 = 0; i1 < cols; i1 += o.block_size) {
     const int64_t i2 = std::min(i1 + o.block_size, cols), count = i2 - i1;
-    at::Tensor w1 = w.narrow(1, i1, count).clone(), err = at::zeros_like(w1);
-    at::Tensor u1 = u.narrow(0, i1, count).narrow(1, i1, count);
+    at::Tensor w1 = w.narrow(1, i1, count).to(at::kCPU).contiguous().clone();
+    at::Tensor err = at::zeros_like(w1);
+    const at::Tensor u1 = u_cpu.narrow(0, i1, count).narrow(1, i1, count).contiguous();
     for (int64_t i = 0; i < count; ++i) {
       const int64_t col = i1 + i;
       if (grouped && !o.static_groups && col % g == 0) {
         // From `w`, which the current block's updates have not reached yet (as the original).
-        current = groups[col / g] = slice_params(w.narrow(1, col, std::min(g, cols - col)), s);
+        groups[col / g] = slice_params(w.narrow(1, col, std::min(g, cols - col)), s);
+        current = groups_cpu[col / g] = on_cpu(groups[col / g]);
       } else if (grouped && o.static_groups) {
-        current = groups[(o.act_order ? perm[col].item<int64_t>() : col) / g];
+        current = groups_cpu[(o.act_order ? order[col] : col) / g];
       }
-      at::Tensor column = w1.select(1, i);
-      at::Tensor q = quantize_values(column.unsqueeze(1), current, s);
-      at::Tensor qd = dequantize_values(q, current).flatten();
-      codes.select(1, col).copy_(q.flatten());
-      deq.select(1, col).copy_(qd);
-      at::Tensor e = (column - qd) / u1[i][i];
-      w1.narrow(1, i, count - i)
-          .sub_(e.unsqueeze(1).matmul(u1[i].narrow(0, i, count - i).unsqueeze(0)));
-      err.select(1, i).copy_(e);
+      quantize_column(w1, u1, i, current, quantizer, {codes, deq, col}, err);
     }
-    w.narrow(1, i2, cols - i2).sub_(err.matmul(u.narrow(0, i1, count).narrow(1, i2, cols - i2)));
+    if (i2 < cols) {
+      w.narrow(1, i2, cols - i2)
+          .sub_(err.to(w.device()).matmul(u.narrow(0, i1, count).narrow(1, i2, cols - i2)));
+    }
   }
   if (o.act_order) {
     at::Tensor inverse = at::argsort(perm);
     codes = codes.index_select(1, inverse);
     deq = deq.index_select(1, inverse);
   }
+  codes = codes.to(w.device());
+  deq = deq.to(w.device());
   QuantizedWeight& qw = result.weight;
   qw.codes = codes.to(code_range(s).min < 0 ? at::kChar : at::kByte);
   if (grouped) {
@@ -149,8 +197,8 @@ GptqResult gptq_quantize(const at::Tensor& weight, const at::Tensor& hessian, co
     qw.scales = at::cat(scales, 1);
     qw.zeros = at::cat(zeros, 1).to(at::kInt);
   } else {
-    qw.scales = current.scale.contiguous();
-    qw.zeros = current.zero.to(at::kInt);
+    qw.scales = current.scale.to(w.device()).contiguous();
+    qw.zeros = current.zero.to(w.device()).to(at::kInt);
   }
   qw.spec = s;
   qw.in_features = cols;

@@ -182,6 +182,11 @@ at::Tensor quantize_values(const at::Tensor& x, const QuantParams& p, const Quan
   return at::clamp(q, static_cast<double>(r.min), static_cast<double>(r.max));
 }
 
+ScalarQuantizer::ScalarQuantizer(const QuantSpec& s)
+    : add_zero_before_rounding(s.flavour == QuantFlavour::kCompressedTensors),
+      min(static_cast<float>(code_range(s).min)),
+      max(static_cast<float>(code_range(s).max)) {}
+
 at::Tensor dequantize_values(const at::Tensor& codes, const QuantParams& p) {
   return (codes.to(at::kFloat) - p.zero) * p.scale;
 }

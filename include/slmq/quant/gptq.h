@@ -3,7 +3,7 @@
 // given its input Hessian: blocked lazy updates, damping, act-order, static or dynamic groups
 // (dynamic group parameters come from the lazily updated matrix, as the original does), and a
 // Cholesky that raises the damping ×10 and retries when it fails. Calibration and the
-// layer-by-layer driver that turns this into a QuantMethod are not there yet.
+// layer-by-layer driver are in methods/gptq. The column loop runs on the CPU (see gptq.cpp).
 #include <ATen/core/Tensor.h>
 
 #include "slmq/quant/gptq_options.h"

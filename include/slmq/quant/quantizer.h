@@ -5,6 +5,8 @@
 // codes, scales and zeros are bit-identical to them.
 #include <ATen/core/Tensor.h>
 
+#include <algorithm>
+#include <cmath>
 #include <cstdint>
 
 #include "slmq/quant/quant_spec.h"
@@ -40,6 +42,20 @@ QuantParams qparams_from_range(const at::Tensor& min, const at::Tensor& max, con
 at::Tensor quantize_values(const at::Tensor& x, const QuantParams& params, const QuantSpec& spec);
 // (q − z)·Δ in fp32; q any integer or float dtype.
 at::Tensor dequantize_values(const at::Tensor& codes, const QuantParams& params);
+
+// quantize_values for one fp32 element, rounding for rounding the same (IEEE division, round half
+// to even, no fused multiply-add): for loops that cannot afford a tensor op per element column.
+struct ScalarQuantizer {
+  explicit ScalarQuantizer(const QuantSpec& spec);
+  float quantize(float x, float scale, float zero) const {
+    const float q = add_zero_before_rounding ? std::nearbyint(x / scale + zero)
+                                             : std::nearbyint(x / scale) + zero;
+    return std::min(std::max(q, min), max);
+  }
+  static float dequantize(float q, float scale, float zero) { return (q - zero) * scale; }
+  bool add_zero_before_rounding;  // the compressed-tensors formula
+  float min, max;
+};
 
 // A quantized weight matrix, the reference form every packed format must dequantize to.
 struct QuantizedWeight {
