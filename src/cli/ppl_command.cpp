@@ -54,7 +54,7 @@ void print_ppl(const eval::TokenPerplexityResult& r, const eval::TokenCorpus& co
                    r.seqlen)
             << fmt::format("model         {}\n", model_path)
             << fmt::format("corpus        {} rows, {} bytes, {} tokens (BOS: {})\n", corpus.rows,
-                           corpus.text_bytes, corpus.ids.size(), eval::corpus_bos_name(corpus.bos))
+                           corpus.text_bytes, corpus.ids.size(), eval::bos_policy_name(corpus.bos))
             << fmt::format(
                    "windows       {} x {} tokens of {} ({} predictions; the last {} "
                    "tokens fill no window)\n",
