@@ -3,9 +3,8 @@
 #include <ATen/ATen.h>
 #include <c10/core/InferenceMode.h>
 
-#include <chrono>
-
 #include "slmq/core/error.h"
+#include "slmq/core/timing.h"
 
 namespace slmq {
 
@@ -58,13 +57,13 @@ LinearInputRecorder::LinearInputRecorder(DecoderLayer& layer, std::vector<std::s
       throw InternalError("LinearInputRecorder: no linear '" + name + "' in the layer");
   }
   hook_ = [this](const std::string& name, const at::Tensor& x, const at::Tensor& mask) {
-    const auto start = std::chrono::steady_clock::now();
+    const auto start = SteadyClock::now();
     if (auto it = stats_.find(name); it != stats_.end()) it->second.add(x, mask);
     if (auto it = hessians_.find(name); it != hessians_.end()) {
       // Padded positions contribute nothing; the sequence count stays B as in gptq.py.
       it->second->add_batch(mask.defined() ? x * mask.unsqueeze(-1).to(x.dtype()) : x);
     }
-    *seconds_ += std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    *seconds_ += seconds_since(start);
   };
 }
 

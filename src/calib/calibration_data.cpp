@@ -1,7 +1,6 @@
 #include "slmq/calib/calibration_data.h"
 
-#include <chrono>
-
+#include "slmq/core/timing.h"
 #include "slmq/model/model_tokenizer.h"
 
 namespace slmq {
@@ -18,13 +17,12 @@ nlohmann::json CalibrationData::to_json() const {
 CalibrationData prepare_calibration(const CalibrationConfig& config,
                                     const std::filesystem::path& model_path,
                                     const std::filesystem::path& data_dir) {
-  const auto start = std::chrono::steady_clock::now();
+  const auto start = SteadyClock::now();
   CalibrationData data;
   data.config = config;
   const Tokenizer tokenizer = load_model_tokenizer(model_path);
   data.windows = build_calibration_windows(config, tokenizer, data_dir);
-  data.sampling_seconds =
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  data.sampling_seconds = seconds_since(start);
   return data;
 }
 

@@ -3,21 +3,11 @@
 #include <ATen/ATen.h>
 #include <c10/core/InferenceMode.h>
 
-#include <chrono>
-
 #include "slmq/core/error.h"
+#include "slmq/core/timing.h"
 #include "slmq/model/model.h"
 
 namespace slmq {
-namespace {
-
-using Clock = std::chrono::steady_clock;
-
-double seconds_since(Clock::time_point start) {
-  return std::chrono::duration<double>(Clock::now() - start).count();
-}
-
-}  // namespace
 
 LayerwiseCapture::LayerwiseCapture(Model& model, const CalibrationWindows& windows,
                                    CaptureOptions options)
@@ -25,7 +15,7 @@ LayerwiseCapture::LayerwiseCapture(Model& model, const CalibrationWindows& windo
   if (windows.size() == 0) throw InternalError("LayerwiseCapture: no calibration windows");
   if (options_.batch_size < 1) throw InternalError("LayerwiseCapture: batch_size < 1");
   c10::InferenceMode guard;
-  const auto start = Clock::now();
+  const auto start = SteadyClock::now();
   const at::Tensor ids = windows.ids.to(model.device());
   std::vector<at::Tensor> chunks;
   for (int64_t b = 0; b < ids.size(0); b += options_.batch_size)
@@ -43,7 +33,7 @@ DecoderLayer& LayerwiseCapture::layer() {
 void LayerwiseCapture::forward_all(const LinearInputHook* hook,
                                    const std::vector<std::string>& watch, at::Tensor* out) {
   c10::InferenceMode guard;
-  const auto start = Clock::now();
+  const auto start = SteadyClock::now();
   DecoderLayer& current = layer();
   const int64_t n = inputs_.size(0), steps = inputs_.size(1);
   std::optional<LayerHooks> hooks;

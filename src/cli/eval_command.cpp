@@ -4,7 +4,6 @@
 // with --out, writes DIR/results.json (and DIR/samples_<task>.jsonl with --log-samples).
 #include <spdlog/spdlog.h>
 
-#include <chrono>
 #include <iostream>
 #include <memory>
 
@@ -14,6 +13,7 @@
 #include "slmq/core/dtype.h"
 #include "slmq/core/environment.h"
 #include "slmq/core/error.h"
+#include "slmq/core/timing.h"
 #include "slmq/eval/data_files.h"
 #include "slmq/eval/eval_output.h"
 #include "slmq/eval/model_language_model.h"
@@ -65,13 +65,12 @@ int run_eval(const EvalArgs& args) {
   options.bos = eval::parse_bos_policy(args.bos, "--bos");
   options.batch_tokens = args.batch_tokens;
 
-  auto start = std::chrono::steady_clock::now();
+  auto start = SteadyClock::now();
   auto model = load_model(args.model.path, args.model.load_options());
   eval::ModelLanguageModelOptions lm_options;
   lm_options.max_length = args.max_length;
   auto lm = eval::make_model_language_model(*model, args.model.path, lm_options);
-  const double load_seconds =
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  const double load_seconds = seconds_since(start);
   spdlog::info("loaded {} on {} in {:.1f} s; max_length {}, BOS policy {}", args.model.path,
                model->device().str(), load_seconds, lm->max_length(),
                eval::bos_policy_name(options.bos));

@@ -4,7 +4,6 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
-#include <chrono>
 #include <filesystem>
 #include <iostream>
 #include <limits>
@@ -15,6 +14,7 @@
 #include "model_options.h"
 #include "slmq/core/atomic_file.h"
 #include "slmq/core/environment.h"
+#include "slmq/core/timing.h"
 #include "slmq/eval/data_files.h"
 #include "slmq/eval/kl_divergence.h"
 #include "slmq/eval/token_perplexity.h"
@@ -54,7 +54,7 @@ void print_ppl(const eval::TokenPerplexityResult& r, const eval::TokenCorpus& co
                    r.seqlen)
             << fmt::format("model         {}\n", model_path)
             << fmt::format("corpus        {} rows, {} bytes, {} tokens (BOS: {})\n", corpus.rows,
-                           corpus.text_bytes, corpus.ids.size(), eval::corpus_bos_name(corpus.bos))
+                           corpus.text_bytes, corpus.ids.size(), eval::bos_policy_name(corpus.bos))
             << fmt::format(
                    "windows       {} x {} tokens of {} ({} predictions; the last {} "
                    "tokens fill no window)\n",
@@ -105,11 +105,11 @@ int run_ppl(const PplArgs& args) {
   // The window options first: tokenizing the corpus takes seconds.
   eval::check_windows(args.windows, model->config(), std::numeric_limits<int64_t>::max());
   const Tokenizer tokenizer = load_model_tokenizer(args.model.path);
-  const auto t0 = std::chrono::steady_clock::now();
+  const auto t0 = SteadyClock::now();
   const eval::TokenCorpus corpus =
       eval::load_wikitext2_test_corpus(eval::resolve_data_dir(args.data_dir), tokenizer, bos);
   spdlog::info("tokenized {} ({} tokens) in {:.2f} s", corpus.name, corpus.ids.size(),
-               std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+               seconds_since(t0));
 
   nlohmann::json j = {{"model", model_json(args.model.path, *model)},
                       {"corpus", corpus.to_json()},

@@ -8,7 +8,6 @@
 #include <spdlog/spdlog.h>
 #include <yaml-cpp/yaml.h>
 
-#include <chrono>
 #include <iostream>
 #include <limits>
 #include <memory>
@@ -21,6 +20,7 @@
 #include "slmq/core/atomic_file.h"
 #include "slmq/core/environment.h"
 #include "slmq/core/error.h"
+#include "slmq/core/timing.h"
 #include "slmq/export/compressed_tensors.h"
 #include "slmq/quant/quant_method.h"
 
@@ -130,14 +130,13 @@ void print_summary(const QuantReport& r) {
 }
 
 int run_quantize(const QuantizeArgs& args) {
-  using Clock = std::chrono::steady_clock;
   QuantConfig config = config_from(args);
   auto method = make_quant_method(config.method);
-  const auto start = Clock::now();
+  const auto start = SteadyClock::now();
   ModelSource source = open_model_source(args.model.path);
   auto model = build_model(source.config, *source.weights, args.model.load_options(),
                            source.linear_loader.get());
-  const double load_seconds = std::chrono::duration<double>(Clock::now() - start).count();
+  const double load_seconds = seconds_since(start);
   // Refuse before the (possibly long) calibration sampling.
   if (auto reason = method->unsupported_reason(*model, config))
     throw UnsupportedError(config.method + ": " + *reason);
@@ -159,11 +158,11 @@ int run_quantize(const QuantizeArgs& args) {
     write_file_atomically(path, j.dump(2) + "\n");
     spdlog::info("wrote {}", path.string());
   } else if (!args.out_dir.empty()) {
-    const auto t0 = Clock::now();
+    const auto t0 = SteadyClock::now();
     export_compressed_tensors(*model, source, args.out_dir,
                               {{"quantization.json", j.dump(2) + "\n"}});
     spdlog::info("wrote compressed-tensors checkpoint {} in {:.3f} s", args.out_dir,
-                 std::chrono::duration<double>(Clock::now() - t0).count());
+                 seconds_since(t0));
   }
   if (args.json) {
     std::cout << j.dump(2) << "\n";

@@ -2,7 +2,6 @@
 // checking a tokenizer by eye; with --file and --repeat, an encode-throughput measurement.
 #include <fmt/format.h>
 
-#include <chrono>
 #include <fstream>
 #include <iostream>
 #include <nlohmann/json.hpp>
@@ -10,6 +9,7 @@
 
 #include "command.h"
 #include "slmq/core/error.h"
+#include "slmq/core/timing.h"
 #include "slmq/model/model_tokenizer.h"
 
 namespace slmq::cli {
@@ -53,9 +53,9 @@ int run_benchmark(const Tokenizer& tokenizer, const TokenizeOptions& o) {
   for (auto line : lines) tokens += tokenizer.encode(line, !o.no_special).size();
   std::vector<double> seconds;
   for (int r = 0; r < o.repeat; ++r) {
-    const auto t0 = std::chrono::steady_clock::now();
+    const auto t0 = SteadyClock::now();
     for (auto line : lines) tokenizer.encode(line, !o.no_special);
-    seconds.push_back(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+    seconds.push_back(seconds_since(t0));
   }
   nlohmann::json out = {{"file", o.file},
                         {"bytes", text.size()},

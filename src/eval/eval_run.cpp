@@ -3,21 +3,12 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
-#include <chrono>
 
 #include "slmq/core/error.h"
 #include "slmq/core/progress.h"
+#include "slmq/core/timing.h"
 
 namespace slmq::eval {
-namespace {
-
-using Clock = std::chrono::steady_clock;
-
-double seconds_since(Clock::time_point start) {
-  return std::chrono::duration<double>(Clock::now() - start).count();
-}
-
-}  // namespace
 
 void validate_task_names(const std::vector<std::string>& tasks, const std::string& what) {
   if (tasks.empty()) throw ConfigError(what + ": no eval tasks given");
@@ -52,7 +43,7 @@ std::vector<TaskRun> run_eval_tasks(const LanguageModel& lm, const EvalRunOption
   for (const auto& name : options.tasks) {
     TaskRun run;
     run.task = name;
-    auto start = Clock::now();
+    auto start = SteadyClock::now();
     TaskOptions task_options;
     task_options.data_dir = options.data_dir;
     task_options.num_fewshot = options.num_fewshot;
@@ -63,7 +54,7 @@ std::vector<TaskRun> run_eval_tasks(const LanguageModel& lm, const EvalRunOption
                  task->num_docs(), task->requests().size(), request_type_name(task->request_type()),
                  run.load_seconds);
 
-    start = Clock::now();
+    start = SteadyClock::now();
     ProgressReporter progress(name);
     EvaluatorOptions eval_options;
     eval_options.bos = options.bos;

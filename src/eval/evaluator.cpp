@@ -66,10 +66,14 @@ const char* bos_policy_name(BosPolicy policy) {
   return "?";
 }
 
+std::optional<BosPolicy> find_bos_policy(std::string_view name) {
+  for (BosPolicy p : {BosPolicy::kTokenizerDefault, BosPolicy::kAlways, BosPolicy::kNever})
+    if (name == bos_policy_name(p)) return p;
+  return std::nullopt;
+}
+
 BosPolicy parse_bos_policy(const std::string& name, const std::string& what) {
-  if (name == "default") return BosPolicy::kTokenizerDefault;
-  if (name == "always") return BosPolicy::kAlways;
-  if (name == "never") return BosPolicy::kNever;
+  if (auto policy = find_bos_policy(name)) return *policy;
   throw ConfigError(what + ": '" + name + "' is not one of default, always, never");
 }
 

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "slmq/core/error.h"
+#include "slmq/core/timing.h"
 
 namespace slmq::eval {
 
@@ -137,18 +138,18 @@ KlDivergenceResult kl_divergence(const Model& base, const Model& test,
   r.first_scored_logit = options.positions == KlPositions::kSecondHalf ? spec.seqlen / 2 : 0;
   r.windows = count_windows(num_tokens, spec);
   Accumulators acc{{}, GptqPerplexity(spec.seqlen), GptqPerplexity(spec.seqlen)};
-  const auto start = std::chrono::steady_clock::now();
+  const auto start = SteadyClock::now();
   auto last_log = start;
   for (int64_t w = 0; w < r.windows; w += spec.batch_windows) {
     const int64_t n = std::min(spec.batch_windows, r.windows - w);
     score_batch(base, test, window_ids(tokens, spec.seqlen, w, n), r.first_scored_logit, acc);
-    const auto now = std::chrono::steady_clock::now();
+    const auto now = SteadyClock::now();
     if (now - last_log > std::chrono::seconds(10)) {
       spdlog::info("kl divergence: {}/{} windows", w + n, r.windows);
       last_log = now;
     }
   }
-  r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  r.seconds = seconds_since(start);
   r.stats = acc.kl.summarize();
   const auto finish = [&](const GptqPerplexity& acc_ppl) {
     TokenPerplexityResult p = acc_ppl.result();

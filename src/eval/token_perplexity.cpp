@@ -8,6 +8,8 @@
 #include <chrono>
 #include <cmath>
 
+#include "slmq/core/timing.h"
+
 namespace slmq::eval {
 
 nlohmann::json TokenPerplexityResult::to_json() const {
@@ -75,20 +77,20 @@ TokenPerplexityResult token_perplexity(const Model& model, std::span<const int64
   c10::InferenceMode guard;
   const int64_t windows = count_windows(static_cast<int64_t>(tokens.size()), spec);
   GptqPerplexity acc(spec.seqlen);
-  const auto start = std::chrono::steady_clock::now();
+  const auto start = SteadyClock::now();
   auto last_log = start;
   for (int64_t w = 0; w < windows; w += spec.batch_windows) {
     const int64_t n = std::min(spec.batch_windows, windows - w);
     for (double sum : window_nll_sums(model, window_ids(tokens, spec.seqlen, w, n)))
       acc.add_window(sum);
-    const auto now = std::chrono::steady_clock::now();
+    const auto now = SteadyClock::now();
     if (now - last_log > std::chrono::seconds(10)) {
       spdlog::info("token perplexity: {}/{} windows", w + n, windows);
       last_log = now;
     }
   }
   TokenPerplexityResult r = acc.result();
-  r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  r.seconds = seconds_since(start);
   r.corpus_tokens = static_cast<int64_t>(tokens.size());
   r.tokens_per_second = r.seconds > 0 ? static_cast<double>(r.tokens_evaluated) / r.seconds : 0;
   return r;

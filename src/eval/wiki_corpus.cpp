@@ -47,22 +47,8 @@ std::string join_corpus_rows(const std::vector<std::string>& rows, size_t limit)
 }
 
 BosPolicy parse_corpus_bos(std::string_view name, std::string_view key) {
-  if (name == "default") return BosPolicy::kTokenizerDefault;
-  if (name == "always") return BosPolicy::kAlways;
-  if (name == "never") return BosPolicy::kNever;
+  if (auto policy = find_bos_policy(name)) return *policy;
   throw ConfigError(fmt::format("{}: expected default, always or never, got '{}'", key, name));
-}
-
-std::string corpus_bos_name(BosPolicy bos) {
-  switch (bos) {
-    case BosPolicy::kTokenizerDefault:
-      return "default";
-    case BosPolicy::kAlways:
-      return "always";
-    case BosPolicy::kNever:
-      return "never";
-  }
-  throw InternalError("corpus_bos_name: unknown BosPolicy");
 }
 
 std::vector<int64_t> tokenize_corpus(std::string_view text, const Tokenizer& tokenizer,
@@ -85,7 +71,7 @@ nlohmann::json TokenCorpus::to_json() const {
           {"joined_with", "\n\n"},
           {"text_bytes", text_bytes},
           {"tokens", static_cast<int64_t>(ids.size())},
-          {"bos", corpus_bos_name(bos)}};
+          {"bos", bos_policy_name(bos)}};
 }
 
 TokenCorpus load_wikitext2_test_corpus(const fs::path& data_dir, const Tokenizer& tokenizer,

@@ -4,18 +4,12 @@
 #include <c10/core/InferenceMode.h>
 
 #include <algorithm>
-#include <chrono>
 
 #include "slmq/core/error.h"
+#include "slmq/core/timing.h"
 
 namespace slmq {
 namespace {
-
-using Clock = std::chrono::steady_clock;
-
-double seconds_since(Clock::time_point start) {
-  return std::chrono::duration<double>(Clock::now() - start).count();
-}
 
 void check_prompts(const Model& model, const std::vector<std::vector<int64_t>>& prompts) {
   if (prompts.empty()) throw ConfigError("generate: no prompts");
@@ -65,13 +59,13 @@ GenerateResult greedy_generate(const Model& model, const std::vector<std::vector
   KVCache cache = model.make_cache(batch, width + options.max_new_tokens);
   result.tokens.assign(batch, {});
   std::vector<bool> finished(batch, false);
-  auto start = Clock::now();
+  auto start = SteadyClock::now();
   at::Tensor logits = model.forward(ids, mask, &cache, /*last_only=*/true);
   for (int64_t step = 0; step < options.max_new_tokens; ++step) {
     std::vector<int64_t> next = argmax_last(logits);
     if (step == 0) {
       result.prefill_seconds = seconds_since(start);
-      start = Clock::now();
+      start = SteadyClock::now();
     }
     bool all_done = true;
     for (int64_t row = 0; row < batch; ++row) {

@@ -2,30 +2,20 @@
 
 #include <ATen/ATen.h>
 
-#include <chrono>
-
+#include "slmq/core/timing.h"
 #include "slmq/quant/scale_folding.h"
 
 namespace slmq {
-namespace {
-
-using Clock = std::chrono::steady_clock;
-
-double seconds_since(Clock::time_point start) {
-  return std::chrono::duration<double>(Clock::now() - start).count();
-}
-
-}  // namespace
 
 FakeQuantLinear& quantize_into_fake_quant(const std::string& name,
                                           std::unique_ptr<LinearBackend>& slot,
                                           c10::ScalarType compute_dtype, const QuantConfig& config,
                                           QuantReport& report, QuantizeTimings& timings) {
   const DenseLinear& dense = dense_linear(slot, name);
-  auto t0 = Clock::now();
+  auto t0 = SteadyClock::now();
   QuantizedWeight q = quantize_weight(dense.weight(), config.scheme.weight);
   timings.quantize += seconds_since(t0);
-  t0 = Clock::now();
+  t0 = SteadyClock::now();
   report.layers.push_back(weight_error_stats(name, dense.weight(), dequantize(q)));
   timings.error_stats += seconds_since(t0);
   report.linear_bytes_before += dense.bytes();

@@ -3,12 +3,11 @@
 #include <ATen/ATen.h>
 #include <spdlog/spdlog.h>
 
-#include <chrono>
-
 #include "slmq/core/atomic_file.h"
 #include "slmq/core/dtype.h"
 #include "slmq/core/environment.h"
 #include "slmq/core/error.h"
+#include "slmq/core/timing.h"
 #include "slmq/io/json_file.h"
 #include "slmq/model/generate.h"
 #include "slmq/model/model_loader.h"
@@ -19,8 +18,6 @@
 
 namespace slmq {
 namespace {
-
-using Clock = std::chrono::steady_clock;
 
 bool up_to_date(const std::filesystem::path& path, const std::string& hash) {
   if (!std::filesystem::exists(path)) return false;
@@ -70,9 +67,9 @@ void compute(const RunConfig& config, const std::filesystem::path& samples_dir,
   c10::Device device = parse_device(config.model.device, "model.device");
   result["environment"] = environment_info(device);
   LoadOptions load{parse_compute_dtype(config.model.dtype, "model.dtype"), device};
-  auto start = Clock::now();
+  auto start = SteadyClock::now();
   auto model = load_model(config.model.path, load);
-  const double load_seconds = std::chrono::duration<double>(Clock::now() - start).count();
+  const double load_seconds = seconds_since(start);
   spdlog::info("loaded {} ({}) in {:.2f} s", config.model.path, model->config().architecture,
                load_seconds);
   // KL needs the model as it was before quantization: a second copy, loaded the same way.

@@ -5,17 +5,17 @@
 #include <ATen/ATen.h>
 #include <fmt/format.h>
 #include <gtest/gtest.h>
-#include <yaml-cpp/yaml.h>
 
 #include <iostream>
 #include <utility>
 
-#include "slmq/config/config_node.h"
 #include "slmq/io/json_file.h"
 #include "slmq/io/safetensors.h"
 #include "slmq/model/model_loader.h"
 #include "slmq/quant/fake_quant_linear.h"
 #include "slmq/quant/methods/awq.h"
+#include "support/calibration.h"
+#include "support/quant_config.h"
 #include "support/temp_dir.h"
 #include "support/tensor_compare.h"
 
@@ -44,16 +44,9 @@ std::vector<Case> cases() {
   const auto j = read_json_file(test::reference_dir("awq") / "cases.json");
   std::vector<Case> out;
   for (const auto& m : j["models"]) {
-    out.push_back({m["name"].get<std::string>(),
-                   parse_quant_section(ConfigNode(YAML::Load(m["quant"].dump()), "quant"))});
+    out.push_back({m["name"].get<std::string>(), test::parse_quant_yaml(m["quant"].dump())});
   }
   return out;
-}
-
-CalibrationData calibration(const at::Tensor& ids) {
-  CalibrationData c;
-  c.windows.ids = ids;
-  return c;
 }
 
 double max_relative(const at::Tensor& got, const at::Tensor& want) {
@@ -70,7 +63,8 @@ TEST(AwqReference, ChosenRatiosScalesAndClipsMatchLlmAwq) {
     const auto folder = test::reference_dir("awq") / c.name;
     auto ref = SafetensorsFile::open(folder / "reference.safetensors");
     auto model = load_model(folder, {});
-    const AwqResult r = awq_transform(*model, c.config, calibration(ref.load("calib_ids")));
+    const AwqResult r =
+        awq_transform(*model, c.config, test::calibration_from_ids(ref.load("calib_ids")));
     ASSERT_EQ(static_cast<int64_t>(r.layers.size()), model->num_layers());
     for (size_t i = 0; i < r.layers.size(); ++i) {
       for (const auto& g : r.layers[i].groups) {
@@ -118,7 +112,7 @@ TEST(AwqReference, QuantizedWeightsAndLogitsMatchLlmAwq) {
     const auto folder = test::reference_dir("awq") / c.name;
     auto ref = SafetensorsFile::open(folder / "reference.safetensors");
     auto model = load_model(folder, {});
-    const CalibrationData calib = calibration(ref.load("calib_ids"));
+    const CalibrationData calib = test::calibration_from_ids(ref.load("calib_ids"));
     QuantReport report = make_quant_method("awq")->run(*model, c.config, &calib);
     EXPECT_EQ(static_cast<int64_t>(report.layers.size()), 7 * model->num_layers());
     int64_t flipped = 0, total = 0;

@@ -4,17 +4,16 @@
 #include <ATen/ATen.h>
 #include <fmt/format.h>
 #include <gtest/gtest.h>
-#include <yaml-cpp/yaml.h>
 
 #include <iostream>
 
-#include "slmq/config/config_node.h"
 #include "slmq/export/compressed_tensors_scheme.h"
 #include "slmq/io/json_file.h"
 #include "slmq/io/safetensors.h"
 #include "slmq/model/model_loader.h"
 #include "slmq/quant/fake_quant_linear.h"
 #include "slmq/quant/quant_method.h"
+#include "support/quant_config.h"
 #include "support/temp_dir.h"
 #include "support/tensor_compare.h"
 
@@ -37,7 +36,7 @@ QuantConfig recorded_config(const std::filesystem::path& folder) {
   if (c["activation"].is_null()) {
     c["activation"] = "none";
   }
-  return parse_quant_section(ConfigNode(YAML::Load(c.dump()), "quant"));
+  return test::parse_quant_yaml(c.dump());
 }
 
 TEST(CompressedTensorsLoad, TransformersAndSlmquantLoadTheSameWeightsAndLogits) {

@@ -11,7 +11,6 @@
 // (measured: 0 differing codes of 294912 per case). A larger capture batch changes only fp32
 // summation order; that is checked separately with a stated tolerance.
 #include <ATen/ATen.h>
-#include <ATen/Parallel.h>
 #include <gtest/gtest.h>
 #include <yaml-cpp/yaml.h>
 
@@ -28,21 +27,14 @@
 #include "slmq/quant/fake_quant_linear.h"
 #include "slmq/quant/quant_method.h"
 #include "slmq/tokenizer/tokenizer.h"
+#include "support/quant_config.h"
+#include "support/single_thread.h"
 #include "support/temp_dir.h"
 
 namespace slmq {
 namespace {
 
 const std::filesystem::path kData = std::filesystem::path(SLMQ_SOURCE_DIR) / "assets" / "data";
-
-class SingleThread {
- public:
-  SingleThread() : before_(at::get_num_threads()) { at::set_num_threads(1); }
-  ~SingleThread() { at::set_num_threads(before_); }
-
- private:
-  int before_;
-};
 
 CalibrationConfig window_config(const nlohmann::json& c) {
   std::string yaml = fmt::format("{{source: {}, sampling: {}, nsamples: {}, seqlen: {}, seed: {}",
@@ -88,7 +80,7 @@ QuantConfig gptq_config(const nlohmann::json& c) {
       g > 0 ? fmt::format("group_size: {}", g) : std::string("granularity: per_channel"),
       c.value("act_order", false), c.value("static_groups", false),
       c.value("true_sequential", false));
-  return parse_quant_section(ConfigNode(YAML::Load(yaml), "quant"));
+  return test::parse_quant_yaml(yaml);
 }
 
 // The c4_model windows from slmquant's sampler, reduced to the tiny vocabulary as the generator
@@ -107,7 +99,7 @@ CalibrationData model_calibration(const std::filesystem::path& dir) {
 }
 
 TEST(GptqModelReference, LayerwiseGptqMatchesTheOriginalSequentialLoop) {
-  SingleThread one_thread;
+  test::SingleThread one_thread;
   const auto dir = test::reference_dir("gptq_model");
   auto ref = SafetensorsFile::open(dir / "gptq.safetensors");
   CalibrationData calib = model_calibration(dir);
@@ -149,7 +141,7 @@ TEST(GptqModelReference, LayerwiseGptqMatchesTheOriginalSequentialLoop) {
 // columns of its row. Allowed: at most 1% of codes, each by at most one step after the cascade
 // (measured: see the printed count).
 TEST(GptqModelReference, BatchedCaptureDiffersOnlyByRoundingTies) {
-  SingleThread one_thread;
+  test::SingleThread one_thread;
   const auto dir = test::reference_dir("gptq_model");
   auto ref = SafetensorsFile::open(dir / "gptq.safetensors");
   CalibrationData calib = model_calibration(dir);

@@ -7,7 +7,6 @@
 // in another order), so the fp32 error propagation is bit-identical too; one differing code would
 // be an algorithmic difference.
 #include <ATen/ATen.h>
-#include <ATen/Parallel.h>
 #include <gtest/gtest.h>
 
 #include <iostream>
@@ -16,6 +15,7 @@
 #include "slmq/io/json_file.h"
 #include "slmq/io/safetensors.h"
 #include "slmq/quant/gptq.h"
+#include "support/single_thread.h"
 #include "support/temp_dir.h"
 
 namespace slmq {
@@ -25,18 +25,8 @@ bool same(const at::Tensor& a, const at::Tensor& b) {
   return a.sizes() == b.sizes() && at::equal(a.contiguous(), b.contiguous());
 }
 
-// One intra-op thread for the scope (ctest's OMP_NUM_THREADS does not reach the test process).
-class SingleThread {
- public:
-  SingleThread() : before_(at::get_num_threads()) { at::set_num_threads(1); }
-  ~SingleThread() { at::set_num_threads(before_); }
-
- private:
-  int before_;
-};
-
 TEST(GptqReference, IntegerWeightsScalesAndZerosMatchTheOriginalAlgorithm) {
-  SingleThread one_thread;
+  test::SingleThread one_thread;
   const auto dir = test::reference_dir("gptq");
   auto ref = SafetensorsFile::open(dir / "reference.safetensors");
   const at::Tensor w = ref.load("weight");
@@ -70,7 +60,7 @@ TEST(GptqReference, IntegerWeightsScalesAndZerosMatchTheOriginalAlgorithm) {
 }
 
 TEST(GptqReference, HessianAccumulationMatchesAddBatch) {
-  SingleThread one_thread;
+  test::SingleThread one_thread;
   auto ref = SafetensorsFile::open(test::reference_dir("gptq") / "reference.safetensors");
   HessianAccumulator acc(160);
   for (int k = 0; k < 3; ++k) acc.add_batch(ref.load("batch" + std::to_string(k)));

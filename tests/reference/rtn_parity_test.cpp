@@ -3,18 +3,17 @@
 #include <ATen/ATen.h>
 #include <fmt/format.h>
 #include <gtest/gtest.h>
-#include <yaml-cpp/yaml.h>
 
 #include <iostream>
 #include <utility>
 
-#include "slmq/config/config_node.h"
 #include "slmq/core/dtype.h"
 #include "slmq/io/json_file.h"
 #include "slmq/io/safetensors.h"
 #include "slmq/model/model_loader.h"
 #include "slmq/quant/fake_quant_linear.h"
 #include "slmq/quant/quant_method.h"
+#include "support/quant_config.h"
 #include "support/temp_dir.h"
 #include "support/tensor_compare.h"
 
@@ -46,7 +45,7 @@ double tolerance(const std::string& dtype, const QuantConfig& c) {
 }
 
 QuantConfig config_from_json(const nlohmann::json& quant) {
-  return parse_quant_section(ConfigNode(YAML::Load(quant.dump()), "quant"));
+  return test::parse_quant_yaml(quant.dump());
 }
 
 TEST(RtnParity, FakeQuantLogitsMatchTransformersOnTheSameQuantizedWeights) {

@@ -5,16 +5,16 @@
 #include <ATen/ATen.h>
 #include <fmt/format.h>
 #include <gtest/gtest.h>
-#include <yaml-cpp/yaml.h>
 
 #include <iostream>
 
-#include "slmq/config/config_node.h"
 #include "slmq/core/error.h"
 #include "slmq/io/json_file.h"
 #include "slmq/io/safetensors.h"
 #include "slmq/model/model_loader.h"
 #include "slmq/quant/methods/smoothquant.h"
+#include "support/calibration.h"
+#include "support/quant_config.h"
 #include "support/temp_dir.h"
 #include "support/tensor_compare.h"
 
@@ -36,16 +36,6 @@ constexpr double kScaleRelative = 1e-5;
 constexpr double kQuant8 = 5e-3;
 constexpr double kQuant4 = 3e-2;
 
-QuantConfig config_from_json(const nlohmann::json& quant) {
-  return parse_quant_section(ConfigNode(YAML::Load(quant.dump()), "quant"));
-}
-
-CalibrationData calibration(const at::Tensor& ids) {
-  CalibrationData c;
-  c.windows.ids = ids;
-  return c;
-}
-
 double max_relative(const at::Tensor& got, const at::Tensor& want) {
   return ((got - want).abs() / want.abs().clamp_min(1e-30)).max().item<double>();
 }
@@ -55,12 +45,25 @@ struct Case {
   QuantConfig config;
 };
 
+// A case's model folder, reference tensors and evaluation windows.
+struct CaseData {
+  std::filesystem::path folder;
+  SafetensorsFile ref;
+  at::Tensor ids, mask;
+};
+
+CaseData open_case(const Case& c) {
+  const auto folder = test::reference_dir("smoothquant") / c.model;
+  auto ref = SafetensorsFile::open(folder / "reference.safetensors");
+  return {folder, ref, ref.load("input_ids"), ref.load("attention_mask")};
+}
+
 std::vector<Case> cases() {
   const auto j = read_json_file(test::reference_dir("smoothquant") / "cases.json");
   std::vector<Case> out;
   for (const auto& model : j["models"])
     for (const auto& [name, spec] : j["cases"].items())
-      out.push_back({model.get<std::string>(), name, config_from_json(spec["quant"])});
+      out.push_back({model.get<std::string>(), name, test::parse_quant_yaml(spec["quant"].dump())});
   return out;
 }
 
@@ -68,12 +71,11 @@ TEST(SmoothQuantReference, SmoothingKeepsFp32LogitsAndScalesMatchTheReference) {
   int checked = 0;
   for (const Case& c : cases()) {
     SCOPED_TRACE(c.model + " " + c.name);
-    const auto folder = test::reference_dir("smoothquant") / c.model;
-    auto ref = SafetensorsFile::open(folder / "reference.safetensors");
-    const at::Tensor ids = ref.load("input_ids"), mask = ref.load("attention_mask");
+    const auto [folder, ref, ids, mask] = open_case(c);
     const at::Tensor fp = ref.load("logits_fp");
     auto model = load_model(folder, {});
-    const SmoothingResult r = smooth_model(*model, c.config, calibration(ref.load("calib_ids")));
+    const SmoothingResult r =
+        smooth_model(*model, c.config, test::calibration_from_ids(ref.load("calib_ids")));
     ASSERT_EQ(static_cast<int64_t>(r.layers.size()), model->num_layers());
     double worst_scale = 0;
     for (size_t i = 0; i < r.layers.size(); ++i) {
@@ -99,11 +101,9 @@ TEST(SmoothQuantReference, FakeQuantLogitsMatchTheReferenceQuantizedModel) {
   int checked = 0;
   for (const Case& c : cases()) {
     SCOPED_TRACE(c.model + " " + c.name);
-    const auto folder = test::reference_dir("smoothquant") / c.model;
-    auto ref = SafetensorsFile::open(folder / "reference.safetensors");
-    const at::Tensor ids = ref.load("input_ids"), mask = ref.load("attention_mask");
+    const auto [folder, ref, ids, mask] = open_case(c);
     auto model = load_model(folder, {});
-    const CalibrationData calib = calibration(ref.load("calib_ids"));
+    const CalibrationData calib = test::calibration_from_ids(ref.load("calib_ids"));
     QuantReport report = make_quant_method("smoothquant")->run(*model, c.config, &calib);
     EXPECT_EQ(static_cast<int64_t>(report.layers.size()), 7 * model->num_layers());
     const at::Tensor want = ref.load(c.name + ".logits_quant");
@@ -124,7 +124,7 @@ TEST(SmoothQuantReference, FakeQuantLogitsMatchTheReferenceQuantizedModel) {
 
 TEST(SmoothQuantReference, RunWithoutCalibrationIsAnInternalError) {
   auto model = load_model(test::reference_dir("smoothquant") / "llama_tied", {});
-  const QuantConfig c = config_from_json({{"method", "smoothquant"}, {"scheme", "w8a8"}});
+  const QuantConfig c = test::parse_quant_yaml(R"({method: smoothquant, scheme: w8a8})");
   EXPECT_THROW(make_quant_method("smoothquant")->run(*model, c, nullptr), InternalError);
 }
 

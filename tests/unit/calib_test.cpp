@@ -4,42 +4,31 @@
 // statistics equal those of the inputs it shows).
 #include <ATen/ATen.h>
 #include <gtest/gtest.h>
-#include <yaml-cpp/yaml.h>
 
 #include "slmq/calib/activation_stats.h"
 #include "slmq/calib/layer_capture.h"
-#include "slmq/config/config_node.h"
 #include "slmq/core/error.h"
 #include "slmq/model/model.h"
 #include "slmq/model/model_loader.h"
 #include "slmq/quant/quant_spec.h"
+#include "support/quant_config.h"
 #include "support/temp_dir.h"
 
 namespace slmq {
 namespace {
 
-QuantConfig parse(const std::string& yaml) {
-  return parse_quant_section(ConfigNode(YAML::Load(yaml), "quant"));
-}
-
-std::string error_of(const std::string& yaml) {
-  try {
-    parse(yaml);
-  } catch (const ConfigError& e) {
-    return e.what();
-  }
-  return "no error";
-}
+using test::parse_quant_yaml;
+using test::quant_yaml_error;
 
 TEST(CalibrationConfig, DefaultsFollowEachMethodsReference) {
-  QuantConfig g = parse("{method: gptq}");
+  QuantConfig g = parse_quant_yaml("{method: gptq}");
   EXPECT_EQ(g.calibration.sampling, CalibSampling::kRandomDocuments);
   EXPECT_EQ(g.calibration.nsamples, 128);
   EXPECT_EQ(g.calibration.seqlen, 2048);
   EXPECT_EQ(g.calibration.seed, 0);
   EXPECT_EQ(default_calibration("smoothquant").seqlen, 512);
   EXPECT_EQ(default_calibration("awq").sampling, CalibSampling::kPackedDocuments);
-  QuantConfig w = parse(
+  QuantConfig w = parse_quant_yaml(
       "{method: gptq, calibration: {source: wikitext2, sampling: random_windows, nsamples: 4, "
       "seqlen: 32, propagate: original}, gptq: {act_order: true, static_groups: true, "
       "true_sequential: true, percdamp: 0.1, block_size: 64}}");
@@ -49,23 +38,25 @@ TEST(CalibrationConfig, DefaultsFollowEachMethodsReference) {
   EXPECT_TRUE(w.gptq.act_order && w.gptq.static_groups && w.gptq.true_sequential);
   EXPECT_DOUBLE_EQ(w.gptq.percdamp, 0.1);
   EXPECT_EQ(w.gptq.block_size, 64);
-  EXPECT_EQ(parse("{method: gptq, calibration: {source: x/my.jsonl}}").calibration.format,
-            CalibFormat::kJsonl);
+  EXPECT_EQ(
+      parse_quant_yaml("{method: gptq, calibration: {source: x/my.jsonl}}").calibration.format,
+      CalibFormat::kJsonl);
 }
 
 TEST(CalibrationConfig, ErrorsNameTheKeyPath) {
-  EXPECT_NE(error_of("{method: gptq, calibration: {seqlen: 0}}").find("quant.calibration.seqlen"),
-            std::string::npos);
-  EXPECT_NE(error_of("{method: gptq, calibration: {sampling: randm_windows}}")
+  EXPECT_NE(
+      quant_yaml_error("{method: gptq, calibration: {seqlen: 0}}").find("quant.calibration.seqlen"),
+      std::string::npos);
+  EXPECT_NE(quant_yaml_error("{method: gptq, calibration: {sampling: randm_windows}}")
                 .find("did you mean 'random_windows'"),
             std::string::npos);
-  EXPECT_NE(error_of("{method: gptq, calibration: {nsample: 3}}").find("quant.calibration"),
+  EXPECT_NE(quant_yaml_error("{method: gptq, calibration: {nsample: 3}}").find("quant.calibration"),
             std::string::npos);
-  EXPECT_NE(error_of("{method: gptq, gptq: {percdamp: -1}}").find("quant.gptq.percdamp"),
+  EXPECT_NE(quant_yaml_error("{method: gptq, gptq: {percdamp: -1}}").find("quant.gptq.percdamp"),
             std::string::npos);
-  EXPECT_NE(error_of("{method: rtn, gptq: {act_order: true}}").find("quant.gptq"),
+  EXPECT_NE(quant_yaml_error("{method: rtn, gptq: {act_order: true}}").find("quant.gptq"),
             std::string::npos);
-  EXPECT_NE(error_of("{method: rtn, calibration: {nsamples: 3}}").find("quant.calibration"),
+  EXPECT_NE(quant_yaml_error("{method: rtn, calibration: {nsamples: 3}}").find("quant.calibration"),
             std::string::npos);
 }
 

@@ -1,38 +1,27 @@
 // The quant: block and scheme presets: validation errors name the key path; methods declare what
 // they cannot do before they start.
 #include <gtest/gtest.h>
-#include <yaml-cpp/yaml.h>
 
-#include "slmq/config/config_node.h"
 #include "slmq/core/error.h"
 #include "slmq/model/model_loader.h"
 #include "slmq/quant/quant_method.h"
+#include "support/quant_config.h"
 #include "support/temp_dir.h"
 
 namespace slmq {
 namespace {
 
-QuantConfig parse(const std::string& yaml) {
-  return parse_quant_section(ConfigNode(YAML::Load(yaml), "quant"));
-}
-
-std::string error_of(const std::string& yaml) {
-  try {
-    parse(yaml);
-  } catch (const ConfigError& e) {
-    return e.what();
-  }
-  return "no error";
-}
+using test::parse_quant_yaml;
+using test::quant_yaml_error;
 
 TEST(QuantConfig, SchemePresetsFollowCompressedTensors) {
-  QuantConfig w8a8 = parse("{method: rtn, scheme: w8a8}");
+  QuantConfig w8a8 = parse_quant_yaml("{method: rtn, scheme: w8a8}");
   EXPECT_EQ(w8a8.scheme.weight.bits, 8);
   EXPECT_EQ(w8a8.scheme.weight.granularity, Granularity::kPerChannel);
   ASSERT_TRUE(w8a8.scheme.activation);
   EXPECT_EQ(w8a8.scheme.activation->granularity, Granularity::kPerToken);
   EXPECT_TRUE(w8a8.scheme.activation->dynamic);
-  QuantConfig w4 = parse("{scheme: w4a16_asym}");
+  QuantConfig w4 = parse_quant_yaml("{scheme: w4a16_asym}");
   EXPECT_EQ(w4.scheme.weight.group_size, 128);
   EXPECT_FALSE(w4.scheme.weight.symmetric);
   EXPECT_FALSE(w4.scheme.activation);
@@ -40,7 +29,7 @@ TEST(QuantConfig, SchemePresetsFollowCompressedTensors) {
 }
 
 TEST(QuantConfig, ExplicitSettingsOverrideThePreset) {
-  QuantConfig c = parse(
+  QuantConfig c = parse_quant_yaml(
       "{scheme: w4a8, weight: {group_size: 64, flavour: gptq, clip_ratio: 0.9}, "
       "activation: {symmetric: false, flavour: quarot}, quantize_lm_head: true}");
   EXPECT_EQ(c.scheme.weight.group_size, 64);
@@ -49,31 +38,33 @@ TEST(QuantConfig, ExplicitSettingsOverrideThePreset) {
   EXPECT_FALSE(c.scheme.activation->symmetric);
   EXPECT_EQ(c.scheme.activation->flavour, QuantFlavour::kQuarot);
   EXPECT_TRUE(c.quantize_lm_head);
-  EXPECT_EQ(parse("{scheme: w4a16, weight: {granularity: per_channel}}").scheme.weight.group_size,
+  EXPECT_EQ(parse_quant_yaml("{scheme: w4a16, weight: {granularity: per_channel}}")
+                .scheme.weight.group_size,
             0);
-  EXPECT_FALSE(parse("{scheme: w8a8, activation: none}").scheme.activation);
+  EXPECT_FALSE(parse_quant_yaml("{scheme: w8a8, activation: none}").scheme.activation);
 }
 
 TEST(QuantConfig, ErrorsNameTheKeyPath) {
-  EXPECT_NE(error_of("{weight: {bitz: 4}}")
+  EXPECT_NE(quant_yaml_error("{weight: {bitz: 4}}")
                 .find("quant.weight.bitz: unknown key (did you mean 'quant.weight.bits'?)"),
             std::string::npos);
-  EXPECT_NE(error_of("{weight: {bits: 9}}").find("quant.weight.bits: 9 is outside 2..8"),
+  EXPECT_NE(quant_yaml_error("{weight: {bits: 9}}").find("quant.weight.bits: 9 is outside 2..8"),
             std::string::npos);
-  EXPECT_NE(error_of("{scheme: w8a16, weight: {granularity: per_channel, group_size: 64}}")
+  EXPECT_NE(quant_yaml_error("{scheme: w8a16, weight: {granularity: per_channel, group_size: 64}}")
                 .find("quant.weight.group_size"),
             std::string::npos);
-  EXPECT_NE(error_of("{weight: {granularity: per_token}}").find("quant.weight.granularity"),
+  EXPECT_NE(quant_yaml_error("{weight: {granularity: per_token}}").find("quant.weight.granularity"),
             std::string::npos);
-  EXPECT_NE(error_of("{scheme: w8a8, activation: {granularity: per_token, dynamic: false}}")
+  EXPECT_NE(quant_yaml_error("{scheme: w8a8, activation: {granularity: per_token, dynamic: false}}")
                 .find("quant.activation.granularity: static"),
             std::string::npos);
-  EXPECT_NE(error_of("{weight: {flavour: gtpq}}").find("did you mean 'gptq'"), std::string::npos);
-  EXPECT_NE(error_of("{scheme: w4a3}").find("quant.scheme"), std::string::npos);
-  EXPECT_NE(error_of("{method: gptqq}").find("quant.method"), std::string::npos);
-  EXPECT_NE(error_of("{weight: {clip_ratio: 1.5}}").find("quant.weight.clip_ratio"),
+  EXPECT_NE(quant_yaml_error("{weight: {flavour: gtpq}}").find("did you mean 'gptq'"),
             std::string::npos);
-  EXPECT_NE(error_of("{activation: 3}").find("quant.activation"), std::string::npos);
+  EXPECT_NE(quant_yaml_error("{scheme: w4a3}").find("quant.scheme"), std::string::npos);
+  EXPECT_NE(quant_yaml_error("{method: gptqq}").find("quant.method"), std::string::npos);
+  EXPECT_NE(quant_yaml_error("{weight: {clip_ratio: 1.5}}").find("quant.weight.clip_ratio"),
+            std::string::npos);
+  EXPECT_NE(quant_yaml_error("{activation: 3}").find("quant.activation"), std::string::npos);
 }
 
 TEST(QuantConfig, EachMethodDefaultsToItsOwnFlavour) {
@@ -89,7 +80,8 @@ TEST(QuantConfig, EachMethodDefaultsToItsOwnFlavour) {
 TEST(QuantMethodSupport, GroupSizeNotDividingAWidthNamesTheLayerAndTheNearestValidSize) {
   auto model = load_model(test::reference_dir("quant_rtn") / "llama_tied", {});
   auto rtn = make_quant_method("rtn");
-  auto reason = rtn->unsupported_reason(*model, parse("{scheme: w4a16, weight: {group_size: 48}}"));
+  auto reason = rtn->unsupported_reason(
+      *model, parse_quant_yaml("{scheme: w4a16, weight: {group_size: 48}}"));
   ASSERT_TRUE(reason);
   EXPECT_NE(
       reason->find(
@@ -98,22 +90,26 @@ TEST(QuantMethodSupport, GroupSizeNotDividingAWidthNamesTheLayerAndTheNearestVal
       << *reason;
   EXPECT_NE(reason->find("nearest group size valid for all layers: 32"), std::string::npos)
       << *reason;
-  EXPECT_THROW(rtn->run(*model, parse("{scheme: w4a16, weight: {group_size: 48}}"), nullptr),
-               UnsupportedError);
+  EXPECT_THROW(
+      rtn->run(*model, parse_quant_yaml("{scheme: w4a16, weight: {group_size: 48}}"), nullptr),
+      UnsupportedError);
   // GPTQ's quantizer takes a shorter last group; so does OmniQuant's when symmetric (zero padding).
   EXPECT_FALSE(rtn->unsupported_reason(
-      *model, parse("{scheme: w4a16, weight: {group_size: 48, flavour: gptq}}")));
+      *model, parse_quant_yaml("{scheme: w4a16, weight: {group_size: 48, flavour: gptq}}")));
   EXPECT_FALSE(rtn->unsupported_reason(
-      *model, parse("{scheme: w4a16, weight: {group_size: 48, flavour: omniquant}}")));
+      *model, parse_quant_yaml("{scheme: w4a16, weight: {group_size: 48, flavour: omniquant}}")));
   EXPECT_TRUE(rtn->unsupported_reason(
-      *model, parse("{scheme: w4a16_asym, weight: {group_size: 48, flavour: omniquant}}")));
-  EXPECT_FALSE(rtn->unsupported_reason(*model, parse("{scheme: w4a16, weight: {group_size: 32}}")));
+      *model,
+      parse_quant_yaml("{scheme: w4a16_asym, weight: {group_size: 48, flavour: omniquant}}")));
+  EXPECT_FALSE(rtn->unsupported_reason(
+      *model, parse_quant_yaml("{scheme: w4a16, weight: {group_size: 32}}")));
   // Static activations need calibration, which does not exist yet.
   EXPECT_TRUE(rtn->unsupported_reason(
-      *model, parse("{scheme: w8a8, activation: {granularity: per_tensor, dynamic: false}}")));
+      *model,
+      parse_quant_yaml("{scheme: w8a8, activation: {granularity: per_tensor, dynamic: false}}")));
   // A second quantization of an already quantized model is refused.
-  rtn->run(*model, parse("{scheme: w8a16}"), nullptr);
-  auto again = rtn->unsupported_reason(*model, parse("{scheme: w8a16}"));
+  rtn->run(*model, parse_quant_yaml("{scheme: w8a16}"), nullptr);
+  auto again = rtn->unsupported_reason(*model, parse_quant_yaml("{scheme: w8a16}"));
   ASSERT_TRUE(again);
   EXPECT_NE(again->find("already a 'fake_quant' linear"), std::string::npos);
 }

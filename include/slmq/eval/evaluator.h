@@ -39,6 +39,7 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -48,6 +49,8 @@ namespace slmq::eval {
 
 enum class BosPolicy { kTokenizerDefault, kAlways, kNever };
 const char* bos_policy_name(BosPolicy policy);  // "default" | "always" | "never"
+// The policy bos_policy_name() names, or nullopt for any other name.
+std::optional<BosPolicy> find_bos_policy(std::string_view name);
 // Throws ConfigError naming `what` (e.g. "--bos") for any other name.
 BosPolicy parse_bos_policy(const std::string& name, const std::string& what);
 

@@ -31,9 +31,8 @@ std::vector<std::string> load_wikitext2_test_rows(const std::filesystem::path& d
 // "\n\n".join(rows[:limit]) (limit 0: every row).
 std::string join_corpus_rows(const std::vector<std::string>& rows, size_t limit = 0);
 
-// "default" | "always" | "never" <-> BosPolicy; ConfigError naming `key` otherwise.
+// find_bos_policy(name); ConfigError naming `key` for any other name (names: bos_policy_name).
 BosPolicy parse_corpus_bos(std::string_view name, std::string_view key);
-std::string corpus_bos_name(BosPolicy bos);
 
 // Token ids of a corpus text:
 //  kTokenizerDefault  encode(text, add_special_tokens=true), what tokenizer(text) gives in HF

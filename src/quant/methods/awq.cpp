@@ -4,22 +4,15 @@
 #include <c10/core/InferenceMode.h>
 #include <spdlog/spdlog.h>
 
-#include <chrono>
 #include <map>
 
 #include "slmq/calib/layer_capture.h"
 #include "slmq/core/error.h"
-#include "slmq/quant/quantize_linear.h"
+#include "slmq/core/timing.h"
 #include "slmq/quant/scale_folding.h"
 
 namespace slmq {
 namespace {
-
-using Clock = std::chrono::steady_clock;
-
-double seconds_since(Clock::time_point start) {
-  return std::chrono::duration<double>(Clock::now() - start).count();
-}
 
 // Captured inputs [N,T,C] keyed by the linear that reads them (q/k/v share q_proj's, gate/up
 // share gate_proj's).
@@ -206,10 +199,10 @@ AwqResult awq_transform(Model& model, const QuantConfig& config, const Calibrati
     Features feats = capture_features(cap);
     const auto chunks = make_chunks(model, cap.inputs(), calib.config.batch_size);
     AwqLayerResult layer_result;
-    auto t0 = Clock::now();
+    auto t0 = SteadyClock::now();
     if (config.awq.scale) scale_layer(cap.layer(), feats, chunks, config, layer_result);
     result.scale_search_seconds += seconds_since(t0);
-    t0 = Clock::now();
+    t0 = SteadyClock::now();
     if (config.awq.clip) clip_layer(cap.layer(), feats, config, layer_result);
     result.clip_search_seconds += seconds_since(t0);
     spdlog::info("awq: layer {}/{} searched ({:.1f} s scales, {:.1f} s clips so far)",
@@ -242,33 +235,13 @@ std::optional<std::string> AwqMethod::unsupported_reason(const Model& model,
   return std::nullopt;
 }
 
-QuantReport AwqMethod::run(Model& model, const QuantConfig& config,
-                           const CalibrationData* calib) const {
-  if (auto reason = unsupported_reason(model, config)) throw UnsupportedError("awq: " + *reason);
-  if (calib == nullptr || calib->windows.size() == 0)
-    throw InternalError("awq: no calibration windows");
-  c10::InferenceMode guard;
-  const auto start = Clock::now();
-  const AwqResult awq = awq_transform(model, config, *calib);
-  QuantReport report;
-  report.method = name();
-  report.config = config;
-  report.calibration = calib->to_json();
-  QuantizeTimings timings;
-  for (auto& [name, slot] : model.linears()) {
-    if (is_quant_target(name, config))
-      quantize_into_fake_quant(name, *slot, model.dtype(), config, report, timings);
-  }
-  report.details = awq.summary();
-  report.cost.phase_seconds = {{"calibration", calib->sampling_seconds},
-                               {"capture", awq.capture_seconds},
-                               {"scale_search", awq.scale_search_seconds},
-                               {"clip_search", awq.clip_search_seconds},
-                               {"quantize", timings.quantize},
-                               {"error_stats", timings.error_stats}};
-  report.cost.wall_seconds = calib->sampling_seconds + seconds_since(start);
-  report.cost.peak_rss_bytes = peak_rss_bytes();
-  return report;
+TransformThenQuantizeMethod::TransformRecord AwqMethod::transform(
+    Model& model, const QuantConfig& config, const CalibrationData& calib) const {
+  const AwqResult awq = awq_transform(model, config, calib);
+  return {awq.summary(),
+          {{"capture", awq.capture_seconds},
+           {"scale_search", awq.scale_search_seconds},
+           {"clip_search", awq.clip_search_seconds}}};
 }
 
 }  // namespace slmq

@@ -3,21 +3,11 @@
 #include <ATen/ATen.h>
 #include <c10/core/InferenceMode.h>
 
-#include <chrono>
-
 #include "slmq/core/error.h"
+#include "slmq/core/timing.h"
 #include "slmq/quant/fake_quant_linear.h"
 
 namespace slmq {
-namespace {
-
-using Clock = std::chrono::steady_clock;
-
-double seconds_since(Clock::time_point start) {
-  return std::chrono::duration<double>(Clock::now() - start).count();
-}
-
-}  // namespace
 
 std::optional<std::string> RtnMethod::unsupported_reason(const Model& model,
                                                          const QuantConfig& config) const noexcept {
@@ -27,7 +17,7 @@ std::optional<std::string> RtnMethod::unsupported_reason(const Model& model,
 QuantReport RtnMethod::run(Model& model, const QuantConfig& config, const CalibrationData*) const {
   if (auto reason = unsupported_reason(model, config)) throw UnsupportedError("rtn: " + *reason);
   c10::InferenceMode guard;
-  const auto start = Clock::now();
+  const auto start = SteadyClock::now();
   QuantReport report;
   report.method = name();
   report.config = config;
@@ -37,14 +27,14 @@ QuantReport RtnMethod::run(Model& model, const QuantConfig& config, const Calibr
     const auto* dense = dynamic_cast<const DenseLinear*>(slot->get());
     if (dense == nullptr)
       throw InternalError("rtn: " + name + " is not dense after the support check");
-    auto t0 = Clock::now();
+    auto t0 = SteadyClock::now();
     QuantizedWeight q = quantize_weight(dense->weight(), config.scheme.weight);
     quantize_seconds += seconds_since(t0);
-    t0 = Clock::now();
+    t0 = SteadyClock::now();
     report.layers.push_back(weight_error_stats(name, dense->weight(), dequantize(q)));
     stats_seconds += seconds_since(t0);
     report.linear_bytes_before += dense->bytes();
-    t0 = Clock::now();
+    t0 = SteadyClock::now();
     auto replacement = std::make_unique<FakeQuantLinear>(std::move(q), dense->bias(), model.dtype(),
                                                          config.scheme.activation);
     pack_seconds += seconds_since(t0);

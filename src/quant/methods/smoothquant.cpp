@@ -4,23 +4,15 @@
 #include <c10/core/InferenceMode.h>
 #include <spdlog/spdlog.h>
 
-#include <chrono>
-
 #include "slmq/calib/activation_stats.h"
 #include "slmq/calib/layer_capture.h"
-#include "slmq/core/error.h"
-#include "slmq/quant/quantize_linear.h"
+#include "slmq/core/timing.h"
+#include "slmq/quant/fake_quant_linear.h"
 #include "slmq/quant/scale_folding.h"
 #include "slmq/quant/smoothquant_scales.h"
 
 namespace slmq {
 namespace {
-
-using Clock = std::chrono::steady_clock;
-
-double seconds_since(Clock::time_point start) {
-  return std::chrono::duration<double>(Clock::now() - start).count();
-}
 
 const std::string kAttnInput = "self_attn.q_proj";  // the reference's stat for q, k, v
 const std::string kMlpInput = "mlp.gate_proj";      // ... and for gate, up
@@ -92,7 +84,7 @@ SmoothingResult smooth_model(Model& model, const QuantConfig& config,
     LinearInputRecorder rec(cap.layer(), {kAttnInput, kMlpInput});
     cap.run(rec.hook(), rec.names());
     result.statistics_seconds += rec.seconds();
-    const auto t0 = Clock::now();
+    const auto t0 = SteadyClock::now();
     result.layers.push_back(smooth_layer(cap.layer(), rec, config.smoothquant));
     result.smoothing_seconds += seconds_since(t0);
     spdlog::debug("smoothquant: layer {}/{} smoothed", cap.layer_index() + 1, model.num_layers());
@@ -112,37 +104,19 @@ std::optional<std::string> SmoothQuantMethod::unsupported_reason(
   return std::nullopt;
 }
 
-QuantReport SmoothQuantMethod::run(Model& model, const QuantConfig& config,
-                                   const CalibrationData* calib) const {
-  if (auto reason = unsupported_reason(model, config))
-    throw UnsupportedError("smoothquant: " + *reason);
-  if (calib == nullptr || calib->windows.size() == 0)
-    throw InternalError("smoothquant: no calibration windows");
-  c10::InferenceMode guard;
-  const auto start = Clock::now();
-  const SmoothingResult smoothing = smooth_model(model, config, *calib);
-  QuantReport report;
-  report.method = name();
-  report.config = config;
-  report.calibration = calib->to_json();
-  QuantizeTimings timings;
-  for (auto& [name, slot] : model.linears()) {
-    if (!is_quant_target(name, config)) continue;
-    FakeQuantLinear& q =
-        quantize_into_fake_quant(name, *slot, model.dtype(), config, report, timings);
-    if (config.smoothquant.quantize_bmm_input && is_qkv(name))
-      q.set_output_quantizer(bmm_input_quantizer());
-  }
-  report.details = smoothing.summary();
-  report.cost.phase_seconds = {{"calibration", calib->sampling_seconds},
-                               {"capture", smoothing.capture_seconds},
-                               {"statistics", smoothing.statistics_seconds},
-                               {"smoothing", smoothing.smoothing_seconds},
-                               {"quantize", timings.quantize},
-                               {"error_stats", timings.error_stats}};
-  report.cost.wall_seconds = calib->sampling_seconds + seconds_since(start);
-  report.cost.peak_rss_bytes = peak_rss_bytes();
-  return report;
+TransformThenQuantizeMethod::TransformRecord SmoothQuantMethod::transform(
+    Model& model, const QuantConfig& config, const CalibrationData& calib) const {
+  const SmoothingResult smoothing = smooth_model(model, config, calib);
+  return {smoothing.summary(),
+          {{"capture", smoothing.capture_seconds},
+           {"statistics", smoothing.statistics_seconds},
+           {"smoothing", smoothing.smoothing_seconds}}};
+}
+
+void SmoothQuantMethod::finish_linear(const std::string& name, FakeQuantLinear& linear,
+                                      const QuantConfig& config) const {
+  if (config.smoothquant.quantize_bmm_input && is_qkv(name))
+    linear.set_output_quantizer(bmm_input_quantizer());
 }
 
 }  // namespace slmq

@@ -12,7 +12,7 @@
 #include <vector>
 
 #include "slmq/quant/awq_search.h"
-#include "slmq/quant/quant_method.h"
+#include "slmq/quant/methods/transform_then_quantize.h"
 
 namespace slmq {
 
@@ -40,14 +40,15 @@ struct AwqResult {
 // dense; quantization is the caller's). InternalError for empty calibration data.
 AwqResult awq_transform(Model& model, const QuantConfig& config, const CalibrationData& calib);
 
-class AwqMethod final : public QuantMethod {
+class AwqMethod final : public TransformThenQuantizeMethod {
  public:
   std::string name() const override { return "awq"; }
   std::optional<std::string> unsupported_reason(const Model& model,
                                                 const QuantConfig& config) const noexcept override;
-  bool needs_calibration() const override { return true; }
-  QuantReport run(Model& model, const QuantConfig& config,
-                  const CalibrationData* calib) const override;
+
+ private:
+  TransformRecord transform(Model& model, const QuantConfig& config,
+                            const CalibrationData& calib) const override;
 };
 
 }  // namespace slmq

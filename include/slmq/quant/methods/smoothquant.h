@@ -7,7 +7,7 @@
 // dynamic activation quantizer (default W8A8: llmc flavour = smoothquant's fake_quant).
 #include <vector>
 
-#include "slmq/quant/quant_method.h"
+#include "slmq/quant/methods/transform_then_quantize.h"
 
 namespace slmq {
 
@@ -30,14 +30,18 @@ struct SmoothingResult {
 // InternalError for empty calibration data.
 SmoothingResult smooth_model(Model& model, const QuantConfig& config, const CalibrationData& calib);
 
-class SmoothQuantMethod final : public QuantMethod {
+class SmoothQuantMethod final : public TransformThenQuantizeMethod {
  public:
   std::string name() const override { return "smoothquant"; }
   std::optional<std::string> unsupported_reason(const Model& model,
                                                 const QuantConfig& config) const noexcept override;
-  bool needs_calibration() const override { return true; }
-  QuantReport run(Model& model, const QuantConfig& config,
-                  const CalibrationData* calib) const override;
+
+ private:
+  TransformRecord transform(Model& model, const QuantConfig& config,
+                            const CalibrationData& calib) const override;
+  // Adds the q/k/v output quantizer when config.smoothquant.quantize_bmm_input.
+  void finish_linear(const std::string& name, FakeQuantLinear& linear,
+                     const QuantConfig& config) const override;
 };
 
 }  // namespace slmq

@@ -1,0 +1,16 @@
+#pragma once
+// Phase timings: elapsed seconds on the monotonic clock, so a phase never reads negative when the
+// system clock is adjusted. Include it from .cpp files only: a few sources still define their own
+// seconds_since in an anonymous namespace, and both being visible would make calls ambiguous.
+#include <chrono>
+
+namespace slmq {
+
+using SteadyClock = std::chrono::steady_clock;
+
+// Seconds from `start` to now.
+inline double seconds_since(SteadyClock::time_point start) {
+  return std::chrono::duration<double>(SteadyClock::now() - start).count();
+}
+
+}  // namespace slmq
