@@ -179,13 +179,13 @@ GptqResult gptq_quantize(const at::Tensor& weight, const at::Tensor& hessian, co
           .sub_(err.to(w.device()).matmul(u.narrow(0, i1, count).narrow(1, i2, cols - i2)));
     }
   }
+  codes = codes.to(w.device());
+  deq = deq.to(w.device());
   if (o.act_order) {
     at::Tensor inverse = at::argsort(perm);
     codes = codes.index_select(1, inverse);
     deq = deq.index_select(1, inverse);
   }
-  codes = codes.to(w.device());
-  deq = deq.to(w.device());
   QuantizedWeight& qw = result.weight;
   qw.codes = codes.to(code_range(s).min < 0 ? at::kChar : at::kByte);
   if (grouped) {

@@ -15,10 +15,12 @@ namespace slmq::eval {
 namespace {
 
 // fp32 on both devices (cuBLAS without TF32, torch's default): logits differ by reduction order,
-// ~1e-5; a loglikelihood over a few dozen tokens within 1e-3, as lm-eval parity. Rolling
-// documents sum thousands of tokens: 1e-3 + 1e-6 * |LL|.
+// ~1e-5; a loglikelihood over a few dozen tokens within 1e-3, as lm-eval parity. A rolling
+// document sums ~2000 per-token terms over 2048-token windows, whose small differences add up
+// (H100 vs the dev box: 0.0106 on a -3315-nat WikiText page, 3.2e-6 of |LL|): 1e-3 + 1e-5 * |LL|,
+// still far below what one wrongly scored token or window would cost (> 1 nat).
 constexpr double kTolerance = 1e-3;
-constexpr double kRollingRelative = 1e-6;
+constexpr double kRollingRelative = 1e-5;
 
 TEST(EvalCuda, SameNumbersAsCpu) {
   if (!cuda_available()) GTEST_SKIP() << "no CUDA GPU visible to torch on this machine";
