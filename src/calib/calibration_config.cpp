@@ -92,8 +92,9 @@ CalibrationConfig default_calibration(const std::string& method) {
 }
 
 CalibrationConfig parse_calibration_section(const ConfigNode& node, CalibrationConfig c) {
-  node.allow_only({"source", "format", "text_field", "sampling", "nsamples", "seqlen", "seed",
-                   "shuffle", "max_document_tokens", "batch_size", "propagate"});
+  node.allow_only({"source", "data_dir", "format", "text_field", "sampling", "nsamples", "seqlen",
+                   "seed", "shuffle", "max_document_tokens", "batch_size", "propagate"});
+  c.data_dir = node.get_string("data_dir", c.data_dir);
   if (node.has("source")) {
     c.source = node.require_string("source");
     if (c.source.empty()) node.fail("source", "must name a file or 'c4' / 'wikitext2'");

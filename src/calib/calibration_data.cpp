@@ -21,7 +21,8 @@ CalibrationData prepare_calibration(const CalibrationConfig& config,
   CalibrationData data;
   data.config = config;
   const Tokenizer tokenizer = load_model_tokenizer(model_path);
-  data.windows = build_calibration_windows(config, tokenizer, data_dir);
+  data.windows = build_calibration_windows(
+      config, tokenizer, data_dir.empty() ? std::filesystem::path(config.data_dir) : data_dir);
   data.sampling_seconds = seconds_since(start);
   return data;
 }

@@ -40,6 +40,9 @@ struct CalibrationConfig {
   // A file path, or a name: "c4" (calibration/c4/c4_validation_2k.jsonl) or "wikitext2"
   // (wikitext2/wiki.test.raw) under the data directory.
   std::string source = "c4";
+  // Where the named sources are; empty: eval::resolve_data_dir's order ($SLMQ_DATA_DIR, then
+  // assets/data). Not part of the result's settings: it says where, not what.
+  std::string data_dir;
   CalibFormat format = CalibFormat::kJsonl;  // follows the source unless given
   std::string text_field = "text";
   CalibSampling sampling = CalibSampling::kRandomDocuments;
