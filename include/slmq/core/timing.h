@@ -1,7 +1,6 @@
 #pragma once
 // Phase timings: elapsed seconds on the monotonic clock, so a phase never reads negative when the
-// system clock is adjusted. Include it from .cpp files only: a few sources still define their own
-// seconds_since in an anonymous namespace, and both being visible would make calls ambiguous.
+// system clock is adjusted.
 #include <chrono>
 
 namespace slmq {

@@ -6,22 +6,16 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
-#include <chrono>
 
 #include "slmq/calib/activation_stats.h"
 #include "slmq/calib/layer_capture.h"
 #include "slmq/core/error.h"
+#include "slmq/core/timing.h"
 #include "slmq/quant/fake_quant_linear.h"
 #include "slmq/quant/gptq.h"
 
 namespace slmq {
 namespace {
-
-using Clock = std::chrono::steady_clock;
-
-double seconds_since(Clock::time_point start) {
-  return std::chrono::duration<double>(Clock::now() - start).count();
-}
 
 struct PhaseTimes {
   double capture = 0, hessian = 0, solve = 0, error_stats = 0;
@@ -34,10 +28,10 @@ void quantize_linear(std::unique_ptr<LinearBackend>& slot, const std::string& fu
   const auto* dense = dynamic_cast<const DenseLinear*>(slot.get());
   if (dense == nullptr)
     throw InternalError("gptq: " + full_name + " is not dense after the support check");
-  auto t0 = Clock::now();
+  auto t0 = SteadyClock::now();
   GptqResult r = gptq_quantize(dense->weight(), hessian, config.scheme.weight, config.gptq);
   times.solve += seconds_since(t0);
-  t0 = Clock::now();
+  t0 = SteadyClock::now();
   report.layers.push_back(weight_error_stats(full_name, dense->weight(), r.dequantized));
   times.error_stats += seconds_since(t0);
   report.details["linears"].push_back({{"name", full_name},
@@ -114,7 +108,7 @@ QuantReport GptqMethod::run(Model& model, const QuantConfig& config,
   if (calib == nullptr || calib->windows.size() == 0)
     throw InternalError("gptq: run without calibration windows");
   c10::InferenceMode guard;
-  const auto start = Clock::now();
+  const auto start = SteadyClock::now();
   QuantReport report;
   report.method = name();
   report.config = config;
