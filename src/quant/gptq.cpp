@@ -150,8 +150,9 @@ GptqResult gptq_quantize(const at::Tensor& weight, const at::Tensor& hessian, co
   const at::Tensor u = inverse_cholesky(h, o, result);
 
   // The column loop runs on the CPU whatever the device: it is thousands of rank-1 updates of a
-  // [rows, block] slice, which tensor ops (BLAS outer products, kernel launches) make ~100x slower
-  // than a plain loop. The lazy update of the later columns stays a matmul on w's device.
+  // [rows, block] slice, for which a dozen tensor ops per column (BLAS outer products, tiny
+  // kernels or launches) cost twice the time on one CPU thread and far more with threads or on a
+  // GPU. The lazy update of the later columns stays a matmul on w's device.
   const at::Tensor u_cpu = u.to(at::kCPU);
   std::vector<QuantParams> groups_cpu;
   for (const auto& p : groups) groups_cpu.push_back(p.scale.defined() ? on_cpu(p) : p);
