@@ -15,14 +15,12 @@ nlohmann::json CalibrationData::to_json() const {
 }
 
 CalibrationData prepare_calibration(const CalibrationConfig& config,
-                                    const std::filesystem::path& model_path,
-                                    const std::filesystem::path& data_dir) {
+                                    const std::filesystem::path& model_path) {
   const auto start = SteadyClock::now();
   CalibrationData data;
   data.config = config;
   const Tokenizer tokenizer = load_model_tokenizer(model_path);
-  data.windows = build_calibration_windows(
-      config, tokenizer, data_dir.empty() ? std::filesystem::path(config.data_dir) : data_dir);
+  data.windows = build_calibration_windows(config, tokenizer, config.data_dir);
   data.sampling_seconds = seconds_since(start);
   return data;
 }

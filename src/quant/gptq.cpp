@@ -161,7 +161,7 @@ GptqResult gptq_quantize(const at::Tensor& weight, const at::Tensor& hessian, co
   at::Tensor codes = at::zeros(w.sizes(), u_cpu.options()), deq = at::zeros_like(codes);
   for (int64_t i1 = 0; i1 < cols; i1 += o.block_size) {
     const int64_t i2 = std::min(i1 + o.block_size, cols), count = i2 - i1;
-    at::Tensor w1 = w.narrow(1, i1, count).to(at::kCPU).contiguous().clone();
+    at::Tensor w1 = w.narrow(1, i1, count).to(at::kCPU).clone(at::MemoryFormat::Contiguous);
     at::Tensor err = at::zeros_like(w1);
     const at::Tensor u1 = u_cpu.narrow(0, i1, count).narrow(1, i1, count).contiguous();
     for (int64_t i = 0; i < count; ++i) {

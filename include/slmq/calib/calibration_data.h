@@ -18,9 +18,8 @@ struct CalibrationData {
 };
 
 // Windows for `config` with the tokenizer of the model at `model_path` (load_model_tokenizer),
-// timed. data_dir (else config.data_dir) as eval::resolve_data_dir.
+// timed. The named sources are looked up in config.data_dir as eval::resolve_data_dir does.
 CalibrationData prepare_calibration(const CalibrationConfig& config,
-                                    const std::filesystem::path& model_path,
-                                    const std::filesystem::path& data_dir = {});
+                                    const std::filesystem::path& model_path);
 
 }  // namespace slmq
