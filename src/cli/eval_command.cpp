@@ -1,5 +1,6 @@
 // `slmquant eval MODEL --tasks arc_easy,mmlu,... [--num-fewshot N] [--limit N] [--data-dir D]
-// [--bos default|always|never] [--batch-tokens N] [--max-length N] [--out DIR] [--log-samples]`:
+// [--bos default|always|never] [--batch-tokens N] [--stem-merge-width N] [--max-length N]
+// [--out DIR] [--log-samples]`:
 // lm-eval 0.4.12-faithful accuracy and perplexity. Prints lm-eval's results table on stdout;
 // with --out, writes DIR/results.json (and DIR/samples_<task>.jsonl with --log-samples).
 #include <spdlog/spdlog.h>
@@ -29,6 +30,7 @@ struct EvalArgs {
   std::string data_dir;
   std::string bos = "default";
   int64_t batch_tokens = 0;
+  int64_t stem_merge_width = eval::StemMergeOptions{}.max_width;
   std::optional<int64_t> max_length;
   std::string out;
   bool log_samples = false;
@@ -64,6 +66,7 @@ int run_eval(const EvalArgs& args) {
   options.data_dir = args.data_dir;
   options.bos = eval::parse_bos_policy(args.bos, "--bos");
   options.batch_tokens = args.batch_tokens;
+  options.stem_merge_width = args.stem_merge_width;
 
   auto start = SteadyClock::now();
   auto model = load_model(args.model.path, args.model.load_options());
@@ -110,6 +113,11 @@ const RegisterCommand kEval{
       app.add_option("--batch-tokens", args->batch_tokens,
                      "tokens per batch (default: chosen from free memory)")
           ->check(CLI::PositiveNumber);
+      app.add_option("--stem-merge-width", args->stem_merge_width,
+                     "items sharing a few-shot stem (MMLU) are computed together in groups of up "
+                     "to N tokens; 0: each item alone")
+          ->capture_default_str()
+          ->check(CLI::NonNegativeNumber);
       app.add_option("--max-length", args->max_length,
                      "context length (default: lm-eval's rule from config.json)")
           ->check(CLI::Range(int64_t{2}, int64_t{1} << 30));

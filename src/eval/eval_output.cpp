@@ -41,6 +41,7 @@ json eval_settings_json(const LanguageModel& lm, const EvalRunOptions& options) 
             {"eos_text", lm.eos_text()},
             {"tasks", options.tasks},
             {"batch_tokens", options.batch_tokens > 0 ? json(options.batch_tokens) : json("auto")},
+            {"stem_merge_width", options.stem_merge_width},
             {"lm_eval_version", "0.4.12"},
             {"log_softmax_dtype", "float32"}};
   j["bos_token"] = lm.bos_token() ? json(*lm.bos_token()) : json(nullptr);

@@ -59,6 +59,7 @@ std::vector<TaskRun> run_eval_tasks(const LanguageModel& lm, const EvalRunOption
     EvaluatorOptions eval_options;
     eval_options.bos = options.bos;
     eval_options.batch_tokens = options.batch_tokens;
+    eval_options.stem_merge.max_width = options.stem_merge_width;
     if (options.progress) {
       eval_options.progress = [&](size_t done, size_t total, const std::string& unit) {
         progress.update(done, total, unit);

@@ -5,6 +5,7 @@
 #include <numeric>
 
 #include "slmq/core/error.h"
+#include "slmq/eval/stem_merge.h"
 
 namespace slmq::eval {
 namespace {
@@ -17,11 +18,11 @@ std::vector<int64_t> concat(const std::vector<int64_t>& a, const std::vector<int
 
 // Indices of `groups` by descending packed size; ties keep their order (deterministic).
 std::vector<size_t> longest_first(const std::vector<ScoreGroup>& groups) {
-  std::vector<size_t> order(groups.size());
+  std::vector<size_t> order(groups.size()), size(groups.size());
   std::iota(order.begin(), order.end(), 0);
-  std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) {
-    return groups[a].packed_size() > groups[b].packed_size();
-  });
+  for (size_t g = 0; g < groups.size(); ++g) size[g] = groups[g].packed_size();
+  std::stable_sort(order.begin(), order.end(),
+                   [&](size_t a, size_t b) { return size[a] > size[b]; });
   return order;
 }
 
@@ -75,12 +76,6 @@ std::optional<BosPolicy> find_bos_policy(std::string_view name) {
 BosPolicy parse_bos_policy(const std::string& name, const std::string& what) {
   if (auto policy = find_bos_policy(name)) return *policy;
   throw ConfigError(what + ": '" + name + "' is not one of default, always, never");
-}
-
-size_t ScoreGroup::packed_size() const {
-  size_t n = prefix.size();
-  for (const auto& s : suffixes) n += s.empty() ? 0 : s.size() - 1;
-  return n;
 }
 
 int64_t LanguageModel::prefix_token() const {
@@ -180,10 +175,15 @@ std::vector<std::vector<TokenScore>> Evaluator::score_sorted(const std::vector<S
     const auto width = static_cast<int64_t>(groups[order[start]].packed_size());
     const int64_t limit = budget(width);
     std::vector<ScoreGroup> batch;
-    size_t end = start;
-    while (end < order.size() &&
-           (batch.empty() || static_cast<int64_t>(batch.size() + 1) * width <= limit)) {
-      batch.push_back(groups[order[end]]);
+    size_t end = start, real_tokens = 0;
+    while (end < order.size()) {
+      const ScoreGroup& next = groups[order[end]];
+      const auto cells = static_cast<int64_t>(batch.size() + 1) * width;
+      const double padding =
+          1.0 - static_cast<double>(real_tokens + next.packed_size()) / static_cast<double>(cells);
+      if (!batch.empty() && (cells > limit || padding > lm_.max_padding())) break;
+      real_tokens += next.packed_size();
+      batch.push_back(next);
       ++end;
     }
     std::vector<std::vector<TokenScore>> got = lm_.score(batch);
@@ -231,9 +231,11 @@ void Evaluator::run_loglikelihood(const std::vector<Request>& requests,
     g.suffixes.emplace_back(row.begin() + score_from, row.end());
     g.score_from.push_back(score_from);
   }
-  auto scores = score_sorted(groups, "requests");
+  const MergedGroups merged = merge_shared_stems(groups, options_.stem_merge);
+  auto scores = score_sorted(merged.groups, "requests");
   for (size_t k = 0; k < which.size(); ++k) {
-    const TokenScore& s = scores[slot[k].first][slot[k].second];
+    const auto [g, row] = merged.where[slot[k].first][slot[k].second];
+    const TokenScore& s = scores[g][row];
     out[which[k]].loglikelihood = s.loglikelihood;
     out[which[k]].is_greedy = s.is_greedy;
   }

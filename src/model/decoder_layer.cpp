@@ -44,10 +44,12 @@ at::Tensor DecoderLayer::attention(const at::Tensor& x, const AttentionContext& 
   k = apply_rotary(k, ctx.cos, ctx.sin);
   if (ctx.cache != nullptr) std::tie(k, v) = ctx.cache->append(index_, k, v);
   const at::Tensor& mask = ctx.masks.at(sliding_window_.value_or(0));
-  at::Tensor out =
-      at::scaled_dot_product_attention(q, k, v, mask, /*dropout_p=*/0.0, /*is_causal=*/false,
-                                       /*scale=*/1.0 / std::sqrt(static_cast<double>(head_dim_)),
-                                       /*enable_gqa=*/num_heads_ != num_kv_heads_);
+  at::Tensor out = at::scaled_dot_product_attention(
+      q, k, v, mask.defined() ? std::optional<at::Tensor>(mask) : std::nullopt,
+      /*dropout_p=*/0.0,
+      /*is_causal=*/!mask.defined(),
+      /*scale=*/1.0 / std::sqrt(static_cast<double>(head_dim_)),
+      /*enable_gqa=*/num_heads_ != num_kv_heads_);
   out = out.transpose(1, 2).reshape({batch, steps, num_heads_ * head_dim_});
   return w_.o_proj->forward(out);
 }

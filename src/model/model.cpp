@@ -77,6 +77,21 @@ AttentionContext Model::packed_attention_context(const at::Tensor& positions,
   return ctx;
 }
 
+AttentionContext Model::causal_attention_context(const at::Tensor& positions) const {
+  AttentionContext ctx;
+  std::tie(ctx.cos, ctx.sin) = rope_.cos_sin(positions, dtype_);
+  auto idx = at::TensorOptions().dtype(at::kLong).device(device_);
+  at::Tensor slot = at::arange(positions.size(1), idx);
+  at::Tensor distance = slot.unsqueeze(1) - slot.unsqueeze(0);  // [T,T] query - key
+  for (const auto& layer : layers_) {
+    const int64_t window = layer.sliding_window().value_or(0);
+    ctx.masks[window] =
+        window > 0 ? distance.ge(0).logical_and(distance < window).unsqueeze(0).unsqueeze(0)
+                   : at::Tensor();
+  }
+  return ctx;
+}
+
 at::Tensor Model::forward(const at::Tensor& input_ids, const at::Tensor& attention_mask,
                           KVCache* cache, bool last_only) const {
   c10::InferenceMode guard;

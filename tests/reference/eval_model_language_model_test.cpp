@@ -1,4 +1,5 @@
-// ModelLanguageModel's shared-prefix packing and chunked long rows against the plain path: one
+// ModelLanguageModel's shared-prefix packing (with shared equal suffix inputs and merged stems)
+// and chunked long rows against the plain path: one
 // Model::forward per row (itself checked against transformers in model_parity_test), float32
 // log_softmax, summed over the scored tokens. The tiny reference models cover full attention and
 // a sliding window of 5 (mistral_window), where a wrong position in the packed mask shows at once.
@@ -6,6 +7,7 @@
 #include <gtest/gtest.h>
 
 #include "slmq/eval/model_language_model.h"
+#include "slmq/eval/stem_merge.h"
 #include "slmq/model/model_loader.h"
 #include "support/temp_dir.h"
 
@@ -63,6 +65,31 @@ TEST_P(PackedScoring, EqualsOneForwardPerRow) {
   groups.push_back({random_tokens(9, state, vocab),
                     {random_tokens(2, state, vocab), random_tokens(2, state, vocab)},
                     {9, 9}});
+  {  // equal inputs (rows differing only in their last token) share slots, as MMLU's answers
+    const Tokens shared = random_tokens(6, state, vocab);
+    ScoreGroup g{random_tokens(7, state, vocab), {}, {}};
+    for (int64_t last : {3, 11, 3, 29}) {
+      g.suffixes.push_back(shared);
+      g.suffixes.back().push_back(last);
+      g.score_from.push_back(7 + 6);
+    }
+    g.score_from[1] = 7;  // one row scored over its whole continuation
+    groups.push_back(g);
+  }
+  {  // items sharing a stem, merged as stem_merge.h does: one prefix, each item's rest after it
+    const Tokens stem = random_tokens(10, state, vocab);
+    std::vector<ScoreGroup> items;
+    for (size_t len : {3u, 5u, 4u}) {
+      Tokens prefix = stem;
+      for (int64_t t : random_tokens(len, state, vocab)) prefix.push_back(t);
+      const size_t p = prefix.size();
+      items.push_back({prefix, {{5}, {9}, random_tokens(3, state, vocab)}, {p, p, p}});
+    }
+    const MergedGroups merged = merge_shared_stems(items, {.max_width = 256, .min_stem = 8});
+    ASSERT_EQ(merged.groups.size(), 1u);
+    ASSERT_EQ(merged.groups[0].prefix, stem);
+    groups.push_back(merged.groups[0]);
+  }
 
   auto check = [&](const std::vector<std::vector<TokenScore>>& got, size_t first_group,
                    const std::string& what) {

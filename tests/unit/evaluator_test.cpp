@@ -216,6 +216,36 @@ TEST(Evaluator, ChoicesOfOneContextShareOneComputedPrefix) {
     EXPECT_EQ(got[i].loglikelihood, reference_ll(lm, requests[i]).loglikelihood);
 }
 
+TEST(Evaluator, ItemsSharingAFewShotStemComputeItOnce) {
+  // MMLU 5-shot in miniature: every question repeats the same few-shot examples.
+  FakeLm lm;
+  lm.max_len = 1024;
+  const std::string stem = "Examples: " + std::string(60, 'e') + "\n\n";
+  std::vector<Request> requests;
+  size_t unshared = 0;
+  for (const char* q : {"Q: first?\nA:", "Q: second one?\nA:", "Q: 3rd?\nA:"}) {
+    auto ctx = std::make_shared<const std::string>(stem + q);
+    for (const char* c : {" A", " B", " C", " D"}) {
+      requests.push_back(ll(requests.size() / 4, requests.size() % 4, ctx, c));
+    }
+    // The answers' inputs (all but their last token: " ") are equal, so shared too.
+    unshared += lm.encode(*ctx, true).size() + lm.encode(" A", false).size() - 1;
+  }
+  Evaluator evaluator(lm, {BosPolicy::kTokenizerDefault, 1 << 20, {}});
+  auto got = evaluator.run(requests);
+  const size_t stem_tokens = lm.encode(stem + "Q: ", true).size();
+  EXPECT_EQ(evaluator.stats().computed_tokens, unshared - 2 * stem_tokens);
+  for (size_t i = 0; i < requests.size(); ++i) {
+    EXPECT_EQ(got[i].loglikelihood, reference_ll(lm, requests[i]).loglikelihood) << i;
+    EXPECT_EQ(got[i].is_greedy, reference_ll(lm, requests[i]).is_greedy) << i;
+  }
+  EvaluatorOptions unmerged{BosPolicy::kTokenizerDefault, 1 << 20, {}};
+  unmerged.stem_merge.max_width = 0;
+  Evaluator plain(lm, unmerged);
+  plain.run(requests);
+  EXPECT_EQ(plain.stats().computed_tokens, unshared);
+}
+
 TEST(Evaluator, ContinuationTokensAreTheSuffixOfTheJointEncoding) {
   // "merge a" + "b c": the joint text tokenizes "ab" as one token, so the context's last token
   // "a" is not a prefix of the joint encoding; lm-eval still scores whole[len(ctx):].

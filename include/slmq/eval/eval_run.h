@@ -19,7 +19,9 @@ struct EvalRunOptions {
   std::filesystem::path data_dir;  // empty: resolve_data_dir()
   BosPolicy bos = BosPolicy::kTokenizerDefault;
   int64_t batch_tokens = 0;  // 0: from free memory
-  bool progress = true;      // progress bar (terminal) or periodic log lines on stderr
+  // Widest group that items sharing a few-shot stem merge into (stem_merge.h); 0: no merging.
+  int64_t stem_merge_width = StemMergeOptions{}.max_width;
+  bool progress = true;  // progress bar (terminal) or periodic log lines on stderr
 };
 
 struct TaskRun {

@@ -28,9 +28,11 @@
 //
 // Speed: the choices of one multiple-choice item have identical context tokens (after
 // truncation); they form one ScoreGroup whose prefix the model computes once, with every
-// continuation scored on top of it. Groups are sorted by descending computed length (lm-eval's
-// order: longest first, so the first batch shows the memory peak) and batched up to a token
-// budget (an override, else the model's estimate from free memory). Responses are scattered back
+// continuation scored on top of it. Items whose contexts share a long stem (MMLU's few-shot
+// examples) are merged further (stem_merge.h). Groups are sorted by descending computed length
+// (lm-eval's order: longest first, so the first batch shows the memory peak) and batched up to a
+// token budget (an override, else the model's estimate from free memory) while padding stays within
+// LanguageModel::max_padding(). Responses are scattered back
 // to request order, so batching never changes which number lands where; batch composition can
 // change float rounding only.
 #include <nlohmann/json.hpp>
@@ -44,6 +46,8 @@
 #include <vector>
 
 #include "slmq/eval/request.h"
+#include "slmq/eval/score_group.h"
+#include "slmq/eval/stem_merge.h"
 
 namespace slmq::eval {
 
@@ -53,19 +57,6 @@ const char* bos_policy_name(BosPolicy policy);  // "default" | "always" | "never
 std::optional<BosPolicy> find_bos_policy(std::string_view name);
 // Throws ConfigError naming `what` (e.g. "--bos") for any other name.
 BosPolicy parse_bos_policy(const std::string& name, const std::string& what);
-
-// Token rows that share a prefix: row i = prefix + suffixes[i]. A row's model input is the row
-// without its last token; the tokens row[score_from[i]:] are scored, each predicted from the
-// tokens before it. Requires 1 <= prefix.size() <= score_from[i] < row size.
-struct ScoreGroup {
-  std::vector<int64_t> prefix;
-  std::vector<std::vector<int64_t>> suffixes;
-  std::vector<size_t> score_from;
-
-  size_t row_size(size_t i) const { return prefix.size() + suffixes[i].size(); }
-  // Input tokens a model computes when the prefix is shared: prefix + each suffix but its last.
-  size_t packed_size() const;
-};
 
 struct TokenScore {
   double loglikelihood = 0.0;  // sum of log P(token | tokens before), natural log
@@ -86,6 +77,9 @@ class LanguageModel {
   virtual int64_t max_length() const = 0;  // lm-eval's max_length rule (§8.3)
   // Most tokens (rows x padded length) one batch of rows `length` tokens long may hold.
   virtual int64_t batch_token_budget(int64_t length) const = 0;
+  // Largest share of a batch's tokens that may be padding: a CPU pays full price for padded
+  // tokens, a GPU much less. 1 puts no bound.
+  virtual double max_padding() const { return 1.0; }
   // One TokenScore per row of each group.
   virtual std::vector<std::vector<TokenScore>> score(
       const std::vector<ScoreGroup>& groups) const = 0;
@@ -116,6 +110,7 @@ struct EvaluatorOptions {
   int64_t batch_tokens = 0;  // 0: LanguageModel::batch_token_budget
   // Called after each batch with (units done, units total, unit name); may be empty.
   std::function<void(size_t, size_t, const std::string&)> progress;
+  StemMergeOptions stem_merge;  // loglikelihood items sharing a long stem (stem_merge.h)
 };
 
 // Work done by the last run().

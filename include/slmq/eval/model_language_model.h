@@ -5,9 +5,11 @@
 // (without its last token) after it, with positions restarting where the prefix ends and an
 // attention mask that lets each continuation see the prefix and itself only. Every scored token
 // thus sees exactly the keys, at the same positions, as in a plain forward of its own row, and
-// the prefix is computed once per group. A single row longer than `chunk_tokens` is computed in
-// chunks through the KV cache, so attention memory stays bounded for long rolling windows. Log
-// probabilities are log_softmax in float32 over the vocabulary; sums are accumulated in double.
+// the prefix is computed once per group; continuations with equal inputs (all but their last
+// token) share one copy (ScoreGroup::input_owners). A single row longer than `chunk_tokens` is
+// computed in chunks through the KV cache, so attention memory stays bounded for long rolling
+// windows. Log probabilities are log_softmax in float32 over the vocabulary; sums are accumulated
+// in double.
 #include <nlohmann/json.hpp>
 
 #include <filesystem>
@@ -44,6 +46,7 @@ class ModelLanguageModel : public LanguageModel {
   std::optional<int64_t> eos_token() const override;
   int64_t max_length() const override { return max_length_; }
   int64_t batch_token_budget(int64_t length) const override;
+  double max_padding() const override;
   std::vector<std::vector<TokenScore>> score(const std::vector<ScoreGroup>& groups) const override;
   std::vector<std::vector<int64_t>> generate(
       const std::vector<std::vector<int64_t>>& prompts, int64_t max_new_tokens,

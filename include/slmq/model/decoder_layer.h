@@ -20,6 +20,8 @@ class KVCache;
 struct AttentionContext {
   at::Tensor cos, sin;  // [B,1,T,D] compute dtype
   // Allowed (query, key) pairs, [B,1,T,S] bool, keyed by sliding window (0 = full attention).
+  // An undefined mask means plain causal attention over the call's own tokens (no cache), which
+  // lets SDPA skip the masked half instead of reading a mask.
   std::map<int64_t, at::Tensor> masks;
   KVCache* cache = nullptr;
 };

@@ -66,6 +66,10 @@ class Model {
   // pairs, both on the model device. Sliding windows are applied by position distance; no cache.
   AttentionContext packed_attention_context(const at::Tensor& positions,
                                             const at::Tensor& allowed) const;
+  // Context for rows that are each one causal sequence from slot 0 (padding only after the last
+  // token, where no real query looks): positions [B,T] int64 on the model device. Full-attention
+  // layers get no mask (causal SDPA); sliding-window layers a [1,1,T,T] one. No cache.
+  AttentionContext causal_attention_context(const at::Tensor& positions) const;
   // Final norm and lm_head: hidden [B,T,C] -> logits [B,T,V].
   at::Tensor head(const at::Tensor& hidden) const;
   // The embedding table [V,C] and the final norm weight [C] (compute dtype), for export.
