@@ -36,6 +36,23 @@ std::vector<std::string> split_task_list(const std::string& list, const std::str
   return out;
 }
 
+namespace {
+
+TaskOptions task_options_for(const EvalRunOptions& options) {
+  TaskOptions task_options;
+  task_options.data_dir = options.data_dir;
+  task_options.num_fewshot = options.num_fewshot;
+  task_options.limit = options.limit;
+  return task_options;
+}
+
+}  // namespace
+
+void check_task_data(const EvalRunOptions& options) {
+  validate_task_names(options.tasks, "eval");
+  for (const auto& name : options.tasks) make_task(name, task_options_for(options));
+}
+
 std::vector<TaskRun> run_eval_tasks(const LanguageModel& lm, const EvalRunOptions& options,
                                     const std::function<void(const TaskRun&)>& on_done) {
   validate_task_names(options.tasks, "eval");
@@ -44,10 +61,7 @@ std::vector<TaskRun> run_eval_tasks(const LanguageModel& lm, const EvalRunOption
     TaskRun run;
     run.task = name;
     auto start = SteadyClock::now();
-    TaskOptions task_options;
-    task_options.data_dir = options.data_dir;
-    task_options.num_fewshot = options.num_fewshot;
-    task_options.limit = options.limit;
+    TaskOptions task_options = task_options_for(options);
     auto task = make_task(name, task_options);
     run.load_seconds = seconds_since(start);
     spdlog::info("{}: {} docs, {} {} requests (data and prompts in {:.1f} s)", name,

@@ -6,9 +6,9 @@
 
 namespace slmq {
 
-nlohmann::json run_eval_block(const Model& model, const RunConfig& config,
-                              const std::filesystem::path& samples_dir) {
-  const EvalSection& e = config.eval;
+namespace {
+
+eval::EvalRunOptions eval_run_options(const EvalSection& e) {
   eval::EvalRunOptions options;
   options.tasks = e.tasks;
   if (e.num_fewshot >= 0) options.num_fewshot = static_cast<int>(e.num_fewshot);
@@ -16,6 +16,19 @@ nlohmann::json run_eval_block(const Model& model, const RunConfig& config,
   options.data_dir = e.data_dir;
   options.bos = eval::parse_bos_policy(e.bos, "eval.bos");
   options.batch_tokens = e.batch_tokens;
+  return options;
+}
+
+}  // namespace
+
+void check_eval_data(const RunConfig& config) {
+  eval::check_task_data(eval_run_options(config.eval));
+}
+
+nlohmann::json run_eval_block(const Model& model, const RunConfig& config,
+                              const std::filesystem::path& samples_dir) {
+  const EvalSection& e = config.eval;
+  const eval::EvalRunOptions options = eval_run_options(e);
   auto lm = eval::make_model_language_model(model, config.model.path);
   auto runs = eval::run_eval_tasks(*lm, options, [&](const eval::TaskRun& run) {
     if (e.log_samples) eval::write_samples(samples_dir, run);

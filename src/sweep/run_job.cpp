@@ -64,6 +64,9 @@ nlohmann::json generate_section(const Model& model, const std::string& model_pat
 void compute(const RunConfig& config, const std::filesystem::path& samples_dir,
              nlohmann::json& result) {
   at::manual_seed(static_cast<uint64_t>(config.seed));
+  // Data first: a missing file must not cost a model load and a quantization.
+  if (config.eval.enabled) check_eval_data(config);
+  if (config.ppl.enabled) check_ppl_data(config.ppl);
   c10::Device device = parse_device(config.model.device, "model.device");
   result["environment"] = environment_info(device);
   LoadOptions load{parse_compute_dtype(config.model.dtype, "model.dtype"), device};

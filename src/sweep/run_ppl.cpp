@@ -35,6 +35,11 @@ nlohmann::json run_ppl_block(const Model& model, const Model* baseline,
   return out;
 }
 
+void check_ppl_data(const PplSection& ppl) {
+  eval::parse_corpus_bos(ppl.bos, "ppl.bos");
+  eval::load_wikitext2_test_rows(eval::resolve_data_dir(ppl.data_dir));
+}
+
 nlohmann::json wiki_token_ppl_task(const nlohmann::json& ppl_block) {
   return {{"kind", "perplexity"},
           {"metric", "token_perplexity"},

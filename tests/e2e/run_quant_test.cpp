@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <filesystem>
 #include <fstream>
 
 #include "slmq/io/json_file.h"
@@ -54,6 +55,29 @@ TEST(CliRunQuant, QuantBlockQuantizesAndRecordsMethodSchemeAndCost) {
   EXPECT_TRUE(std::none_of(rec.unknown_keys.begin(), rec.unknown_keys.end(),
                            [](const std::string& k) { return k.rfind("quant", 0) == 0; }))
       << nlohmann::json(rec.unknown_keys).dump();
+}
+
+TEST(CliRunQuant, MissingDataFailsBeforeQuantizing) {
+  // The WikiText-2 file is read before the model is loaded, so a wrong data folder costs no
+  // quantization, and the error names the file.
+  test::TempDir dir;
+  const std::string model = (test::reference_dir("quant_rtn") / "llama_tied").string();
+  const auto empty = dir.path() / "no_data";
+  std::filesystem::create_directories(empty);
+  for (const std::string block :
+       {"ppl: {data_dir: " + empty.string() + "}\n",
+        "eval: {tasks: [arc_easy], data_dir: " + empty.string() + "}\n"}) {
+    const auto config = dir.path() / "q.yaml";
+    std::ofstream(config) << "model: {path: " << model << ", device: cpu}\n"
+                          << "quant: {method: rtn, scheme: w4a16, weight: {group_size: 32}}\n"
+                          << block;
+    auto r = test::run_cli("run " + config.string() + " --out " + (dir.path() / "res").string());
+    EXPECT_NE(r.exit_code, 0) << block;
+    EXPECT_NE(r.err.find(empty.string()), std::string::npos) << r.err;
+    auto result = read_json_file(dir.path() / "res" / "q.json");
+    EXPECT_EQ(result["status"], "failed");
+    EXPECT_FALSE(result.contains("quant")) << "quantized before reading the data";
+  }
 }
 
 }  // namespace

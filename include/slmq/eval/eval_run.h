@@ -43,6 +43,10 @@ void validate_task_names(const std::vector<std::string>& tasks, const std::strin
 std::vector<TaskRun> run_eval_tasks(const LanguageModel& lm, const EvalRunOptions& options,
                                     const std::function<void(const TaskRun&)>& on_done = {});
 
+// Builds every task's requests once, reading its data files, so that a missing or malformed file
+// fails (DataError naming it) before any model work such as quantization; discards them.
+void check_task_data(const EvalRunOptions& options);
+
 // "arc_easy,mmlu" -> {"arc_easy", "mmlu"}; empty entries are ConfigErrors naming `what`.
 std::vector<std::string> split_task_list(const std::string& list, const std::string& what);
 

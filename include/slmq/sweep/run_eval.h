@@ -16,4 +16,8 @@ namespace slmq {
 nlohmann::json run_eval_block(const Model& model, const RunConfig& config,
                               const std::filesystem::path& samples_dir);
 
+// Reads every task's data (DataError naming a missing or malformed file) without a model, so a
+// run fails before it loads and quantizes anything.
+void check_eval_data(const RunConfig& config);
+
 }  // namespace slmq
