@@ -3,11 +3,20 @@
 #include <ATen/ATen.h>
 #include <c10/core/InferenceMode.h>
 
+#include <set>
+
 #include "slmq/core/error.h"
 #include "slmq/core/timing.h"
 #include "slmq/model/model.h"
 
 namespace slmq {
+namespace {
+
+// Thrown once every watched linear of a chunk has shown its input, when the layer's outputs are
+// discarded: the rest of that forward (for GPTQ's q/k/v group, all but the input norm) is waste.
+struct WatchedInputsSeen {};
+
+}  // namespace
 
 LayerwiseCapture::LayerwiseCapture(Model& model, const CalibrationWindows& windows,
                                    CaptureOptions options)
@@ -36,8 +45,19 @@ void LayerwiseCapture::forward_all(const LinearInputHook* hook,
   const auto start = SteadyClock::now();
   DecoderLayer& current = layer();
   const int64_t n = inputs_.size(0), steps = inputs_.size(1);
-  std::optional<LayerHooks> hooks;
-  if (hook != nullptr) hooks.emplace(current, watch, hook, &chunk_mask_);
+  std::vector<std::string> wanted = watch;
+  if (wanted.empty())
+    for (const auto& [name, slot] : current.linears()) wanted.push_back(name);
+  std::set<std::string> seen;
+  const bool stop_early = hook != nullptr && out == nullptr;
+  const LinearInputHook counting = [&](const std::string& name, const at::Tensor& x,
+                                       const at::Tensor& token_mask) {
+    (*hook)(name, x, token_mask);
+    if (stop_early && seen.insert(name).second && seen.size() == wanted.size())
+      throw WatchedInputsSeen{};
+  };
+  std::optional<LayerHooks> hooks;  // after `counting`, which it points to
+  if (hook != nullptr) hooks.emplace(current, watch, &counting, &chunk_mask_);
   auto ones = at::ones({std::min(options_.batch_size, n), steps},
                        at::TensorOptions().dtype(at::kLong).device(model_.device()));
   for (int64_t b = 0; b < n; b += options_.batch_size) {
@@ -45,8 +65,12 @@ void LayerwiseCapture::forward_all(const LinearInputHook* hook,
     chunk_mask_ = mask_.defined() ? mask_.narrow(0, b, size) : at::Tensor();
     const at::Tensor ctx_mask = mask_.defined() ? chunk_mask_ : ones.narrow(0, 0, size);
     const AttentionContext ctx = model_.attention_context(ctx_mask);
-    at::Tensor y = current.forward(inputs_.narrow(0, b, size), ctx);
-    if (out != nullptr) out->narrow(0, b, size).copy_(y);
+    seen.clear();
+    try {
+      at::Tensor y = current.forward(inputs_.narrow(0, b, size), ctx);
+      if (out != nullptr) out->narrow(0, b, size).copy_(y);
+    } catch (const WatchedInputsSeen&) {
+    }
   }
   chunk_mask_ = at::Tensor();
   forward_seconds_ += seconds_since(start);

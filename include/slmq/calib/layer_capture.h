@@ -48,7 +48,8 @@ class LayerwiseCapture {
 
   // Runs the current layer as it is now over all inputs; `hook` sees the inputs of the linears
   // named in `watch` (relative to the layer; empty = all seven). Outputs are discarded, except
-  // that the first run of a layer keeps them when propagate_quantized is false.
+  // that the first run of a layer keeps them when propagate_quantized is false; when they are
+  // discarded, each chunk's forward stops once every watched linear has shown its input.
   void run(const LinearInputHook& hook, const std::vector<std::string>& watch = {});
   // The current layer's outputs [N,T,C] as it is now (e.g. AWQ's block-output loss reference).
   at::Tensor outputs();
