@@ -164,6 +164,23 @@ std::vector<Response> Evaluator::run(const std::vector<Request>& requests) {
   return out;
 }
 
+size_t Evaluator::batch_end(const std::vector<ScoreGroup>& groups, const std::vector<size_t>& order,
+                            size_t start) const {
+  // The first group is the longest: the batch is padded to its size.
+  const auto width = static_cast<int64_t>(groups[order[start]].packed_size());
+  const int64_t limit = budget(width);
+  size_t end = start + 1, real_tokens = groups[order[start]].packed_size();
+  for (; end < order.size(); ++end) {
+    const size_t size = groups[order[end]].packed_size();
+    const auto cells = static_cast<int64_t>(end - start + 1) * width;
+    const double padding =
+        1.0 - static_cast<double>(real_tokens + size) / static_cast<double>(cells);
+    if (cells > limit || padding > lm_.max_padding()) break;
+    real_tokens += size;
+  }
+  return end;
+}
+
 std::vector<std::vector<TokenScore>> Evaluator::score_sorted(const std::vector<ScoreGroup>& groups,
                                                              const std::string& unit) {
   std::vector<std::vector<TokenScore>> scores(groups.size());
@@ -171,21 +188,9 @@ std::vector<std::vector<TokenScore>> Evaluator::score_sorted(const std::vector<S
   size_t total_rows = 0, done_rows = 0;
   for (const auto& g : groups) total_rows += g.suffixes.size();
   for (size_t start = 0; start < order.size();) {
-    // The first group is the longest: the batch is padded to its size.
-    const auto width = static_cast<int64_t>(groups[order[start]].packed_size());
-    const int64_t limit = budget(width);
+    const size_t end = batch_end(groups, order, start);
     std::vector<ScoreGroup> batch;
-    size_t end = start, real_tokens = 0;
-    while (end < order.size()) {
-      const ScoreGroup& next = groups[order[end]];
-      const auto cells = static_cast<int64_t>(batch.size() + 1) * width;
-      const double padding =
-          1.0 - static_cast<double>(real_tokens + next.packed_size()) / static_cast<double>(cells);
-      if (!batch.empty() && (cells > limit || padding > lm_.max_padding())) break;
-      real_tokens += next.packed_size();
-      batch.push_back(next);
-      ++end;
-    }
+    for (size_t k = start; k < end; ++k) batch.push_back(groups[order[k]]);
     std::vector<std::vector<TokenScore>> got = lm_.score(batch);
     if (got.size() != batch.size()) throw InternalError("LanguageModel::score: group count");
     for (size_t i = 0; i < batch.size(); ++i) {

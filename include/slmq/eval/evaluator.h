@@ -142,6 +142,10 @@ class Evaluator {
   std::vector<std::vector<TokenScore>> score_sorted(const std::vector<ScoreGroup>& groups,
                                                     const std::string& unit);
   int64_t budget(int64_t length) const;
+  // One past the last group (in `order`, from `start`) of the next batch: within the token
+  // budget for the first (longest) group's size and LanguageModel::max_padding().
+  size_t batch_end(const std::vector<ScoreGroup>& groups, const std::vector<size_t>& order,
+                   size_t start) const;
 
   const LanguageModel& lm_;
   EvaluatorOptions options_;
