@@ -16,11 +16,10 @@ std::vector<int64_t> concat(const std::vector<int64_t>& a, const std::vector<int
   return out;
 }
 
-// Indices of `groups` by descending packed size; ties keep their order (deterministic).
-std::vector<size_t> longest_first(const std::vector<ScoreGroup>& groups) {
-  std::vector<size_t> order(groups.size()), size(groups.size());
+// Indices by descending size; ties keep their order (deterministic).
+std::vector<size_t> longest_first(const std::vector<size_t>& size) {
+  std::vector<size_t> order(size.size());
   std::iota(order.begin(), order.end(), 0);
-  for (size_t g = 0; g < groups.size(); ++g) size[g] = groups[g].packed_size();
   std::stable_sort(order.begin(), order.end(),
                    [&](size_t a, size_t b) { return size[a] > size[b]; });
   return order;
@@ -164,19 +163,18 @@ std::vector<Response> Evaluator::run(const std::vector<Request>& requests) {
   return out;
 }
 
-size_t Evaluator::batch_end(const std::vector<ScoreGroup>& groups, const std::vector<size_t>& order,
+size_t Evaluator::batch_end(const std::vector<size_t>& size, const std::vector<size_t>& order,
                             size_t start) const {
   // The first group is the longest: the batch is padded to its size.
-  const auto width = static_cast<int64_t>(groups[order[start]].packed_size());
+  const auto width = static_cast<int64_t>(size[order[start]]);
   const int64_t limit = budget(width);
-  size_t end = start + 1, real_tokens = groups[order[start]].packed_size();
+  size_t end = start + 1, real_tokens = size[order[start]];
   for (; end < order.size(); ++end) {
-    const size_t size = groups[order[end]].packed_size();
     const auto cells = static_cast<int64_t>(end - start + 1) * width;
     const double padding =
-        1.0 - static_cast<double>(real_tokens + size) / static_cast<double>(cells);
+        1.0 - static_cast<double>(real_tokens + size[order[end]]) / static_cast<double>(cells);
     if (cells > limit || padding > lm_.max_padding()) break;
-    real_tokens += size;
+    real_tokens += size[order[end]];
   }
   return end;
 }
@@ -184,11 +182,13 @@ size_t Evaluator::batch_end(const std::vector<ScoreGroup>& groups, const std::ve
 std::vector<std::vector<TokenScore>> Evaluator::score_sorted(const std::vector<ScoreGroup>& groups,
                                                              const std::string& unit) {
   std::vector<std::vector<TokenScore>> scores(groups.size());
-  const std::vector<size_t> order = longest_first(groups);
+  std::vector<size_t> size(groups.size());  // packed sizes, computed once
+  for (size_t g = 0; g < groups.size(); ++g) size[g] = groups[g].packed_size();
+  const std::vector<size_t> order = longest_first(size);
   size_t total_rows = 0, done_rows = 0;
   for (const auto& g : groups) total_rows += g.suffixes.size();
   for (size_t start = 0; start < order.size();) {
-    const size_t end = batch_end(groups, order, start);
+    const size_t end = batch_end(size, order, start);
     std::vector<ScoreGroup> batch;
     for (size_t k = start; k < end; ++k) batch.push_back(groups[order[k]]);
     std::vector<std::vector<TokenScore>> got = lm_.score(batch);
@@ -197,7 +197,7 @@ std::vector<std::vector<TokenScore>> Evaluator::score_sorted(const std::vector<S
       if (got[i].size() != batch[i].suffixes.size())
         throw InternalError("LanguageModel::score: row count");
       stats_.rows += got[i].size();
-      stats_.computed_tokens += batch[i].packed_size();
+      stats_.computed_tokens += size[order[start + i]];
       done_rows += got[i].size();
       scores[order[start + i]] = std::move(got[i]);
     }

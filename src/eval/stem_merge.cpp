@@ -11,9 +11,6 @@ size_t common_prefix(const std::vector<int64_t>& a, const std::vector<int64_t>& 
   return static_cast<size_t>(std::mismatch(a.begin(), a.begin() + n, b.begin()).first - a.begin());
 }
 
-// Tokens `group` adds to a merged group whose prefix is its first `stem` tokens.
-size_t tail_cost(const ScoreGroup& group, size_t stem) { return group.packed_size() - stem; }
-
 // Groups order[first, last) as one group with prefix = the first `stem` tokens they share.
 ScoreGroup merge(const std::vector<ScoreGroup>& groups, const std::vector<size_t>& order,
                  size_t first, size_t last, size_t stem, MergedGroups& out) {
@@ -46,6 +43,8 @@ MergedGroups merge_shared_stems(const std::vector<ScoreGroup>& groups,
                    [&](size_t a, size_t b) { return groups[a].prefix < groups[b].prefix; });
   const auto min_stem = static_cast<size_t>(std::max<int64_t>(options.min_stem, 1));
   const auto max_width = static_cast<size_t>(std::max<int64_t>(options.max_width, 0));
+  std::vector<size_t> size(groups.size());  // packed sizes, computed once
+  for (size_t g = 0; g < groups.size(); ++g) size[g] = groups[g].packed_size();
   for (size_t first = 0; first < order.size();) {
     size_t last = first + 1, stem = groups[order[first]].prefix.size();
     while (options.max_width > 0 && last < order.size()) {
@@ -56,7 +55,7 @@ MergedGroups merge_shared_stems(const std::vector<ScoreGroup>& groups,
       size_t width = s;
       bool worth = s >= min_stem;
       for (size_t k = first; worth && k <= last; ++k) {
-        const size_t tail = tail_cost(groups[order[k]], s);
+        const size_t tail = size[order[k]] - s;  // what member k adds after the stem
         worth = tail <= s;
         width += tail;
       }

@@ -144,7 +144,8 @@ class Evaluator {
   int64_t budget(int64_t length) const;
   // One past the last group (in `order`, from `start`) of the next batch: within the token
   // budget for the first (longest) group's size and LanguageModel::max_padding().
-  size_t batch_end(const std::vector<ScoreGroup>& groups, const std::vector<size_t>& order,
+  // `size`: each group's packed size.
+  size_t batch_end(const std::vector<size_t>& size, const std::vector<size_t>& order,
                    size_t start) const;
 
   const LanguageModel& lm_;
