@@ -1,10 +1,13 @@
 // `slmquant eval MODEL --tasks arc_easy,mmlu,... [--num-fewshot N] [--limit N] [--data-dir D]
 // [--bos default|always|never] [--batch-tokens N] [--stem-merge-width N] [--max-length N]
-// [--out DIR] [--log-samples]`:
+// [--out DIR] [--log-samples] [--no-resume]`:
 // lm-eval 0.4.12-faithful accuracy and perplexity. Prints lm-eval's results table on stdout;
-// with --out, writes DIR/results.json (and DIR/samples_<task>.jsonl with --log-samples).
+// with --out, writes DIR/results.json (and DIR/samples_<task>.jsonl with --log-samples) and
+// journals finished batches in DIR/journal/<task>.jsonl, so the same command resumes after an
+// interruption (--no-resume starts afresh).
 #include <spdlog/spdlog.h>
 
+#include <filesystem>
 #include <iostream>
 #include <memory>
 
@@ -34,6 +37,7 @@ struct EvalArgs {
   std::optional<int64_t> max_length;
   std::string out;
   bool log_samples = false;
+  bool no_resume = false;
 };
 
 nlohmann::json results_document(const EvalArgs& args, const Model& model,
@@ -79,6 +83,12 @@ int run_eval(const EvalArgs& args) {
                eval::bos_policy_name(options.bos));
 
   const std::filesystem::path out_dir = args.out;
+  if (!out_dir.empty()) {
+    options.journal_dir = out_dir / "journal";
+    options.model_fingerprint = eval::model_files_fingerprint(args.model.path) + "|" +
+                                dtype_name(model->dtype()) + "|" + model->device().str();
+    options.resume = !args.no_resume;
+  }
   auto runs = eval::run_eval_tasks(*lm, options, [&](const eval::TaskRun& run) {
     if (!out_dir.empty() && args.log_samples) eval::write_samples(out_dir, run);
   });
@@ -124,6 +134,9 @@ const RegisterCommand kEval{
       app.add_option("--out", args->out, "write DIR/results.json (and samples) here");
       app.add_flag("--log-samples", args->log_samples,
                    "per-item DIR/samples_<task>.jsonl (needs --out)");
+      app.add_flag("--no-resume", args->no_resume,
+                   "recompute everything, replacing DIR/journal (default: reuse batches an "
+                   "interrupted run with the same model and settings journaled)");
       return [args] { return run_eval(*args); };
     }};
 

@@ -3,11 +3,11 @@
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
-#include <cstdio>
 
 #include "slmq/config/config_node.h"
 #include "slmq/core/dtype.h"
 #include "slmq/core/error.h"
+#include "slmq/core/hash.h"
 #include "slmq/eval/task.h"
 
 namespace slmq {
@@ -220,14 +220,7 @@ std::string RunConfig::hash() const {
     j["eval"].erase("log_samples");
     j["eval"].erase("batch_tokens");
   }
-  uint64_t h = 1469598103934665603ULL;
-  for (unsigned char ch : j.dump()) {
-    h ^= ch;
-    h *= 1099511628211ULL;
-  }
-  char buf[17];
-  std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(h));
-  return buf;
+  return hex64(fnv1a64(j.dump()));
 }
 
 }  // namespace slmq

@@ -3,8 +3,10 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <memory>
 
 #include "slmq/core/error.h"
+#include "slmq/core/hash.h"
 #include "slmq/core/progress.h"
 #include "slmq/core/timing.h"
 
@@ -22,6 +24,24 @@ void validate_task_names(const std::vector<std::string>& tasks, const std::strin
   }
 }
 
+std::string model_files_fingerprint(const std::filesystem::path& path) {
+  namespace fs = std::filesystem;
+  std::vector<fs::path> files;
+  if (fs::is_directory(path)) {
+    for (const auto& entry : fs::directory_iterator(path))
+      if (entry.is_regular_file()) files.push_back(entry.path());
+    std::sort(files.begin(), files.end());
+  } else {
+    files.push_back(path);
+  }
+  std::string what = fs::absolute(path).lexically_normal().string();
+  for (const auto& file : files) {
+    what += "|" + file.filename().string() + ":" + std::to_string(fs::file_size(file)) + ":" +
+            std::to_string(fs::last_write_time(file).time_since_epoch().count());
+  }
+  return hex64(fnv1a64(what));
+}
+
 std::vector<std::string> split_task_list(const std::string& list, const std::string& what) {
   std::vector<std::string> out;
   size_t start = 0;
@@ -37,6 +57,31 @@ std::vector<std::string> split_task_list(const std::string& list, const std::str
 }
 
 namespace {
+
+// Bumped when a change to the evaluator or the tasks changes what a journaled unit holds.
+constexpr int kJournalVersion = 1;
+
+// What a task's journal must match to be reused: the model, the settings that shape score groups
+// and every request.
+std::string journal_fingerprint(const LanguageModel& lm, const EvalRunOptions& options,
+                                const std::string& task, const std::vector<Request>& requests) {
+  const nlohmann::json settings = {{"journal_version", kJournalVersion},
+                                   {"model", options.model_fingerprint},
+                                   {"task", task},
+                                   {"bos", bos_policy_name(options.bos)},
+                                   {"stem_merge_width", options.stem_merge_width},
+                                   {"max_length", lm.max_length()}};
+  uint64_t h = fnv1a64(settings.dump());
+  const std::string sep(1, '\x1e');
+  for (const Request& r : requests) {
+    h = fnv1a64(std::string(request_type_name(r.type)) + sep + std::to_string(r.doc_index) + sep +
+                    std::to_string(r.choice_index) + sep + (r.context ? *r.context : "") + sep +
+                    r.continuation + sep + std::to_string(r.generation.max_gen_toks) + sep,
+                h);
+    for (const auto& stop : r.generation.until) h = fnv1a64(stop + sep, h);
+  }
+  return hex64(h);
+}
 
 TaskOptions task_options_for(const EvalRunOptions& options) {
   TaskOptions task_options;
@@ -79,6 +124,18 @@ std::vector<TaskRun> run_eval_tasks(const LanguageModel& lm, const EvalRunOption
         progress.update(done, total, unit);
       };
     }
+    std::unique_ptr<FileEvalJournal> journal;
+    if (!options.journal_dir.empty()) {
+      journal = std::make_unique<FileEvalJournal>(
+          options.journal_dir / (name + ".jsonl"),
+          journal_fingerprint(lm, options, name, task->requests()), options.resume);
+      eval_options.journal = journal.get();
+      run.resumed_seconds = journal->resumed_seconds();
+      if (journal->resumed_units() > 0)
+        spdlog::info("{}: resuming; {} finished units in {} ({:.1f} model seconds)", name,
+                     journal->resumed_units(), (options.journal_dir / (name + ".jsonl")).string(),
+                     journal->resumed_seconds());
+    }
     Evaluator evaluator(lm, eval_options);
     std::vector<Response> responses = evaluator.run(task->requests());
     if (options.progress) progress.finish();
@@ -87,6 +144,9 @@ std::vector<TaskRun> run_eval_tasks(const LanguageModel& lm, const EvalRunOption
     run.stats = evaluator.stats();
     spdlog::info("{}: {} requests in {:.1f} s ({:.2f} requests/s, {} batches)", name,
                  run.stats.requests, run.run_seconds, run.requests_per_second(), run.stats.batches);
+    if (run.stats.resumed_rows > 0)
+      spdlog::info("{}: {} rows taken from the journal (earlier runs spent {:.1f} s on them)", name,
+                   run.stats.resumed_rows, run.resumed_seconds);
     if (on_done) on_done(run);
     runs.push_back(std::move(run));
   }

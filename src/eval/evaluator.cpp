@@ -5,6 +5,7 @@
 #include <numeric>
 
 #include "slmq/core/error.h"
+#include "slmq/core/timing.h"
 #include "slmq/eval/stem_merge.h"
 
 namespace slmq::eval {
@@ -179,28 +180,64 @@ size_t Evaluator::batch_end(const std::vector<size_t>& size, const std::vector<s
   return end;
 }
 
+std::optional<std::vector<TokenScore>> Evaluator::journaled_scores(const std::string& section,
+                                                                   size_t index,
+                                                                   size_t rows) const {
+  const nlohmann::json* value = options_.journal ? options_.journal->find(section, index) : nullptr;
+  if (!value) return std::nullopt;
+  auto bad = [&] {
+    return DataError("evaluation journal: " + section + " group " + std::to_string(index) +
+                     " should hold " + std::to_string(rows) + " [loglikelihood, is_greedy] pairs");
+  };
+  if (!value->is_array() || value->size() != rows) throw bad();
+  std::vector<TokenScore> scores;
+  for (const auto& pair : *value) {
+    if (!pair.is_array() || pair.size() != 2 || !pair[0].is_number() || !pair[1].is_boolean())
+      throw bad();
+    scores.push_back({pair[0].get<double>(), pair[1].get<bool>()});
+  }
+  return scores;
+}
+
 std::vector<std::vector<TokenScore>> Evaluator::score_sorted(const std::vector<ScoreGroup>& groups,
-                                                             const std::string& unit) {
+                                                             const std::string& unit,
+                                                             const std::string& section) {
   std::vector<std::vector<TokenScore>> scores(groups.size());
   std::vector<size_t> size(groups.size());  // packed sizes, computed once
   for (size_t g = 0; g < groups.size(); ++g) size[g] = groups[g].packed_size();
-  const std::vector<size_t> order = longest_first(size);
   size_t total_rows = 0, done_rows = 0;
-  for (const auto& g : groups) total_rows += g.suffixes.size();
+  std::vector<size_t> order;  // the groups still to compute, longest first
+  for (size_t g : longest_first(size)) {
+    total_rows += groups[g].suffixes.size();
+    if (auto resumed = journaled_scores(section, g, groups[g].suffixes.size())) {
+      scores[g] = std::move(*resumed);
+      done_rows += scores[g].size();
+      stats_.resumed_rows += scores[g].size();
+    } else {
+      order.push_back(g);
+    }
+  }
   for (size_t start = 0; start < order.size();) {
+    const auto batch_start = SteadyClock::now();
     const size_t end = batch_end(size, order, start);
     std::vector<ScoreGroup> batch;
     for (size_t k = start; k < end; ++k) batch.push_back(groups[order[k]]);
     std::vector<std::vector<TokenScore>> got = lm_.score(batch);
     if (got.size() != batch.size()) throw InternalError("LanguageModel::score: group count");
+    std::vector<std::pair<size_t, nlohmann::json>> record;
     for (size_t i = 0; i < batch.size(); ++i) {
       if (got[i].size() != batch[i].suffixes.size())
         throw InternalError("LanguageModel::score: row count");
+      const size_t g = order[start + i];
       stats_.rows += got[i].size();
-      stats_.computed_tokens += size[order[start + i]];
+      stats_.computed_tokens += size[g];
       done_rows += got[i].size();
-      scores[order[start + i]] = std::move(got[i]);
+      nlohmann::json pairs = nlohmann::json::array();
+      for (const TokenScore& t : got[i]) pairs.push_back({t.loglikelihood, t.is_greedy});
+      record.emplace_back(g, std::move(pairs));
+      scores[g] = std::move(got[i]);
     }
+    if (options_.journal) options_.journal->record(section, record, seconds_since(batch_start));
     ++stats_.batches;
     if (options_.progress) options_.progress(done_rows, total_rows, unit);
     start = end;
@@ -237,7 +274,8 @@ void Evaluator::run_loglikelihood(const std::vector<Request>& requests,
     g.score_from.push_back(score_from);
   }
   const MergedGroups merged = merge_shared_stems(groups, options_.stem_merge);
-  auto scores = score_sorted(merged.groups, "requests");
+  auto scores =
+      score_sorted(merged.groups, "requests", request_type_name(RequestType::kLoglikelihood));
   for (size_t k = 0; k < which.size(); ++k) {
     const auto [g, row] = merged.where[slot[k].first][slot[k].second];
     const TokenScore& s = scores[g][row];
@@ -262,7 +300,8 @@ void Evaluator::run_rolling(const std::vector<Request>& requests, const std::vec
       owner.push_back(idx);
     }
   }
-  auto scores = score_sorted(groups, "windows");
+  auto scores =
+      score_sorted(groups, "windows", request_type_name(RequestType::kLoglikelihoodRolling));
   for (size_t idx : which) out[idx].loglikelihood = 0.0;
   // Windows in document order, as lm-eval sums them.
   for (size_t w = 0; w < groups.size(); ++w)
@@ -300,14 +339,29 @@ void Evaluator::run_generate(const std::vector<Request>& requests, const std::ve
       job.stops.push_back({s, lm_.encode(s, /*add_special_tokens=*/false).size() + 2});
     jobs.push_back(std::move(job));
   }
-  // Longest prompt first; a batch shares one generation budget and stop list.
-  std::vector<size_t> order(jobs.size());
-  std::iota(order.begin(), order.end(), 0);
-  std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) {
-    return jobs[a].prompt.size() > jobs[b].prompt.size();
-  });
+  // Longest prompt first; a batch shares one generation budget and stop list. Jobs the journal
+  // holds are done.
+  const std::string section = request_type_name(RequestType::kGenerateUntil);
+  std::vector<size_t> prompt_size;
+  for (const Job& job : jobs) prompt_size.push_back(job.prompt.size());
+  std::vector<size_t> order;
   size_t done = 0;
+  for (size_t j : longest_first(prompt_size)) {
+    const nlohmann::json* text = options_.journal ? options_.journal->find(section, j) : nullptr;
+    if (!text) {
+      order.push_back(j);
+      continue;
+    }
+    std::optional<std::string> generation = text_from_journal(*text);
+    if (!generation)
+      throw DataError("evaluation journal: " + section + " job " + std::to_string(j) +
+                      " should hold a generation");
+    out[jobs[j].request].generation = std::move(*generation);
+    ++done;
+    ++stats_.resumed_rows;
+  }
   for (size_t start = 0; start < order.size();) {
+    const auto batch_start = SteadyClock::now();
     const Job& first = jobs[order[start]];
     const auto width = static_cast<int64_t>(first.prompt.size()) + first.max_gen_toks;
     const int64_t limit = budget(width);
@@ -333,6 +387,7 @@ void Evaluator::run_generate(const std::vector<Request>& requests, const std::ve
       return false;
     };
     auto generated = lm_.generate(prompts, first.max_gen_toks, stop_row);
+    std::vector<std::pair<size_t, nlohmann::json>> record;
     for (size_t row = 0; row < batch.size(); ++row) {
       std::vector<int64_t>& tokens = generated.at(row);
       if (stopped_at[row] > 0 && tokens.size() > stopped_at[row]) tokens.resize(stopped_at[row]);
@@ -344,7 +399,9 @@ void Evaluator::run_generate(const std::vector<Request>& requests, const std::ve
       stats_.computed_tokens += prompts[row].size() + tokens.size();
       const Job& job = jobs[batch[row]];
       out[job.request].generation = truncate_at_stop(lm_.decode(tokens, true), job.until);
+      record.emplace_back(batch[row], text_to_journal(out[job.request].generation));
     }
+    if (options_.journal) options_.journal->record(section, record, seconds_since(batch_start));
     stats_.rows += batch.size();
     ++stats_.batches;
     done += batch.size();

@@ -9,6 +9,16 @@
 #include "slmq/core/error.h"
 
 namespace slmq {
+namespace {
+
+// The distinct sliding windows of the layers (0 = full attention): one mask is built for each.
+std::set<int64_t> attention_windows(const std::vector<DecoderLayer>& layers) {
+  std::set<int64_t> windows;
+  for (const auto& layer : layers) windows.insert(layer.sliding_window().value_or(0));
+  return windows;
+}
+
+}  // namespace
 
 Model::Model(ModelConfig config, ModelWeights weights, c10::ScalarType dtype, c10::Device device)
     : config_(std::move(config)),
@@ -51,9 +61,7 @@ AttentionContext Model::make_context(const at::Tensor& mask, KVCache* cache) con
   at::Tensor causal = k_slot <= q_slot;
   at::Tensor self = (k_slot == q_slot).unsqueeze(0).unsqueeze(0);
   at::Tensor valid = key_valid.unsqueeze(1).unsqueeze(1);  // [B,1,1,S]
-  std::set<int64_t> windows;
-  for (const auto& layer : layers_) windows.insert(layer.sliding_window().value_or(0));
-  for (int64_t window : windows) {
+  for (int64_t window : attention_windows(layers_)) {
     at::Tensor allowed = window > 0 ? causal.logical_and((q_slot - k_slot) < window) : causal;
     ctx.masks[window] = allowed.unsqueeze(0).unsqueeze(0).logical_and(valid).logical_or(self);
   }
@@ -64,9 +72,7 @@ AttentionContext Model::packed_attention_context(const at::Tensor& positions,
                                                  const at::Tensor& allowed) const {
   AttentionContext ctx;
   std::tie(ctx.cos, ctx.sin) = rope_.cos_sin(positions, dtype_);
-  std::set<int64_t> windows;
-  for (const auto& layer : layers_) windows.insert(layer.sliding_window().value_or(0));
-  for (int64_t window : windows) {
+  for (int64_t window : attention_windows(layers_)) {
     at::Tensor mask = allowed;
     if (window > 0) {
       at::Tensor distance = positions.unsqueeze(2) - positions.unsqueeze(1);  // [B,T,T]
@@ -83,8 +89,7 @@ AttentionContext Model::causal_attention_context(const at::Tensor& positions) co
   auto idx = at::TensorOptions().dtype(at::kLong).device(device_);
   at::Tensor slot = at::arange(positions.size(1), idx);
   at::Tensor distance = slot.unsqueeze(1) - slot.unsqueeze(0);  // [T,T] query - key
-  for (const auto& layer : layers_) {
-    const int64_t window = layer.sliding_window().value_or(0);
+  for (int64_t window : attention_windows(layers_)) {
     ctx.masks[window] =
         window > 0 ? distance.ge(0).logical_and(distance < window).unsqueeze(0).unsqueeze(0)
                    : at::Tensor();

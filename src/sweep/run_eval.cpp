@@ -26,9 +26,15 @@ void check_eval_data(const RunConfig& config) {
 }
 
 nlohmann::json run_eval_block(const Model& model, const RunConfig& config,
-                              const std::filesystem::path& samples_dir) {
+                              const std::filesystem::path& samples_dir,
+                              const std::filesystem::path& journal_dir, bool resume) {
   const EvalSection& e = config.eval;
-  const eval::EvalRunOptions options = eval_run_options(e);
+  eval::EvalRunOptions options = eval_run_options(e);
+  // The config hash covers the quantization and eval settings; the files, what the path holds.
+  options.journal_dir = journal_dir;
+  options.model_fingerprint =
+      config.hash() + "|" + eval::model_files_fingerprint(config.model.path);
+  options.resume = resume;
   auto lm = eval::make_model_language_model(model, config.model.path);
   auto runs = eval::run_eval_tasks(*lm, options, [&](const eval::TaskRun& run) {
     if (e.log_samples) eval::write_samples(samples_dir, run);

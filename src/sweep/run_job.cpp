@@ -61,7 +61,7 @@ nlohmann::json generate_section(const Model& model, const std::string& model_pat
                             : nlohmann::json()}};
 }
 
-void compute(const RunConfig& config, const std::filesystem::path& samples_dir,
+void compute(const RunConfig& config, const std::filesystem::path& result_path, bool force,
              nlohmann::json& result) {
   at::manual_seed(static_cast<uint64_t>(config.seed));
   // Data first: a missing file must not cost a model load and a quantization.
@@ -95,7 +95,10 @@ void compute(const RunConfig& config, const std::filesystem::path& samples_dir,
                      {"load_seconds", load_seconds}};
   if (config.generate.enabled)
     result["generate"] = generate_section(*model, config.model.path, config.generate);
-  if (config.eval.enabled) result["eval"] = run_eval_block(*model, config, samples_dir);
+  if (config.eval.enabled) {
+    result["eval"] = run_eval_block(*model, config, samples_dir_for(result_path),
+                                    journal_dir_for(result_path), /*resume=*/!force);
+  }
   if (config.ppl.enabled) {
     result["ppl"] = run_ppl_block(*model, baseline.get(), config.model.path, config.ppl);
     result["eval"]["tasks"]["wiki_token_ppl"] = wiki_token_ppl_task(result["ppl"]);
@@ -106,6 +109,10 @@ void compute(const RunConfig& config, const std::filesystem::path& samples_dir,
 
 std::filesystem::path samples_dir_for(const std::filesystem::path& result_path) {
   return result_path.parent_path() / (result_path.stem().string() + ".samples");
+}
+
+std::filesystem::path journal_dir_for(const std::filesystem::path& result_path) {
+  return result_path.parent_path() / (result_path.stem().string() + ".journal");
 }
 
 std::filesystem::path result_path_for(const RunConfig& config, const RunOptions& options) {
@@ -130,7 +137,7 @@ RunOutcome run_job(const RunConfig& config, const RunOptions& options) {
                            {"config", config.to_json()},
                            {"started_at", utc_timestamp()}};
   try {
-    compute(config, samples_dir_for(outcome.result_path), result);
+    compute(config, outcome.result_path, options.force, result);
     result["status"] = "ok";
   } catch (const Error& e) {
     result["status"] = "failed";

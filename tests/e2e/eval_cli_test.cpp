@@ -67,6 +67,53 @@ TEST(EvalCli, WritesResultsAndSamplesThatAgree) {
   EXPECT_EQ(res["eval_tasks"]["arc_easy"]["correct"].size(), 3u);
 }
 
+// An interrupted eval resumes: the journal keeps finished batches, a rerun computes the rest
+// and gives the same numbers; other settings or --no-resume recompute everything.
+TEST(EvalCli, InterruptedRunResumesFromItsJournal) {
+  test::TempDir dir;
+  const fs::path out = dir.path() / "out";
+  const std::string command = "eval " + kModel.string() +
+                              " --tasks arc_easy --limit 4 --batch-tokens 64 --log-samples "
+                              "--data-dir " +
+                              kData + " --out " + out.string();
+  auto first = test::run_cli(command);
+  ASSERT_EQ(first.exit_code, 0) << first.err;
+  const auto want = read_jsonl(out / "samples_arc_easy.jsonl");
+  // Keep the header and the first batch; add a line torn by the kill.
+  std::ifstream in(out / "journal/arc_easy.jsonl");
+  std::string header, batch;
+  ASSERT_TRUE(std::getline(in, header) && std::getline(in, batch));
+  in.close();
+  std::ofstream(out / "journal/arc_easy.jsonl", std::ios::trunc)
+      << header << "\n"
+      << batch << "\n{\"section\": \"loglik";
+  const size_t batch_rows = [&] {
+    size_t rows = 0;
+    const json record = json::parse(batch);
+    for (const auto& unit : record["units"]) rows += unit[1].size();
+    return rows;
+  }();
+
+  auto resumed = test::run_cli(command);
+  ASSERT_EQ(resumed.exit_code, 0) << resumed.err;
+  EXPECT_NE(resumed.err.find("resuming"), std::string::npos) << resumed.err;
+  json res = read_json(out / "results.json");
+  EXPECT_EQ(res["tasks"]["arc_easy"]["work"]["resumed_rows"], batch_rows);
+  EXPECT_GT(res["tasks"]["arc_easy"]["work"]["batches"].get<int>(), 0);
+  // The remaining batches are the same as the first run's: the same numbers, bit for bit.
+  const auto got = read_jsonl(out / "samples_arc_easy.jsonl");
+  ASSERT_EQ(got.size(), want.size());
+  for (size_t i = 0; i < got.size(); ++i)
+    EXPECT_EQ(got[i]["loglikelihoods"], want[i]["loglikelihoods"]) << "doc " << i;
+
+  auto fresh = test::run_cli(command + " --no-resume");
+  ASSERT_EQ(fresh.exit_code, 0) << fresh.err;
+  EXPECT_EQ(read_json(out / "results.json")["tasks"]["arc_easy"]["work"]["resumed_rows"], 0);
+  auto other = test::run_cli(command + " --bos always");
+  ASSERT_EQ(other.exit_code, 0) << other.err;
+  EXPECT_EQ(read_json(out / "results.json")["tasks"]["arc_easy"]["work"]["resumed_rows"], 0);
+}
+
 TEST(EvalCli, ClearErrors) {
   auto r = test::run_cli("eval " + kModel.string() + " --tasks arc_easy,nope");
   EXPECT_NE(r.exit_code, 0);
@@ -100,6 +147,19 @@ TEST(EvalCli, RunConfigEvalBlockFeedsReport) {
   EXPECT_NEAR(t["value"].get<double>(),
               run["eval"]["results"]["arc_easy"]["acc_norm,none"].get<double>(), 0.0);
   EXPECT_EQ(read_jsonl(dir.path() / "runs/smol_eval.samples/samples_arc_easy.jsonl").size(), 2u);
+
+  // A run that died before writing its result resumes its eval from the journal; --force does not.
+  fs::remove(dir.path() / "runs/smol_eval.json");
+  r = test::run_cli("run " + config.string() + " --out " + (dir.path() / "runs").string());
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  json again = read_json(dir.path() / "runs/smol_eval.json");
+  EXPECT_EQ(again["eval"]["details"]["arc_easy"]["work"]["resumed_rows"], 8);  // 2 docs x 4
+  EXPECT_EQ(again["eval"]["results"], run["eval"]["results"]);
+  r = test::run_cli("run " + config.string() + " --force --out " + (dir.path() / "runs").string());
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(read_json(dir.path() /
+                      "runs/smol_eval.json")["eval"]["details"]["arc_easy"]["work"]["resumed_rows"],
+            0);
 
   // The same eval through `slmquant eval` gives the same numbers.
   auto e = test::run_cli("eval " + kModel.string() + " --tasks arc_easy --limit 2 --data-dir " +

@@ -7,7 +7,9 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <limits>
 #include <map>
+#include <stdexcept>
 
 #include "slmq/core/error.h"
 #include "slmq/eval/evaluator.h"
@@ -428,6 +430,80 @@ TEST(Evaluator, GenerateLeftTruncatesTheContext) {
   Tokens want = lm.encode(*r.context, true);
   want.erase(want.begin(), want.end() - 10);
   EXPECT_EQ(seen, lm.decode(want, true));
+}
+
+// Keeps the journal in memory and "kills" the run (throws) when asked to record batch number
+// `stop_after`, after the model computed it: what an interrupted process leaves behind.
+class MemoryJournal : public EvalJournal {
+ public:
+  size_t stop_after = std::numeric_limits<size_t>::max();
+  size_t records = 0;
+  std::map<std::pair<std::string, size_t>, nlohmann::json> units;
+
+  const nlohmann::json* find(const std::string& section, size_t index) const override {
+    auto it = units.find({section, index});
+    return it == units.end() ? nullptr : &it->second;
+  }
+  void record(const std::string& section,
+              const std::vector<std::pair<size_t, nlohmann::json>>& batch, double) override {
+    if (records == stop_after) throw std::runtime_error("interrupted");
+    ++records;
+    for (const auto& [index, value] : batch) units[{section, index}] = value;
+  }
+};
+
+TEST(Evaluator, InterruptedRunResumesFromTheJournalWithTheSameResults) {
+  FakeLm lm;
+  lm.max_len = 40;  // the long rolling document takes several windows
+  lm.script = [](const std::string& prompt) {
+    return prompt.ends_with("1") ? std::string(" one\n\nnext") : std::string(" two\x02");
+  };
+  std::vector<Request> requests = mixed_requests();
+  const std::string long_text(110, 'w');
+  for (const std::string& text : {long_text, std::string("ab ab ab")}) {
+    Request r;
+    r.type = RequestType::kLoglikelihoodRolling;
+    r.doc_index = requests.size();
+    r.context = std::make_shared<const std::string>("");
+    r.continuation = text;
+    requests.push_back(r);
+  }
+  for (const char* prompt : {"Q1", "Q2"}) {
+    Request r;
+    r.type = RequestType::kGenerateUntil;
+    r.doc_index = requests.size();
+    r.context = std::make_shared<const std::string>(prompt);
+    r.generation.until = {"\n\n"};
+    r.generation.max_gen_toks = 6;
+    requests.push_back(r);
+  }
+  const EvaluatorOptions options{BosPolicy::kTokenizerDefault, 1, {}};  // a batch per group
+  Evaluator plain(lm, options);
+  const std::vector<Response> want = plain.run(requests);
+  const size_t all_batches = plain.stats().batches;
+  for (size_t stop_after : {size_t{0}, size_t{1}, size_t{4}, all_batches - 1}) {
+    MemoryJournal journal;
+    journal.stop_after = stop_after;
+    EvaluatorOptions with_journal = options;
+    with_journal.journal = &journal;
+    EXPECT_THROW(Evaluator(lm, with_journal).run(requests), std::runtime_error);
+    EXPECT_EQ(journal.records, stop_after);
+
+    journal.stop_after = std::numeric_limits<size_t>::max();
+    Evaluator resumed(lm, with_journal);
+    const std::vector<Response> got = resumed.run(requests);
+    EXPECT_EQ(resumed.stats().batches, all_batches - stop_after) << "stop after " << stop_after;
+    EXPECT_EQ(resumed.stats().resumed_rows + resumed.stats().rows, plain.stats().rows);
+    for (size_t i = 0; i < requests.size(); ++i) {
+      EXPECT_EQ(got[i].loglikelihood, want[i].loglikelihood) << i << " stop " << stop_after;
+      EXPECT_EQ(got[i].is_greedy, want[i].is_greedy) << i;
+      EXPECT_EQ(got[i].generation, want[i].generation) << i;
+    }
+    // A complete journal answers everything without the model.
+    Evaluator again(lm, with_journal);
+    EXPECT_EQ(again.run(requests).size(), requests.size());
+    EXPECT_EQ(again.stats().batches, 0u);
+  }
 }
 
 }  // namespace

@@ -34,7 +34,8 @@
 // token budget (an override, else the model's estimate from free memory) while padding stays within
 // LanguageModel::max_padding(). Responses are scattered back
 // to request order, so batching never changes which number lands where; batch composition can
-// change float rounding only.
+// change float rounding only. With a journal (eval_journal.h) every finished batch is recorded
+// and units it already holds are not recomputed, so an interrupted run resumes.
 #include <nlohmann/json.hpp>
 
 #include <cstdint>
@@ -45,6 +46,7 @@
 #include <utility>
 #include <vector>
 
+#include "slmq/eval/eval_journal.h"
 #include "slmq/eval/request.h"
 #include "slmq/eval/score_group.h"
 #include "slmq/eval/stem_merge.h"
@@ -111,6 +113,8 @@ struct EvaluatorOptions {
   // Called after each batch with (units done, units total, unit name); may be empty.
   std::function<void(size_t, size_t, const std::string&)> progress;
   StemMergeOptions stem_merge;  // loglikelihood items sharing a long stem (stem_merge.h)
+  // Where finished batches are recorded and an interrupted run's results found (may be null).
+  EvalJournal* journal = nullptr;
 };
 
 // Work done by the last run().
@@ -120,6 +124,7 @@ struct EvalStats {
   size_t rows = 0;             // scored rows (rolling: windows) or generated sequences
   size_t computed_tokens = 0;  // input tokens the model computed (shared prefixes once)
   size_t generated_tokens = 0;
+  size_t resumed_rows = 0;  // rows (or generations) taken from the journal, not computed
 };
 
 class Evaluator {
@@ -139,8 +144,13 @@ class Evaluator {
   void run_generate(const std::vector<Request>& requests, const std::vector<size_t>& which,
                     std::vector<Response>& out);
   // Scores groups in length-sorted batches; result[g][i] for row i of group g.
+  // `section` names the groups in the journal.
   std::vector<std::vector<TokenScore>> score_sorted(const std::vector<ScoreGroup>& groups,
-                                                    const std::string& unit);
+                                                    const std::string& unit,
+                                                    const std::string& section);
+  // Scores the journal holds for group `index` (row count checked), or nullopt.
+  std::optional<std::vector<TokenScore>> journaled_scores(const std::string& section, size_t index,
+                                                          size_t rows) const;
   int64_t budget(int64_t length) const;
   // One past the last group (in `order`, from `start`) of the next batch: within the token
   // budget for the first (longest) group's size and LanguageModel::max_padding().

@@ -28,6 +28,8 @@ struct RunOutcome {
 std::filesystem::path result_path_for(const RunConfig& config, const RunOptions& options);
 // Where eval.log_samples puts per-item files: <result stem>.samples/ beside the result.
 std::filesystem::path samples_dir_for(const std::filesystem::path& result_path);
+// <result stem>.journal beside the result file: the eval block's journals (eval_journal.h).
+std::filesystem::path journal_dir_for(const std::filesystem::path& result_path);
 
 // Runs the job. On a slmquant error the result file records status "failed" with the reason,
 // then the error propagates.
