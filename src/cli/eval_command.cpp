@@ -14,6 +14,7 @@
 #include "command.h"
 #include "model_options.h"
 #include "slmq/core/atomic_file.h"
+#include "slmq/core/cpu_allocator.h"
 #include "slmq/core/dtype.h"
 #include "slmq/core/environment.h"
 #include "slmq/core/error.h"
@@ -72,6 +73,7 @@ int run_eval(const EvalArgs& args) {
   options.batch_tokens = args.batch_tokens;
   options.stem_merge_width = args.stem_merge_width;
 
+  install_caching_cpu_allocator_from_env();
   auto start = SteadyClock::now();
   auto model = load_model(args.model.path, args.model.load_options());
   eval::ModelLanguageModelOptions lm_options;

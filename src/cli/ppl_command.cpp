@@ -13,6 +13,7 @@
 #include "command.h"
 #include "model_options.h"
 #include "slmq/core/atomic_file.h"
+#include "slmq/core/cpu_allocator.h"
 #include "slmq/core/environment.h"
 #include "slmq/core/timing.h"
 #include "slmq/eval/data_files.h"
@@ -101,6 +102,7 @@ int run_ppl(const PplArgs& args) {
   const auto bos = eval::parse_corpus_bos(args.bos, "--bos");
   const auto positions = eval::parse_kl_positions(args.kl_positions, "--kl-positions");
   const LoadOptions load = args.model.load_options();
+  install_caching_cpu_allocator_from_env();
   auto model = load_model(args.model.path, load);
   // The window options first: tokenizing the corpus takes seconds.
   eval::check_windows(args.windows, model->config(), std::numeric_limits<int64_t>::max());

@@ -4,6 +4,7 @@
 #include <spdlog/spdlog.h>
 
 #include "slmq/core/atomic_file.h"
+#include "slmq/core/cpu_allocator.h"
 #include "slmq/core/dtype.h"
 #include "slmq/core/environment.h"
 #include "slmq/core/error.h"
@@ -95,6 +96,8 @@ void compute(const RunConfig& config, const std::filesystem::path& result_path, 
                      {"load_seconds", load_seconds}};
   if (config.generate.enabled)
     result["generate"] = generate_section(*model, config.model.path, config.generate);
+  // After quantization, whose peak-RSS cost must not count blocks cached for reuse.
+  if (config.eval.enabled || config.ppl.enabled) install_caching_cpu_allocator_from_env();
   if (config.eval.enabled) {
     result["eval"] = run_eval_block(*model, config, samples_dir_for(result_path),
                                     journal_dir_for(result_path), /*resume=*/!force);
