@@ -205,15 +205,15 @@ std::vector<std::vector<TokenScore>> Evaluator::score_sorted(const std::vector<S
   std::vector<std::vector<TokenScore>> scores(groups.size());
   std::vector<size_t> size(groups.size());  // packed sizes, computed once
   for (size_t g = 0; g < groups.size(); ++g) size[g] = groups[g].packed_size();
+  // Progress counts this run's rows only, so that its rate and ETA are true after a resume.
   size_t total_rows = 0, done_rows = 0;
   std::vector<size_t> order;  // the groups still to compute, longest first
   for (size_t g : longest_first(size)) {
-    total_rows += groups[g].suffixes.size();
     if (auto resumed = journaled_scores(section, g, groups[g].suffixes.size())) {
       scores[g] = std::move(*resumed);
-      done_rows += scores[g].size();
       stats_.resumed_rows += scores[g].size();
     } else {
+      total_rows += groups[g].suffixes.size();
       order.push_back(g);
     }
   }
@@ -345,7 +345,7 @@ void Evaluator::run_generate(const std::vector<Request>& requests, const std::ve
   std::vector<size_t> prompt_size;
   for (const Job& job : jobs) prompt_size.push_back(job.prompt.size());
   std::vector<size_t> order;
-  size_t done = 0;
+  size_t done = 0;  // this run's generations (progress)
   for (size_t j : longest_first(prompt_size)) {
     const nlohmann::json* text = options_.journal ? options_.journal->find(section, j) : nullptr;
     if (!text) {
@@ -357,7 +357,6 @@ void Evaluator::run_generate(const std::vector<Request>& requests, const std::ve
       throw DataError("evaluation journal: " + section + " job " + std::to_string(j) +
                       " should hold a generation");
     out[jobs[j].request].generation = std::move(*generation);
-    ++done;
     ++stats_.resumed_rows;
   }
   for (size_t start = 0; start < order.size();) {
@@ -405,7 +404,7 @@ void Evaluator::run_generate(const std::vector<Request>& requests, const std::ve
     stats_.rows += batch.size();
     ++stats_.batches;
     done += batch.size();
-    if (options_.progress) options_.progress(done, jobs.size(), "requests");
+    if (options_.progress) options_.progress(done, order.size(), "requests");
     start += batch.size();
   }
 }

@@ -490,10 +490,19 @@ TEST(Evaluator, InterruptedRunResumesFromTheJournalWithTheSameResults) {
     EXPECT_EQ(journal.records, stop_after);
 
     journal.stop_after = std::numeric_limits<size_t>::max();
+    // Progress counts this run's work only: each section's last call (done == total) adds up
+    // to the rows computed.
+    size_t reported_total = 0;
+    with_journal.progress = [&](size_t done, size_t total, const std::string&) {
+      EXPECT_LE(done, total);
+      if (done == total) reported_total += total;
+    };
     Evaluator resumed(lm, with_journal);
     const std::vector<Response> got = resumed.run(requests);
+    with_journal.progress = nullptr;
     EXPECT_EQ(resumed.stats().batches, all_batches - stop_after) << "stop after " << stop_after;
     EXPECT_EQ(resumed.stats().resumed_rows + resumed.stats().rows, plain.stats().rows);
+    EXPECT_EQ(reported_total, resumed.stats().rows);
     for (size_t i = 0; i < requests.size(); ++i) {
       EXPECT_EQ(got[i].loglikelihood, want[i].loglikelihood) << i << " stop " << stop_after;
       EXPECT_EQ(got[i].is_greedy, want[i].is_greedy) << i;

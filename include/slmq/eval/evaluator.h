@@ -110,7 +110,8 @@ std::vector<std::pair<std::vector<int64_t>, size_t>> rolling_windows(
 struct EvaluatorOptions {
   BosPolicy bos = BosPolicy::kTokenizerDefault;
   int64_t batch_tokens = 0;  // 0: LanguageModel::batch_token_budget
-  // Called after each batch with (units done, units total, unit name); may be empty.
+  // Called after each batch with (units done, units total, unit name), counting only what this
+  // run computes (not units taken from the journal); may be empty.
   std::function<void(size_t, size_t, const std::string&)> progress;
   StemMergeOptions stem_merge;  // loglikelihood items sharing a long stem (stem_merge.h)
   // Where finished batches are recorded and an interrupted run's results found (may be null).
