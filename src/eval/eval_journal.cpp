@@ -1,6 +1,12 @@
 #include "slmq/eval/eval_journal.h"
 
+#include <fcntl.h>
 #include <spdlog/spdlog.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
 
 #include "slmq/core/atomic_file.h"
 #include "slmq/core/error.h"
@@ -62,6 +68,16 @@ std::optional<std::string> text_from_journal(const nlohmann::json& value) {
 
 FileEvalJournal::FileEvalJournal(std::filesystem::path path, std::string fingerprint, bool resume)
     : path_(std::move(path)) {
+  if (path_.has_parent_path()) std::filesystem::create_directories(path_.parent_path());
+  const std::string lock = path_.string() + ".lock";
+  lock_fd_ = ::open(lock.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  if (lock_fd_ < 0) throw DataError("cannot open '" + lock + "': " + std::strerror(errno));
+  if (::flock(lock_fd_, LOCK_EX | LOCK_NB) != 0) {
+    ::close(lock_fd_);
+    lock_fd_ = -1;
+    throw DataError("'" + path_.string() +
+                    "' is in use by another evaluation of the same task into the same folder");
+  }
   const bool matched = resume && load(fingerprint);
   if (!matched) {
     units_.clear();
@@ -70,6 +86,10 @@ FileEvalJournal::FileEvalJournal(std::filesystem::path path, std::string fingerp
     resumed_seconds_ = 0.0;
   }
   rewrite(fingerprint, loaded_lines_);
+}
+
+FileEvalJournal::~FileEvalJournal() {
+  if (lock_fd_ >= 0) ::close(lock_fd_);  // releases the lock
 }
 
 bool FileEvalJournal::load(const std::string& fingerprint) {

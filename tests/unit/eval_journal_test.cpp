@@ -5,6 +5,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "slmq/core/error.h"
 #include "slmq/eval/eval_journal.h"
 #include "support/temp_dir.h"
 
@@ -78,6 +79,17 @@ TEST(FileEvalJournal, TornLastLineIsDroppedAndAppendingContinues) {
   FileEvalJournal journal(path, "f");
   EXPECT_EQ(journal.resumed_units(), 3u);
   EXPECT_EQ(*journal.find("loglikelihood", 2), 12);
+}
+
+TEST(FileEvalJournal, SecondWriterOfTheSameFileIsRefused) {
+  test::TempDir dir;
+  const auto path = dir.path() / "task.jsonl";
+  {
+    FileEvalJournal first(path, "f");
+    first.record("loglikelihood", {{0, 1}}, 1.0);
+    EXPECT_THROW(FileEvalJournal(path, "f"), DataError);
+  }
+  EXPECT_EQ(FileEvalJournal(path, "f").resumed_units(), 1u);  // free again once closed
 }
 
 TEST(FileEvalJournal, TextsRoundTripEvenWhenNotUtf8) {

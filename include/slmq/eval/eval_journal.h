@@ -44,8 +44,13 @@ std::optional<std::string> text_from_journal(const nlohmann::json& value);
 // replaced; a torn last line (the process was killed mid-write) is dropped.
 class FileEvalJournal : public EvalJournal {
  public:
-  // resume = false: start afresh even when the file matches.
+  // resume = false: start afresh even when the file matches. Holds an exclusive lock on
+  // `path`.lock while it lives: a second journal on the same file (another process evaluating
+  // the same task into the same folder) throws DataError naming it.
   FileEvalJournal(std::filesystem::path path, std::string fingerprint, bool resume = true);
+  ~FileEvalJournal() override;
+  FileEvalJournal(const FileEvalJournal&) = delete;
+  FileEvalJournal& operator=(const FileEvalJournal&) = delete;
 
   const nlohmann::json* find(const std::string& section, size_t index) const override;
   void record(const std::string& section,
@@ -67,6 +72,7 @@ class FileEvalJournal : public EvalJournal {
   size_t resumed_units_ = 0;
   double resumed_seconds_ = 0.0;
   std::ofstream out_;
+  int lock_fd_ = -1;
 };
 
 }  // namespace slmq::eval
