@@ -78,31 +78,25 @@ FileEvalJournal::FileEvalJournal(std::filesystem::path path, std::string fingerp
     throw DataError("'" + path_.string() +
                     "' is in use by another evaluation of the same task into the same folder");
   }
-  const bool matched = resume && load(fingerprint);
-  if (!matched) {
-    units_.clear();
-    loaded_lines_.clear();
-    resumed_units_ = 0;
-    resumed_seconds_ = 0.0;
-  }
-  rewrite(fingerprint, loaded_lines_);
+  std::vector<std::string> kept;  // the batch lines reused
+  if (resume) load(fingerprint, kept);
+  rewrite(fingerprint, kept);
 }
 
 FileEvalJournal::~FileEvalJournal() {
   if (lock_fd_ >= 0) ::close(lock_fd_);  // releases the lock
 }
 
-bool FileEvalJournal::load(const std::string& fingerprint) {
+void FileEvalJournal::load(const std::string& fingerprint, std::vector<std::string>& kept) {
   std::ifstream in(path_);
-  if (!in) return false;
   std::string line;
-  if (!std::getline(in, line)) return false;
+  if (!in || !std::getline(in, line)) return;
   nlohmann::json header = nlohmann::json::parse(line, nullptr, false);
   if (!header.is_object() || !header.contains(kFormatKey) ||
       header.value("fingerprint", "") != fingerprint) {
     spdlog::warn("{}: written for other requests, model or settings; starting afresh",
                  path_.string());
-    return false;
+    return;
   }
   std::string section;
   double seconds = 0;
@@ -118,9 +112,8 @@ bool FileEvalJournal::load(const std::string& fingerprint) {
     for (auto& [index, value] : units) units_[{section, index}] = std::move(value);
     resumed_units_ += units.size();
     resumed_seconds_ += seconds;
-    loaded_lines_.push_back(line);
+    kept.push_back(line);
   }
-  return true;
 }
 
 void FileEvalJournal::rewrite(const std::string& fingerprint,

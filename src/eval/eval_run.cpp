@@ -126,15 +126,14 @@ std::vector<TaskRun> run_eval_tasks(const LanguageModel& lm, const EvalRunOption
     }
     std::unique_ptr<FileEvalJournal> journal;
     if (!options.journal_dir.empty()) {
+      const std::filesystem::path journal_path = options.journal_dir / (name + ".jsonl");
       journal = std::make_unique<FileEvalJournal>(
-          options.journal_dir / (name + ".jsonl"),
-          journal_fingerprint(lm, options, name, task->requests()), options.resume);
+          journal_path, journal_fingerprint(lm, options, name, task->requests()), options.resume);
       eval_options.journal = journal.get();
       run.resumed_seconds = journal->resumed_seconds();
       if (journal->resumed_units() > 0)
         spdlog::info("{}: resuming; {} finished units in {} ({:.1f} model seconds)", name,
-                     journal->resumed_units(), (options.journal_dir / (name + ".jsonl")).string(),
-                     journal->resumed_seconds());
+                     journal->resumed_units(), journal_path.string(), journal->resumed_seconds());
     }
     Evaluator evaluator(lm, eval_options);
     std::vector<Response> responses = evaluator.run(task->requests());

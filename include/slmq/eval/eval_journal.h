@@ -1,5 +1,5 @@
 #pragma once
-// Resuming an interrupted evaluation. A full CPU run of one task takes hours (HellaSwag: ~3 h on
+// Resuming an interrupted evaluation. A full CPU run of one task takes hours (HellaSwag: ~3.5 h on
 // one core for SmolLM2-135M); the Evaluator records every finished batch in a journal and, run
 // again on the same requests, model and settings, takes the recorded results instead of
 // recomputing them.
@@ -61,14 +61,14 @@ class FileEvalJournal : public EvalJournal {
   double resumed_seconds() const { return resumed_seconds_; }
 
  private:
-  // Reads a matching file's batches; returns false if the file is absent or does not match.
-  bool load(const std::string& fingerprint);
+  // Takes the batches of a matching file (up to the first unreadable line) into the journal and
+  // their lines into `kept`; an absent or other file leaves both empty.
+  void load(const std::string& fingerprint, std::vector<std::string>& kept);
   // Rewrites the file as the header plus the batches loaded, then opens it for appending.
   void rewrite(const std::string& fingerprint, const std::vector<std::string>& lines);
 
   std::filesystem::path path_;
   std::map<std::pair<std::string, size_t>, nlohmann::json> units_;
-  std::vector<std::string> loaded_lines_;
   size_t resumed_units_ = 0;
   double resumed_seconds_ = 0.0;
   std::ofstream out_;
