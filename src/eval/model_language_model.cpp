@@ -205,7 +205,43 @@ std::vector<std::vector<TokenScore>> ModelLanguageModel::score(
       static_cast<int64_t>(groups[0].packed_size()) > options_.chunk_tokens) {
     return {score_chunked(groups[0])};
   }
-  return score_packed(groups);
+  if (std::none_of(groups.begin(), groups.end(),
+                   [&](const ScoreGroup& g) { return shares_prefix(g); }))
+    return score_packed(groups);
+  std::vector<std::vector<TokenScore>> out(groups.size());
+  std::vector<ScoreGroup> packed;
+  std::vector<size_t> packed_at;
+  for (size_t g = 0; g < groups.size(); ++g) {
+    if (shares_prefix(groups[g])) {
+      out[g] = score_shared_prefix(groups[g]);
+    } else {
+      packed.push_back(groups[g]);
+      packed_at.push_back(g);
+    }
+  }
+  if (!packed.empty()) {
+    auto scores = score_packed(packed);
+    for (size_t k = 0; k < packed.size(); ++k) out[packed_at[k]] = std::move(scores[k]);
+  }
+  return out;
+}
+
+bool ModelLanguageModel::shares_prefix(const ScoreGroup& group) const {
+  if (options_.shared_prefix_tokens <= 0 ||
+      static_cast<int64_t>(group.prefix.size()) < options_.shared_prefix_tokens)
+    return false;
+  const std::vector<size_t> owners = group.input_owners();
+  size_t inputs = 0;
+  for (size_t i = 0; i < group.suffixes.size(); ++i)
+    if (owners[i] == i && group.suffixes[i].size() > 1) ++inputs;
+  return inputs >= 2;
+}
+
+at::Tensor ModelLanguageModel::run_layers(const at::Tensor& ids,
+                                          const AttentionContext& ctx) const {
+  at::Tensor hidden = model_.embed(ids);
+  for (int64_t l = 0; l < model_.num_layers(); ++l) hidden = model_.layer(l).forward(hidden, ctx);
+  return hidden;
 }
 
 std::vector<std::vector<TokenScore>> ModelLanguageModel::score_packed(
@@ -223,8 +259,7 @@ std::vector<std::vector<TokenScore>> ModelLanguageModel::score_packed(
   AttentionContext ctx =
       causal ? model_.causal_attention_context(pos_t)
              : model_.packed_attention_context(pos_t, packed_mask(as_rows(rows.segment)));
-  at::Tensor hidden = model_.embed(as_rows(rows.ids));
-  for (int64_t l = 0; l < model_.num_layers(); ++l) hidden = model_.layer(l).forward(hidden, ctx);
+  at::Tensor hidden = run_layers(as_rows(rows.ids), ctx);
   std::vector<int64_t> flat, targets;
   for (const auto& pk : rows.picks) {
     flat.push_back(pk.flat);
@@ -261,9 +296,7 @@ std::vector<TokenScore> ModelLanguageModel::score_chunked(const ScoreGroup& grou
     std::vector<int64_t> chunk(row.begin() + start, row.begin() + start + len);
     at::Tensor ids = at::tensor(chunk, at::kLong).view({1, len}).to(model_.device());
     at::Tensor mask = at::ones({1, len}, long_opts);
-    AttentionContext ctx = model_.attention_context(mask, &cache);
-    at::Tensor hidden = model_.embed(ids);
-    for (int64_t l = 0; l < model_.num_layers(); ++l) hidden = model_.layer(l).forward(hidden, ctx);
+    at::Tensor hidden = run_layers(ids, model_.attention_context(mask, &cache));
     cache.commit(mask);
     // Input slot q predicts row[q+1]; slots from first_scored-1 on are scored.
     const int64_t from = std::max(start, first_scored - 1);
@@ -278,6 +311,78 @@ std::vector<TokenScore> ModelLanguageModel::score_chunked(const ScoreGroup& grou
     s.is_greedy = s.is_greedy && greedy[k];
   }
   return {s};
+}
+
+// The prefix runs once as a one-row causal sequence into a KV cache; each distinct continuation
+// input then runs as its own right-padded row over a copy of that cache (longest first, as many
+// rows per pass as the token budget allows, counting the prefix's slots), so it sees the prefix
+// at the same positions as in the full row. Scored slots are gathered from the prefix's and the
+// rows' hidden states.
+std::vector<TokenScore> ModelLanguageModel::score_shared_prefix(const ScoreGroup& group) const {
+  c10::InferenceMode guard;
+  const c10::Device device = model_.device();
+  auto long_opts = at::TensorOptions().dtype(at::kLong).device(device);
+  const auto p = static_cast<int64_t>(group.prefix.size());
+  KVCache prefix_cache = model_.make_cache(1, p);
+  at::Tensor prefix_mask = at::ones({1, p}, long_opts);
+  at::Tensor prefix_ids = at::tensor(group.prefix, at::kLong).view({1, p}).to(device);
+  std::vector<at::Tensor> pool{
+      run_layers(prefix_ids, model_.attention_context(prefix_mask, &prefix_cache))[0]};
+  prefix_cache.commit(prefix_mask);
+
+  const std::vector<size_t> owners = group.input_owners();
+  std::vector<size_t> inputs;  // suffixes owning a non-empty input
+  for (size_t i = 0; i < group.suffixes.size(); ++i)
+    if (owners[i] == i && group.suffixes[i].size() > 1) inputs.push_back(i);
+  std::stable_sort(inputs.begin(), inputs.end(), [&](size_t a, size_t b) {
+    return group.suffixes[a].size() > group.suffixes[b].size();
+  });
+  std::vector<int64_t> input_at(group.suffixes.size(), -1);  // flat pool index of slot p
+  int64_t pooled = p;
+  for (size_t start = 0; start < inputs.size();) {
+    const auto width = static_cast<int64_t>(group.suffixes[inputs[start]].size()) - 1;
+    const int64_t fit = std::max<int64_t>(batch_token_budget(p + width) / (p + width), 1);
+    const auto rows = static_cast<int64_t>(std::min<size_t>(fit, inputs.size() - start));
+    std::vector<int64_t> ids(rows * width, 0), mask(rows * width, 0);
+    for (int64_t r = 0; r < rows; ++r) {
+      const auto& s = group.suffixes[inputs[start + r]];
+      for (size_t t = 0; t + 1 < s.size(); ++t) {
+        ids[r * width + t] = s[t];
+        mask[r * width + t] = 1;
+      }
+    }
+    KVCache cache = prefix_cache.repeat_rows(rows, width);
+    at::Tensor mask_t = at::tensor(mask, at::kLong).view({rows, width}).to(device);
+    at::Tensor hidden = run_layers(at::tensor(ids, at::kLong).view({rows, width}).to(device),
+                                   model_.attention_context(mask_t, &cache));
+    for (int64_t r = 0; r < rows; ++r) {
+      input_at[inputs[start + r]] = pooled;
+      pooled += width;
+      pool.push_back(hidden[r]);
+    }
+    start += static_cast<size_t>(rows);
+  }
+
+  std::vector<int64_t> flat, targets;
+  std::vector<size_t> owner;
+  for (size_t i = 0; i < group.suffixes.size(); ++i) {
+    for (size_t j = group.score_from[i]; j < group.row_size(i); ++j) {
+      const auto q = static_cast<int64_t>(j) - 1;  // the input slot predicting row[j]
+      flat.push_back(q < p ? q : input_at[owners[i]] + (q - p));
+      targets.push_back(group.suffixes[i][j - group.prefix.size()]);
+      owner.push_back(i);
+    }
+  }
+  at::Tensor selected = at::cat(pool, 0).index_select(0, at::tensor(flat, long_opts));
+  std::vector<double> logprobs;
+  std::vector<bool> greedy;
+  score_positions(model_, selected, targets, logprobs, greedy);
+  std::vector<TokenScore> out(group.suffixes.size());
+  for (size_t k = 0; k < owner.size(); ++k) {
+    out[owner[k]].loglikelihood += logprobs[k];
+    out[owner[k]].is_greedy = out[owner[k]].is_greedy && greedy[k];
+  }
+  return out;
 }
 
 std::vector<std::vector<int64_t>> ModelLanguageModel::generate(

@@ -56,4 +56,28 @@ void KVCache::commit(const at::Tensor& mask) {
   length_ += steps;
 }
 
+KVCache KVCache::repeat_rows(int64_t batch, int64_t extra_slots) const {
+  if (batch_ != 1 || batch < 1)
+    throw InternalError("KVCache::repeat_rows: needs one row, gives >= 1");
+  const int64_t capacity = length_ + std::max<int64_t>(extra_slots, 1);
+  // copy_ broadcasts the single source row into every row of the new slots.
+  auto repeat = [&](const at::Tensor& t, int64_t slot_dim) {
+    auto sizes = t.sizes().vec();
+    sizes[0] = batch;
+    sizes[slot_dim] = capacity;
+    at::Tensor out = at::zeros(sizes, t.options());
+    out.narrow(slot_dim, 0, length_).copy_(t.narrow(slot_dim, 0, length_));
+    return out;
+  };
+  KVCache out(*this);
+  out.batch_ = batch;
+  for (size_t l = 0; l < keys_.size(); ++l) {
+    out.keys_[l] = repeat(keys_[l], 2);
+    out.values_[l] = repeat(values_[l], 2);
+  }
+  out.valid_ = repeat(valid_, 1);
+  out.next_position_ = next_position_.expand({batch}).clone();
+  return out;
+}
+
 }  // namespace slmq

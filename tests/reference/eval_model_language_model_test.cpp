@@ -117,6 +117,17 @@ TEST_P(PackedScoring, EqualsOneForwardPerRow) {
       chunked);
   check(lm_chunked.score({groups[2]}), 2, "chunked");
   check(lm_chunked.score({groups[1]}), 1, "chunked");
+
+  // Every group with two distinct continuation inputs computes its prefix once and scores each
+  // input as its own row over the prefix's keys and values; a token budget of 40 splits the
+  // merged group's rows over several passes.
+  ModelLanguageModelOptions shared;
+  shared.shared_prefix_tokens = 1;
+  shared.max_batch_tokens = 40;
+  ModelLanguageModel lm_shared(
+      *model, Tokenizer::from_file(test::reference_dir("tokenizers") / "synthetic_llama2"), 256,
+      shared);
+  check(lm_shared.score(groups), 0, "shared prefix");
 }
 
 INSTANTIATE_TEST_SUITE_P(TinyModels, PackedScoring,

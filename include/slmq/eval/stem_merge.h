@@ -17,7 +17,7 @@
 namespace slmq::eval {
 
 struct StemMergeOptions {
-  int64_t max_width = 2048;  // packed tokens of a merged group; 0 disables merging
+  int64_t max_width = 8192;  // tokens a merged group computes; 0 disables merging
   int64_t min_stem = 32;     // shorter common prefixes are not worth a wider attention mask
 };
 

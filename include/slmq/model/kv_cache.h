@@ -29,6 +29,10 @@ class KVCache {
   // Advances past the T slots just appended; mask [B,T] marks which held real tokens.
   void commit(const at::Tensor& mask);
 
+  // A cache of `batch` rows, each a copy of this one-row cache's filled slots, with room for
+  // `extra_slots` more: rows that continue the same prefix attend to its keys and values.
+  KVCache repeat_rows(int64_t batch, int64_t extra_slots) const;
+
  private:
   void reserve(int64_t slots);
 
