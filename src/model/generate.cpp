@@ -4,6 +4,7 @@
 #include <c10/core/InferenceMode.h>
 
 #include <algorithm>
+#include <numeric>
 
 #include "slmq/core/error.h"
 #include "slmq/core/timing.h"
@@ -30,6 +31,22 @@ void check_prompts(const Model& model, const std::vector<std::vector<int64_t>>& 
 std::vector<int64_t> argmax_last(const at::Tensor& logits) {
   at::Tensor ids = logits.select(1, 0).argmax(-1).to(at::kCPU);
   return std::vector<int64_t>(ids.data_ptr<int64_t>(), ids.data_ptr<int64_t>() + ids.numel());
+}
+
+// A finished row would cost a full decode step per step until the last row stops (GSM8K: one
+// long answer keeps a whole batch going), so once a quarter of the rows in the cache are finished
+// they leave it; a cache copy per drop is cheaper than the steps it saves.
+void drop_finished_rows(const std::vector<bool>& finished, std::vector<int64_t>& active,
+                        KVCache& cache) {
+  std::vector<int64_t> keep, kept_rows;
+  for (size_t k = 0; k < active.size(); ++k) {
+    if (finished[active[k]]) continue;
+    keep.push_back(static_cast<int64_t>(k));
+    kept_rows.push_back(active[k]);
+  }
+  if (4 * keep.size() > 3 * active.size()) return;
+  cache.keep_rows(keep);
+  active = std::move(kept_rows);
 }
 
 }  // namespace
@@ -59,17 +76,21 @@ GenerateResult greedy_generate(const Model& model, const std::vector<std::vector
   KVCache cache = model.make_cache(batch, width + options.max_new_tokens);
   result.tokens.assign(batch, {});
   std::vector<bool> finished(batch, false);
+  std::vector<int64_t> active(batch);  // the prompt row of each cache row
+  std::iota(active.begin(), active.end(), 0);
   auto start = SteadyClock::now();
   at::Tensor logits = model.forward(ids, mask, &cache, /*last_only=*/true);
   for (int64_t step = 0; step < options.max_new_tokens; ++step) {
-    std::vector<int64_t> next = argmax_last(logits);
+    std::vector<int64_t> next(batch, pad);
+    const std::vector<int64_t> picked = argmax_last(logits);
+    for (size_t k = 0; k < active.size(); ++k)
+      if (!finished[active[k]]) next[active[k]] = picked[k];
     if (step == 0) {
       result.prefill_seconds = seconds_since(start);
       start = SteadyClock::now();
     }
     bool all_done = true;
     for (int64_t row = 0; row < batch; ++row) {
-      if (finished[row]) next[row] = pad;
       result.tokens[row].push_back(next[row]);
       const auto& eos = config.eos_token_ids;
       if (options.stop_at_eos && std::find(eos.begin(), eos.end(), next[row]) != eos.end())
@@ -81,7 +102,10 @@ GenerateResult greedy_generate(const Model& model, const std::vector<std::vector
     result.generated_tokens += batch;
     if (options.on_step) options.on_step(result.tokens);
     if (all_done || step + 1 == options.max_new_tokens) break;
-    logits = model.forward(at::tensor(next, at::kLong).unsqueeze(1), at::Tensor(), &cache, true);
+    drop_finished_rows(finished, active, cache);
+    std::vector<int64_t> feed;
+    for (int64_t row : active) feed.push_back(next[row]);
+    logits = model.forward(at::tensor(feed, at::kLong).unsqueeze(1), at::Tensor(), &cache, true);
   }
   result.decode_seconds = seconds_since(start);
   return result;

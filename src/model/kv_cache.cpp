@@ -80,4 +80,13 @@ KVCache KVCache::repeat_rows(int64_t batch, int64_t extra_slots) const {
   return out;
 }
 
+void KVCache::keep_rows(const std::vector<int64_t>& rows) {
+  at::Tensor index = at::tensor(rows, at::kLong).to(valid_.device());
+  for (auto& k : keys_) k = k.index_select(0, index);
+  for (auto& v : values_) v = v.index_select(0, index);
+  valid_ = valid_.index_select(0, index);
+  next_position_ = next_position_.index_select(0, index);
+  batch_ = static_cast<int64_t>(rows.size());
+}
+
 }  // namespace slmq

@@ -92,6 +92,28 @@ TEST_P(ModelParity, GreedyGenerationMatchesTransformers) {
   }
 }
 
+// Rows stopped early (as lm-eval's stop strings do) leave the batch; the others still generate
+// what transformers generates for the whole batch, and stopped rows hold the pad token after.
+TEST_P(ModelParity, RowsStoppedEarlyLeaveTheBatchWithoutChangingTheOthers) {
+  auto model = load(c10::kFloat);
+  at::Tensor prompt = ref("prompt_ids"), mask = ref("prompt_mask"), expected = ref("generated_ids");
+  ASSERT_GE(expected.size(0), 2);
+  const std::vector<size_t> stop_after = {3, 9};  // rows 0 and 1; the rest run to the end
+  GenerateOptions options{expected.size(1), /*stop_at_eos=*/false, {}, {}};
+  options.stop_row = [&](size_t row, const std::vector<int64_t>& tokens) {
+    return row < stop_after.size() && tokens.size() == stop_after[row];
+  };
+  GenerateResult out = greedy_generate(*model, test::unpadded_rows(prompt, mask), options);
+  const int64_t pad = model->config().pad_token_id.value_or(
+      model->config().eos_token_ids.empty() ? 0 : model->config().eos_token_ids[0]);
+  for (int64_t row = 0; row < expected.size(0); ++row) {
+    std::vector<int64_t> want = test::to_ids(expected[row]);
+    if (static_cast<size_t>(row) < stop_after.size())
+      std::fill(want.begin() + static_cast<int64_t>(stop_after[row]), want.end(), pad);
+    EXPECT_EQ(out.tokens[row], want) << "row " << row;
+  }
+}
+
 INSTANTIATE_TEST_SUITE_P(TinyModels, ModelParity, ::testing::ValuesIn(kCases),
                          [](const auto& info) { return std::string(info.param); });
 

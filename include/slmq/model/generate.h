@@ -20,7 +20,8 @@ struct GenerateOptions {
 };
 
 struct GenerateResult {
-  // Per prompt, the new tokens; after a row's EOS, the pad token fills it until all rows stop.
+  // Per prompt, the new tokens; after a row's EOS, the pad token fills it until all rows stop
+  // (finished rows are no longer computed once a quarter of the batch has finished).
   std::vector<std::vector<int64_t>> tokens;
   int64_t prompt_tokens = 0;     // real (unpadded) prompt tokens over all rows
   int64_t generated_tokens = 0;  // decode steps × rows

@@ -32,6 +32,8 @@ class KVCache {
   // A cache of `batch` rows, each a copy of this one-row cache's filled slots, with room for
   // `extra_slots` more: rows that continue the same prefix attend to its keys and values.
   KVCache repeat_rows(int64_t batch, int64_t extra_slots) const;
+  // Keeps only the given rows, in that order (finished generations leave the batch).
+  void keep_rows(const std::vector<int64_t>& rows);
 
  private:
   void reserve(int64_t slots);
