@@ -227,8 +227,8 @@ std::vector<std::vector<TokenScore>> ModelLanguageModel::score(
 }
 
 bool ModelLanguageModel::shares_prefix(const ScoreGroup& group) const {
-  if (options_.shared_prefix_tokens <= 0 ||
-      static_cast<int64_t>(group.prefix.size()) < options_.shared_prefix_tokens)
+  if (options_.shared_prefix_width <= 0 ||
+      static_cast<int64_t>(group.packed_size()) < options_.shared_prefix_width)
     return false;
   const std::vector<size_t> owners = group.input_owners();
   size_t inputs = 0;

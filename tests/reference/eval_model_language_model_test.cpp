@@ -122,7 +122,7 @@ TEST_P(PackedScoring, EqualsOneForwardPerRow) {
   // input as its own row over the prefix's keys and values; a token budget of 40 splits the
   // merged group's rows over several passes.
   ModelLanguageModelOptions shared;
-  shared.shared_prefix_tokens = 1;
+  shared.shared_prefix_width = 1;
   shared.max_batch_tokens = 40;
   ModelLanguageModel lm_shared(
       *model, Tokenizer::from_file(test::reference_dir("tokenizers") / "synthetic_llama2"), 256,

@@ -27,11 +27,11 @@ struct ModelLanguageModelOptions {
   double memory_fraction = 0.5;       // share of free memory a batch may plan to use
   int64_t max_batch_tokens = 0;       // cap on the automatic budget; 0: 16384 CPU, 262144 CUDA
   int64_t chunk_tokens = 2048;        // longer single rows go through the KV cache in chunks
-  // A group whose prefix has at least this many tokens and which has two or more distinct
-  // continuation inputs (merged MMLU few-shot stems) computes its prefix once and gives every
-  // input its own row attending to the prefix's keys and values, instead of one packed row whose
-  // dense mask grows with the square of its width. 0: always packed.
-  int64_t shared_prefix_tokens = 256;
+  // A group with two or more distinct continuation inputs whose packed row would be at least
+  // this wide (merged MMLU few-shot stems) computes its prefix once and gives every input its own
+  // row attending to the prefix's keys and values, instead of one packed row whose dense mask
+  // costs the square of its width. 0: always packed.
+  int64_t shared_prefix_width = 1024;
 };
 
 // lm-eval's max_length (§8.3): the first of n_positions, max_position_embeddings, n_ctx in
