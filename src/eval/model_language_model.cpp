@@ -205,18 +205,18 @@ std::vector<std::vector<TokenScore>> ModelLanguageModel::score(
       static_cast<int64_t>(groups[0].packed_size()) > options_.chunk_tokens) {
     return {score_chunked(groups[0])};
   }
-  if (std::none_of(groups.begin(), groups.end(),
-                   [&](const ScoreGroup& g) { return shares_prefix(g); }))
-    return score_packed(groups);
+  std::vector<size_t> packed_at;
+  for (size_t g = 0; g < groups.size(); ++g)
+    if (!shares_prefix(groups[g])) packed_at.push_back(g);
+  if (packed_at.size() == groups.size()) return score_packed(groups);
   std::vector<std::vector<TokenScore>> out(groups.size());
   std::vector<ScoreGroup> packed;
-  std::vector<size_t> packed_at;
-  for (size_t g = 0; g < groups.size(); ++g) {
-    if (shares_prefix(groups[g])) {
-      out[g] = score_shared_prefix(groups[g]);
-    } else {
+  for (size_t g = 0, k = 0; g < groups.size(); ++g) {
+    if (k < packed_at.size() && packed_at[k] == g) {
       packed.push_back(groups[g]);
-      packed_at.push_back(g);
+      ++k;
+    } else {
+      out[g] = score_shared_prefix(groups[g]);
     }
   }
   if (!packed.empty()) {

@@ -18,7 +18,7 @@ namespace slmq::eval {
 
 struct StemMergeOptions {
   int64_t max_width = 8192;  // tokens a merged group computes; 0 disables merging
-  int64_t min_stem = 32;     // shorter common prefixes are not worth a wider attention mask
+  int64_t min_stem = 32;     // shorter common prefixes are not worth merging
 };
 
 struct MergedGroups {
