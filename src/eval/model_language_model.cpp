@@ -205,18 +205,19 @@ std::vector<std::vector<TokenScore>> ModelLanguageModel::score(
       static_cast<int64_t>(groups[0].packed_size()) > options_.chunk_tokens) {
     return {score_chunked(groups[0])};
   }
-  std::vector<size_t> packed_at;
-  for (size_t g = 0; g < groups.size(); ++g)
-    if (!shares_prefix(groups[g])) packed_at.push_back(g);
-  if (packed_at.size() == groups.size()) return score_packed(groups);
+  std::vector<bool> shared(groups.size());
+  for (size_t g = 0; g < groups.size(); ++g) shared[g] = shares_prefix(groups[g]);
+  if (std::none_of(shared.begin(), shared.end(), [](bool s) { return s; }))
+    return score_packed(groups);
   std::vector<std::vector<TokenScore>> out(groups.size());
   std::vector<ScoreGroup> packed;
-  for (size_t g = 0, k = 0; g < groups.size(); ++g) {
-    if (k < packed_at.size() && packed_at[k] == g) {
-      packed.push_back(groups[g]);
-      ++k;
-    } else {
+  std::vector<size_t> packed_at;
+  for (size_t g = 0; g < groups.size(); ++g) {
+    if (shared[g]) {
       out[g] = score_shared_prefix(groups[g]);
+    } else {
+      packed.push_back(groups[g]);
+      packed_at.push_back(g);
     }
   }
   if (!packed.empty()) {
