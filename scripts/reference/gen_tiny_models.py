@@ -5,6 +5,8 @@ For each model folder (written by transformers' save_pretrained) this writes ref
   logits_float32 / logits_bfloat16 / logits_float16 [B,T,V] float32: HF forward in that dtype
   prompt_ids / prompt_mask [B,P], generated_ids [B,32]: HF greedy generate, fp32, EOS disabled
 and cases.json describing the models. The C++ parity tests compare slmquant against these.
+The Qwen3, Gemma-3 and Phi-3 models get random norm weights (transformers initialises them to
+one, or to zero for Gemma's 1 + w), so a norm applied the wrong way cannot go unnoticed.
 """
 import json
 
@@ -24,8 +26,10 @@ def base(**kw):
 
 
 def model_specs():
-    from transformers import (LlamaConfig, LlamaForCausalLM, MistralConfig, MistralForCausalLM,
-                              Qwen2Config, Qwen2ForCausalLM)
+    from transformers import (Gemma3ForCausalLM, Gemma3TextConfig, LlamaConfig, LlamaForCausalLM,
+                              MistralConfig, MistralForCausalLM, Phi3Config, Phi3ForCausalLM,
+                              Qwen2Config, Qwen2ForCausalLM, Qwen3Config, Qwen3ForCausalLM)
+    half = 8  # head_dim 16 -> 8 rotary frequencies
     return [
         # SmolLM2-like: tied embeddings, GQA.
         ("llama_tied", LlamaForCausalLM, LlamaConfig(**base(tie_word_embeddings=True)), None),
@@ -42,7 +46,44 @@ def model_specs():
         # Mistral: sliding window shorter than the sequences, untied head.
         ("mistral_window", MistralForCausalLM, MistralConfig(**base(
             tie_word_embeddings=False, sliding_window=5, head_dim=16)), None),
+        # Qwen3: per-head q/k RMSNorm, no biases, explicit head_dim, tied; the last layer has a
+        # sliding window (use_sliding_window from max_window_layers).
+        ("qwen3_qknorm", Qwen3ForCausalLM, Qwen3Config(**base(
+            tie_word_embeddings=True, head_dim=16, use_sliding_window=True, sliding_window=5,
+            max_window_layers=2)), None),
+        # Gemma-3 text: sandwich (1 + w) norms, q/k norms, GELU-tanh, scaled embeddings,
+        # query_pre_attn_scalar != head_dim, sliding layers with their own RoPE base, linear
+        # scaling on the global layer, final logit soft-capping, MQA, tied.
+        ("gemma3_sandwich", Gemma3ForCausalLM, Gemma3TextConfig(**base(
+            num_key_value_heads=1, head_dim=16, query_pre_attn_scalar=24, sliding_window=5,
+            layer_types=["sliding_attention", "sliding_attention", "full_attention"],
+            rope_parameters={"full_attention": {"rope_type": "linear", "factor": 2.0,
+                                                "rope_theta": 1000000.0},
+                             "sliding_attention": {"rope_type": "default", "rope_theta": 10000.0}},
+            final_logit_softcapping=5.0, tie_word_embeddings=True, pad_token_id=0)), None),
+        # Phi-3: fused qkv_proj / gate_up_proj, LongRoPE whose original context (8) the test
+        # sequences pass, untied head, MHA.
+        ("phi3_longrope", Phi3ForCausalLM, Phi3Config(**base(
+            num_key_value_heads=4, max_position_embeddings=64, original_max_position_embeddings=8,
+            tie_word_embeddings=False, pad_token_id=0,
+            rope_scaling={"rope_type": "longrope",
+                          "short_factor": [1.0 + 0.1 * i for i in range(half)],
+                          "long_factor": [1.0 + 0.5 * i for i in range(half)]})), None),
     ]
+
+
+# Families whose norms start at transformers' constant init: randomised for a sharper test.
+RANDOM_NORMS = {"qwen3_qknorm", "gemma3_sandwich", "phi3_longrope"}
+# LongRoPE switches to the long factors when a forward call's positions pass the original context,
+# so transformers' own cached decode (short factors for the prefix) differs from its full forward.
+KV_DIFFERS_FROM_FULL = {"phi3_longrope"}
+
+
+def randomise_norms(torch, model):
+    with torch.no_grad():
+        for name, param in model.named_parameters():
+            if "norm" in name:
+                param.normal_(0.0, 0.3)
 
 
 def padded_batch(torch, lengths, vocab, generator):
@@ -91,10 +132,13 @@ def generate(out_dir):
     for index, (name, cls, config, shard) in enumerate(model_specs()):
         torch.manual_seed(100 + index)
         model = cls(config).eval()
+        if name in RANDOM_NORMS:
+            randomise_norms(torch, model)
         folder = out_dir / name
         kwargs = {"max_shard_size": shard} if shard else {}
         model.save_pretrained(folder, **kwargs)
         save_file(reference_outputs(torch, model, config.vocab_size), folder / "reference.safetensors")
         cases.append({"name": name, "architecture": cls.__name__, "sharded": bool(shard),
-                      "num_parameters": model.num_parameters()})
+                      "num_parameters": model.num_parameters(),
+                      "kv_decode_equals_full_forward": name not in KV_DIFFERS_FROM_FULL})
     (out_dir / "cases.json").write_text(json.dumps(cases, indent=1))

@@ -36,13 +36,6 @@ void ChannelStats::add(const at::Tensor& x, const at::Tensor& token_mask) {
   tokens += rows.size(0);
 }
 
-const std::vector<std::string>& layer_linear_names() {
-  static const std::vector<std::string> names = {
-      "self_attn.q_proj", "self_attn.k_proj", "self_attn.v_proj", "self_attn.o_proj",
-      "mlp.gate_proj",    "mlp.up_proj",      "mlp.down_proj"};
-  return names;
-}
-
 LinearInputRecorder::LinearInputRecorder(DecoderLayer& layer, std::vector<std::string> names,
                                          RecorderOptions options)
     : names_(std::move(names)), seconds_(std::make_shared<double>(0)) {

@@ -10,6 +10,7 @@
 #include "slmq/io/gguf_dequant.h"
 #include "slmq/io/gguf_file.h"
 #include "slmq/io/gguf_model.h"
+#include "slmq/model/gguf_model.h"
 
 namespace slmq::cli {
 namespace {
@@ -44,16 +45,16 @@ void print_info(const io::GgufFile& file, bool all_tensors) {
   std::cout << "\n";
   std::cout << fmt::format("  {:<34} {:<6} {:<16} {:>12}  {}\n", "name", "type", "shape (HF)",
                            "offset", "HF name");
-  // HF names only where the mapping is right: other architectures name their norms differently.
-  const auto arch = file.find_string("general.architecture").value_or("");
-  const bool mapped = arch == "llama" || arch == "qwen2";
+  // HF names only for the families slmquant knows.
+  const Architecture* arch =
+      architecture_for_gguf(file.find_string("general.architecture").value_or(""));
   std::size_t shown = 0;
   for (const auto& t : file.tensors()) {
     if (!all_tensors && shown++ >= 24) {
       std::cout << fmt::format("  ... {} more (--all shows them)\n", file.tensors().size() - 24);
       break;
     }
-    const std::string hf = mapped ? io::gguf_to_hf_tensor_name(t.name) : "";
+    const std::string hf = arch ? gguf_to_hf_tensor_name(*arch, t.name) : "";
     std::cout << fmt::format("  {:<34} {:<6} {:<16} {:>12}  {}\n", t.name,
                              io::ggml_traits(t.type).name, dims_string(t.shape()), t.offset,
                              hf.empty() ? "-" : hf);
@@ -68,7 +69,7 @@ void time_load(const std::string& path) {
     return std::chrono::duration<double, std::milli>(b - a).count();
   };
   const auto t0 = Clock::now();
-  const io::GgufModelFiles files = io::load_gguf_model_files(path);
+  const GgufModelFiles files = load_gguf_model_files(path);
   const auto t1 = Clock::now();
   std::uint64_t elements = 0;
   for (const auto& [name, weight] : files.weights) elements += weight.load().size();
@@ -82,7 +83,7 @@ void time_load(const std::string& path) {
 // config.json, tokenizer.json and tokenizer_config.json as load_gguf_model_files builds them.
 void write_hf_json(const std::string& path, const std::filesystem::path& dir) {
   const io::GgufFile file = io::GgufFile::open(path);
-  write_file_atomically(dir / "config.json", io::gguf_to_hf_config(file).dump(2) + "\n");
+  write_file_atomically(dir / "config.json", gguf_to_hf_config(file).dump(2) + "\n");
   write_file_atomically(dir / "tokenizer.json", io::gguf_to_hf_tokenizer(file).dump(2) + "\n");
   write_file_atomically(dir / "tokenizer_config.json",
                         io::gguf_to_hf_tokenizer_config(file).dump(2) + "\n");

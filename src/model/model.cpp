@@ -26,13 +26,17 @@ Model::Model(ModelConfig config, ModelWeights weights, c10::ScalarType dtype, c1
       device_(device),
       embed_tokens_(std::move(weights.embed_tokens)),
       final_norm_(std::move(weights.final_norm)),
-      lm_head_(std::move(weights.lm_head)),
-      rope_(config_.rope, config_.head_dim, device) {
-  for (size_t i = 0; i < weights.layers.size(); ++i) {
-    layers_.emplace_back(static_cast<int64_t>(i), std::move(weights.layers[i]), config_.num_heads,
-                         config_.num_kv_heads, config_.head_dim, config_.rms_norm_eps,
-                         config_.sliding_window.at(i));
-  }
+      lm_head_(std::move(weights.lm_head)) {
+  ropes_.emplace_back(config_.rope, config_.head_dim, device);
+  if (config_.local_rope) ropes_.emplace_back(*config_.local_rope, config_.head_dim, device);
+  for (size_t i = 0; i < weights.layers.size(); ++i)
+    layers_.emplace_back(static_cast<int64_t>(i), std::move(weights.layers[i]), config_);
+}
+
+std::vector<std::pair<at::Tensor, at::Tensor>> Model::rope_tables(const at::Tensor& positions) const {
+  std::vector<std::pair<at::Tensor, at::Tensor>> out;
+  for (const auto& rope : ropes_) out.push_back(rope.cos_sin(positions, dtype_));
+  return out;
 }
 
 KVCache Model::make_cache(int64_t batch, int64_t capacity) const {
@@ -52,7 +56,7 @@ AttentionContext Model::make_context(const at::Tensor& mask, KVCache* cache) con
 
   AttentionContext ctx;
   ctx.cache = cache;
-  std::tie(ctx.cos, ctx.sin) = rope_.cos_sin(positions, dtype_);
+  ctx.rope = rope_tables(positions);
   at::Tensor key_valid = mask.to(at::kBool);
   if (cache) key_valid = at::cat({cache->valid(), key_valid}, 1);
   auto idx = at::TensorOptions().dtype(at::kLong).device(device_);
@@ -71,7 +75,7 @@ AttentionContext Model::make_context(const at::Tensor& mask, KVCache* cache) con
 AttentionContext Model::packed_attention_context(const at::Tensor& positions,
                                                  const at::Tensor& allowed) const {
   AttentionContext ctx;
-  std::tie(ctx.cos, ctx.sin) = rope_.cos_sin(positions, dtype_);
+  ctx.rope = rope_tables(positions);
   for (int64_t window : attention_windows(layers_)) {
     at::Tensor mask = allowed;
     if (window > 0) {
@@ -85,7 +89,7 @@ AttentionContext Model::packed_attention_context(const at::Tensor& positions,
 
 AttentionContext Model::causal_attention_context(const at::Tensor& positions) const {
   AttentionContext ctx;
-  std::tie(ctx.cos, ctx.sin) = rope_.cos_sin(positions, dtype_);
+  ctx.rope = rope_tables(positions);
   auto idx = at::TensorOptions().dtype(at::kLong).device(device_);
   at::Tensor slot = at::arange(positions.size(1), idx);
   at::Tensor distance = slot.unsqueeze(1) - slot.unsqueeze(0);  // [T,T] query - key
@@ -115,11 +119,22 @@ at::Tensor Model::forward(const at::Tensor& input_ids, const at::Tensor& attenti
 }
 
 at::Tensor Model::embed(const at::Tensor& input_ids) const {
-  return at::embedding(embed_tokens_, input_ids.to(device_));
+  at::Tensor h = at::embedding(embed_tokens_, input_ids.to(device_));
+  if (!config_.embedding_multiplier) return h;
+  // Gemma casts the multiplier to the weight dtype first (sqrt(640) = 25.298 is 25.25 in bf16).
+  return h * at::scalar_tensor(*config_.embedding_multiplier, at::kFloat).to(h.scalar_type());
 }
 
 at::Tensor Model::head(const at::Tensor& hidden) const {
-  return lm_head_->forward(rms_norm(hidden, final_norm_, config_.rms_norm_eps));
+  at::Tensor x = config_.norm_kind == NormKind::kRms
+                     ? rms_norm(hidden, final_norm_, config_.rms_norm_eps)
+                     : rms_norm_one_plus(hidden, final_norm_, config_.rms_norm_eps);
+  at::Tensor logits = lm_head_->forward(x);
+  if (config_.final_logit_softcapping) {
+    const double cap = *config_.final_logit_softcapping;
+    logits = at::tanh(logits / cap) * cap;
+  }
+  return logits;
 }
 
 std::vector<std::pair<std::string, std::unique_ptr<LinearBackend>*>> Model::linears() {
@@ -139,6 +154,23 @@ std::vector<std::pair<std::string, const LinearBackend*>> Model::linears() const
   for (auto& [name, slot] : const_cast<Model*>(this)->linears())
     out.emplace_back(name, slot->get());
   return out;
+}
+
+std::optional<std::pair<int64_t, LinearRole>> Model::locate_linear(const std::string& name) const {
+  static const std::string kPrefix = "model.layers.";
+  if (name.rfind(kPrefix, 0) != 0) return std::nullopt;
+  const size_t dot = name.find('.', kPrefix.size());
+  if (dot == std::string::npos) return std::nullopt;
+  int64_t index = 0;
+  for (size_t i = kPrefix.size(); i < dot; ++i) {
+    if (name[i] < '0' || name[i] > '9') return std::nullopt;
+    index = index * 10 + (name[i] - '0');
+    if (index >= num_layers()) return std::nullopt;
+  }
+  if (dot == kPrefix.size()) return std::nullopt;
+  const auto role = layers_[static_cast<size_t>(index)].linear_role(name.substr(dot + 1));
+  if (!role) return std::nullopt;
+  return std::make_pair(index, *role);
 }
 
 nlohmann::json ModelSummary::to_json() const {
@@ -167,12 +199,9 @@ ModelSummary Model::summary() const {
   add_tensor(final_norm_);
   for (const auto& layer : layers_) {
     const auto& w = layer.weights();
-    add_tensor(w.input_norm);
-    add_tensor(w.post_attention_norm);
-    for (const auto* l :
-         {&w.q_proj, &w.k_proj, &w.v_proj, &w.o_proj, &w.gate_proj, &w.up_proj, &w.down_proj}) {
-      add_linear(**l);
-    }
+    for (const auto& norm : w.norms)
+      if (norm.defined()) add_tensor(norm);
+    for (const auto& linear : w.linears) add_linear(*linear);
   }
   if (!config_.tie_word_embeddings) {
     add_linear(*lm_head_);

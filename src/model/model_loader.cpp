@@ -7,7 +7,7 @@
 
 #include "slmq/core/error.h"
 #include "slmq/export/compressed_tensors.h"
-#include "slmq/io/gguf_model.h"
+#include "slmq/model/gguf_model.h"
 #include "slmq/io/json_file.h"
 #include "slmq/io/safetensors.h"
 
@@ -31,11 +31,11 @@ class CheckpointSource final : public WeightSource {
 // GGUF tensors, dequantized to fp32 when loaded (the compute dtype conversion follows).
 class GgufSource final : public WeightSource {
  public:
-  GgufSource(std::filesystem::path path, io::GgufModelFiles files)
+  GgufSource(std::filesystem::path path, GgufModelFiles files)
       : path_(std::move(path)), files_(std::move(files)) {}
   bool contains(const std::string& name) const override { return files_.weights.count(name) > 0; }
   at::Tensor load(const std::string& name) const override {
-    const io::GgufWeight& w = files_.weights.at(name);
+    const GgufWeight& w = files_.weights.at(name);
     std::vector<float> values = w.load();
     return at::from_blob(values.data(), w.shape, at::kFloat).clone();
   }
@@ -48,7 +48,7 @@ class GgufSource final : public WeightSource {
 
  private:
   std::filesystem::path path_;
-  io::GgufModelFiles files_;
+  GgufModelFiles files_;
 };
 
 class TensorFetcher {
@@ -85,6 +85,12 @@ class TensorFetcher {
     return std::make_unique<DenseLinear>(get(prefix + ".weight", {out, in}), b);
   }
 
+  // Whether the quantized-linear loader stores `prefix` (a compressed-tensors linear).
+  bool quantized(const std::string& prefix) const {
+    return linears_ != nullptr && source_.contains(prefix + ".weight_scale");
+  }
+  std::string describe() const { return source_.describe(); }
+
   void mark_used_under(const std::string& prefix) {
     for (const auto& name : source_.names()) {
       if (name.rfind(prefix, 0) == 0) used_.insert(name);
@@ -104,19 +110,72 @@ class TensorFetcher {
   std::set<std::string> used_;
 };
 
-DecoderLayerWeights layer_weights(TensorFetcher& f, const ModelConfig& c, int64_t i) {
-  const std::string p = "model.layers." + std::to_string(i) + ".";
+struct LinearShape {
+  int64_t out, in;
+  bool bias;
+};
+
+LinearShape linear_shape(LinearRole role, const ModelConfig& c) {
   const int64_t q_out = c.num_heads * c.head_dim, kv_out = c.num_kv_heads * c.head_dim;
+  switch (role) {
+    case LinearRole::kQ:
+      return {q_out, c.hidden_size, c.qkv_bias};
+    case LinearRole::kK:
+    case LinearRole::kV:
+      return {kv_out, c.hidden_size, c.qkv_bias};
+    case LinearRole::kO:
+      return {c.hidden_size, q_out, c.o_bias};
+    case LinearRole::kGate:
+    case LinearRole::kUp:
+      return {c.intermediate_size, c.hidden_size, c.mlp_bias};
+    case LinearRole::kDown:
+      return {c.hidden_size, c.intermediate_size, c.mlp_bias};
+  }
+  throw InternalError("linear_shape: unknown role");
+}
+
+int64_t norm_size(NormRole role, const ModelConfig& c) {
+  return role == NormRole::kQ || role == NormRole::kK ? c.head_dim : c.hidden_size;
+}
+
+// A fused tensor split by output rows into its parts' dense linears.
+void load_fused(TensorFetcher& f, const std::string& p, const FusedName& fused,
+                const ModelConfig& c, DecoderLayerWeights& w) {
+  int64_t total = 0;
+  const int64_t in = linear_shape(fused.parts.front(), c).in;
+  for (LinearRole role : fused.parts) total += linear_shape(role, c).out;
+  const bool bias = linear_shape(fused.parts.front(), c).bias;
+  at::Tensor weight = f.get(p + fused.hf + ".weight", {total, in});
+  at::Tensor b = f.get_if(bias, p + fused.hf + ".bias", {total});
+  int64_t row = 0;
+  for (LinearRole role : fused.parts) {
+    const int64_t rows = linear_shape(role, c).out;
+    w.linear(role) = std::make_unique<DenseLinear>(
+        weight.narrow(0, row, rows).contiguous(),
+        b.defined() ? b.narrow(0, row, rows).contiguous() : at::Tensor());
+    row += rows;
+  }
+}
+
+DecoderLayerWeights layer_weights(TensorFetcher& f, const ModelConfig& c, int64_t i) {
+  const Architecture& arch = c.arch();
+  const std::string p = "model.layers." + std::to_string(i) + ".";
   DecoderLayerWeights w;
-  w.input_norm = f.get(p + "input_layernorm.weight", {c.hidden_size});
-  w.post_attention_norm = f.get(p + "post_attention_layernorm.weight", {c.hidden_size});
-  w.q_proj = f.linear(p + "self_attn.q_proj", q_out, c.hidden_size, c.qkv_bias);
-  w.k_proj = f.linear(p + "self_attn.k_proj", kv_out, c.hidden_size, c.qkv_bias);
-  w.v_proj = f.linear(p + "self_attn.v_proj", kv_out, c.hidden_size, c.qkv_bias);
-  w.o_proj = f.linear(p + "self_attn.o_proj", c.hidden_size, q_out, c.o_bias);
-  w.gate_proj = f.linear(p + "mlp.gate_proj", c.intermediate_size, c.hidden_size, c.mlp_bias);
-  w.up_proj = f.linear(p + "mlp.up_proj", c.intermediate_size, c.hidden_size, c.mlp_bias);
-  w.down_proj = f.linear(p + "mlp.down_proj", c.hidden_size, c.intermediate_size, c.mlp_bias);
+  for (const NormName& n : arch.norm_names())
+    w.norm(n.role) = f.get(p + n.hf + ".weight", {norm_size(n.role, c)});
+  for (const FusedName& fused : arch.fused_names()) {
+    if (f.quantized(p + fused.hf)) {
+      throw UnsupportedError("'" + f.describe() + "': " + p + fused.hf +
+                             " is stored quantized and fused; splitting quantized fused "
+                             "projections is not supported");
+    }
+    load_fused(f, p, fused, c, w);
+  }
+  for (const LinearName& l : arch.linear_names()) {
+    if (w.linear(l.role)) continue;  // from a fused tensor
+    const LinearShape s = linear_shape(l.role, c);
+    w.linear(l.role) = f.linear(p + l.hf, s.out, s.in, s.bias);
+  }
   return w;
 }
 
@@ -163,7 +222,7 @@ ModelSource open_checkpoint_folder(const std::filesystem::path& path) {
 }
 
 ModelSource open_gguf_file(const std::filesystem::path& path) {
-  io::GgufModelFiles files = io::load_gguf_model_files(path);
+  GgufModelFiles files = load_gguf_model_files(path);
   ModelSource src;
   src.path = path;
   src.hf_config = files.config;

@@ -22,11 +22,12 @@ const DenseLinear& dense_linear(const std::unique_ptr<LinearBackend>& slot,
   return *dense;
 }
 
-void fold_scales_into_norm(at::Tensor& norm_weight,
+void fold_scales_into_norm(DecoderLayer& layer, NormRole norm,
                            const std::vector<std::unique_ptr<LinearBackend>*>& linears,
                            const at::Tensor& s) {
-  const at::Tensor scales = s.to(at::kFloat).to(norm_weight.device());
-  norm_weight = (norm_weight.to(at::kFloat) / scales).to(norm_weight.scalar_type());
+  const at::Tensor gain = layer.norm_gain(norm);
+  const at::Tensor scales = s.to(at::kFloat).to(gain.device());
+  layer.set_norm_gain(norm, gain / scales);
   for (auto* slot : linears) {
     const DenseLinear& fc = dense_linear(*slot, "a smoothed linear");
     *slot = std::make_unique<DenseLinear>(scale_columns(fc.weight(), scales), fc.bias());

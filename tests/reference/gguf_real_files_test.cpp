@@ -14,6 +14,7 @@
 #include <set>
 
 #include "slmq/io/gguf_model.h"
+#include "slmq/model/gguf_model.h"
 #include "slmq/io/json_file.h"
 #include "support/checksum.h"
 #include "support/reference_files.h"

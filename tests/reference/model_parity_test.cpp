@@ -15,8 +15,9 @@
 namespace slmq {
 namespace {
 
-const char* const kCases[] = {"llama_tied", "llama3_scaled_sharded", "qwen2_bias_tied",
-                              "mistral_window"};
+const char* const kCases[] = {"llama_tied",     "llama3_scaled_sharded", "qwen2_bias_tied",
+                              "mistral_window", "qwen3_qknorm",          "gemma3_sandwich",
+                              "phi3_longrope"};
 
 // Tolerances. fp32: the same operations in the same order as transformers; what remains is the
 // order of accumulation inside matmul/SDPA kernels, ~1e-6 on logits of magnitude ~1.
@@ -49,6 +50,14 @@ class ModelParity : public ::testing::TestWithParam<const char*> {
     return diff;
   }
 
+  // LongRoPE past its original context: transformers' cached decode uses the short factors for
+  // the prefix, its full forward the long ones, so the two differ by design (gen_tiny_models.py).
+  bool kv_decode_equals_full_forward() const {
+    for (const auto& c : read_json_file(dir_.parent_path() / "cases.json"))
+      if (c["name"] == GetParam()) return c.value("kv_decode_equals_full_forward", true);
+    return true;
+  }
+
   std::filesystem::path dir_;
   std::unique_ptr<SafetensorsFile> ref_;
 };
@@ -68,6 +77,8 @@ TEST_P(ModelParity, Fp16LogitsMatchTransformers) {
 // Feeding the batch through the KV cache in pieces (a prefill, then one slot at a time) gives
 // the same logits as transformers' single full forward.
 TEST_P(ModelParity, KvCacheDecodeMatchesFullForward) {
+  if (!kv_decode_equals_full_forward())
+    GTEST_SKIP() << "transformers' own cached decode differs from its full forward here";
   auto model = load(c10::kFloat);
   at::Tensor ids = ref("input_ids"), mask = ref("attention_mask");
   const int64_t total = ids.size(1), prefill = total / 2;

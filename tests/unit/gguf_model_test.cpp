@@ -9,6 +9,7 @@
 #include "slmq/core/error.h"
 #include "slmq/io/gguf_dequant.h"
 #include "slmq/io/gguf_model.h"
+#include "slmq/model/gguf_model.h"
 #include "support/gguf_builder.h"
 #include "support/temp_dir.h"
 
@@ -16,6 +17,8 @@ namespace slmq::io {
 namespace {
 
 using test::GgufSpec;
+
+const Architecture& kLlama = *architecture_for_gguf("llama");
 
 // A one-layer model: hidden 8, 2 heads of 4, 1 kv head, vocab 6, every tensor F32 holding
 // 0, 1, 2, ... so that row moves are visible.
@@ -71,24 +74,24 @@ class GgufModel : public ::testing::Test {
 };
 
 TEST(GgufNames, LlamaCppToHf) {
-  EXPECT_EQ(gguf_to_hf_tensor_name("token_embd.weight"), "model.embed_tokens.weight");
-  EXPECT_EQ(gguf_to_hf_tensor_name("output_norm.weight"), "model.norm.weight");
-  EXPECT_EQ(gguf_to_hf_tensor_name("output.weight"), "lm_head.weight");
-  EXPECT_EQ(gguf_to_hf_tensor_name("blk.12.attn_q.weight"),
+  EXPECT_EQ(gguf_to_hf_tensor_name(kLlama, "token_embd.weight"), "model.embed_tokens.weight");
+  EXPECT_EQ(gguf_to_hf_tensor_name(kLlama, "output_norm.weight"), "model.norm.weight");
+  EXPECT_EQ(gguf_to_hf_tensor_name(kLlama, "output.weight"), "lm_head.weight");
+  EXPECT_EQ(gguf_to_hf_tensor_name(kLlama, "blk.12.attn_q.weight"),
             "model.layers.12.self_attn.q_proj.weight");
-  EXPECT_EQ(gguf_to_hf_tensor_name("blk.0.attn_k.bias"), "model.layers.0.self_attn.k_proj.bias");
-  EXPECT_EQ(gguf_to_hf_tensor_name("blk.3.attn_output.weight"),
+  EXPECT_EQ(gguf_to_hf_tensor_name(kLlama, "blk.0.attn_k.bias"), "model.layers.0.self_attn.k_proj.bias");
+  EXPECT_EQ(gguf_to_hf_tensor_name(kLlama, "blk.3.attn_output.weight"),
             "model.layers.3.self_attn.o_proj.weight");
-  EXPECT_EQ(gguf_to_hf_tensor_name("blk.3.attn_norm.weight"),
+  EXPECT_EQ(gguf_to_hf_tensor_name(kLlama, "blk.3.attn_norm.weight"),
             "model.layers.3.input_layernorm.weight");
-  EXPECT_EQ(gguf_to_hf_tensor_name("blk.3.ffn_norm.weight"),
+  EXPECT_EQ(gguf_to_hf_tensor_name(kLlama, "blk.3.ffn_norm.weight"),
             "model.layers.3.post_attention_layernorm.weight");
-  EXPECT_EQ(gguf_to_hf_tensor_name("blk.3.ffn_gate.weight"), "model.layers.3.mlp.gate_proj.weight");
-  EXPECT_EQ(gguf_to_hf_tensor_name("blk.3.ffn_up.weight"), "model.layers.3.mlp.up_proj.weight");
-  EXPECT_EQ(gguf_to_hf_tensor_name("blk.3.ffn_down.weight"), "model.layers.3.mlp.down_proj.weight");
-  EXPECT_EQ(gguf_to_hf_tensor_name("rope_freqs.weight"), "");
-  EXPECT_EQ(gguf_to_hf_tensor_name("blk.x.attn_q.weight"), "");
-  EXPECT_EQ(gguf_to_hf_tensor_name("blk.1.attn_q.scale"), "");
+  EXPECT_EQ(gguf_to_hf_tensor_name(kLlama, "blk.3.ffn_gate.weight"), "model.layers.3.mlp.gate_proj.weight");
+  EXPECT_EQ(gguf_to_hf_tensor_name(kLlama, "blk.3.ffn_up.weight"), "model.layers.3.mlp.up_proj.weight");
+  EXPECT_EQ(gguf_to_hf_tensor_name(kLlama, "blk.3.ffn_down.weight"), "model.layers.3.mlp.down_proj.weight");
+  EXPECT_EQ(gguf_to_hf_tensor_name(kLlama, "rope_freqs.weight"), "");
+  EXPECT_EQ(gguf_to_hf_tensor_name(kLlama, "blk.x.attn_q.weight"), "");
+  EXPECT_EQ(gguf_to_hf_tensor_name(kLlama, "blk.1.attn_q.scale"), "");
 }
 
 TEST(GgufNames, UnpermuteMatchesTransformersReshape) {
@@ -192,15 +195,39 @@ TEST_F(GgufModel, UnsupportedCasesNameWhatIsUnsupported) {
       EXPECT_NE(std::string(e.what()).find(fragment), std::string::npos) << e.what();
     }
   };
-  expect_unsupported(tiny_model("gemma3", "default", false), "general.architecture 'gemma3'");
+  expect_unsupported(tiny_model("falcon", "default", false), "general.architecture 'falcon'");
   expect_unsupported(tiny_model("llama", "unheard-of", false), "tokenizer.ggml.pre 'unheard-of'");
   auto spm = tiny_model("llama", "default", false);
   spm.kvs[8].second = test::gguf_str("llama");
   expect_unsupported(spm, "tokenizer.ggml.model 'llama'");
   auto extra = tiny_model("llama", "default", false);
-  extra.tensors.push_back({"rope_freqs.weight", {8}, 0, extra.data.size()});
+  extra.tensors.push_back({"blk.0.attn_unheard.weight", {8}, 0, extra.data.size()});
   extra.data += std::string(32, '\0');
-  expect_unsupported(extra, "rope_freqs.weight");
+  expect_unsupported(extra, "blk.0.attn_unheard.weight");
+}
+
+// Llama-3.1+ GGUFs carry their RoPE scaling as rope_freqs (head_dim / 2 divisors): it becomes the
+// config's "factors" RoPE, not a weight; a tensor of the wrong length names itself.
+TEST_F(GgufModel, RopeFreqsBecomeRopeFactors) {
+  auto spec = tiny_model("llama", "default", false);
+  spec.tensors.push_back({"rope_freqs.weight", {2}, 0, spec.data.size()});
+  test::GgufBytes values;
+  values.f32(1.0f).f32(8.0f);
+  spec.data += values.data();
+  spec.data.resize((spec.data.size() + 31) / 32 * 32, '\0');
+  const auto files = load_gguf_model_files(write(spec));
+  EXPECT_EQ(files.config["rope_parameters"]["rope_type"], "factors");
+  EXPECT_EQ(files.config["rope_parameters"]["freq_factors"], nlohmann::json::parse("[1.0, 8.0]"));
+  EXPECT_EQ(files.weights.count("rope_freqs.weight"), 0u);
+  auto wrong = tiny_model("llama", "default", false);
+  wrong.tensors.push_back({"rope_freqs.weight", {8}, 0, wrong.data.size()});
+  wrong.data += std::string(32, '\0');
+  try {
+    load_gguf_model_files(write(wrong));
+    FAIL();
+  } catch (const DataError& e) {
+    EXPECT_NE(std::string(e.what()).find("rope_freqs.weight"), std::string::npos) << e.what();
+  }
 }
 
 TEST_F(GgufModel, MalformedTokenizerMetadataIsADataError) {

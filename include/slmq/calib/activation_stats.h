@@ -55,7 +55,4 @@ class LinearInputRecorder {
   LinearInputHook hook_;
 };
 
-// The seven linears of a Llama-style layer, relative names, in module order.
-const std::vector<std::string>& layer_linear_names();
-
 }  // namespace slmq

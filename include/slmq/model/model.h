@@ -1,10 +1,12 @@
 #pragma once
-// A decoder-only transformer (Llama, Qwen2, Mistral) on libtorch. Linear layers are
-// LinearBackends addressed by their HF module names, so quantization can swap them.
+// A decoder-only transformer of any registered family (slmq/model/arch/architecture.h) on
+// libtorch. Linear layers are LinearBackends addressed by their HF module names (and by role
+// within a layer), so quantization can swap them.
 #include <ATen/core/Tensor.h>
 #include <nlohmann/json.hpp>
 
 #include <map>
+#include <optional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -39,6 +41,7 @@ class Model {
   Model(ModelConfig config, ModelWeights weights, c10::ScalarType dtype, c10::Device device);
 
   const ModelConfig& config() const { return config_; }
+  const Architecture& arch() const { return config_.arch(); }
   c10::ScalarType dtype() const { return dtype_; }
   c10::Device device() const { return device_; }
 
@@ -53,6 +56,7 @@ class Model {
   // Block-level access for calibration (block-by-block capture, scale folding): the embedding
   // lookup, the decoder layers, the per-call attention context, and the head on final hidden
   // states. forward() == head(layer_n(...layer_0(embed(ids), ctx)...)).
+  // input_ids [B,T] -> [B,T,C] compute dtype, times the family's embedding multiplier.
   at::Tensor embed(const at::Tensor& input_ids) const;
   int64_t num_layers() const { return static_cast<int64_t>(layers_.size()); }
   DecoderLayer& layer(int64_t index) { return layers_.at(static_cast<size_t>(index)); }
@@ -70,7 +74,7 @@ class Model {
   // token, where no real query looks): positions [B,T] int64 on the model device. Full-attention
   // layers get no mask (causal SDPA); sliding-window layers a [1,1,T,T] one. No cache.
   AttentionContext causal_attention_context(const at::Tensor& positions) const;
-  // Final norm and lm_head: hidden [B,T,C] -> logits [B,T,V].
+  // Final norm, lm_head and the family's logit soft-capping: hidden [B,T,C] -> logits [B,T,V].
   at::Tensor head(const at::Tensor& hidden) const;
   // The embedding table [V,C] and the final norm weight [C] (compute dtype), for export.
   const at::Tensor& embed_tokens() const { return embed_tokens_; }
@@ -80,10 +84,15 @@ class Model {
   std::vector<std::pair<std::string, std::unique_ptr<LinearBackend>*>> linears();
   // The same, read-only.
   std::vector<std::pair<std::string, const LinearBackend*>> linears() const;
+  // (layer index, role) of a decoder-layer linear's HF module name; nullopt for lm_head and
+  // names that are not this model's.
+  std::optional<std::pair<int64_t, LinearRole>> locate_linear(const std::string& name) const;
   ModelSummary summary() const;
 
  private:
   AttentionContext make_context(const at::Tensor& mask, KVCache* cache) const;
+  // cos/sin of every RoPE of the model for positions [B,T].
+  std::vector<std::pair<at::Tensor, at::Tensor>> rope_tables(const at::Tensor& positions) const;
 
   ModelConfig config_;
   c10::ScalarType dtype_;
@@ -92,7 +101,7 @@ class Model {
   std::vector<DecoderLayer> layers_;
   at::Tensor final_norm_;
   std::unique_ptr<LinearBackend> lm_head_;
-  RotaryEmbedding rope_;
+  std::vector<RotaryEmbedding> ropes_;  // [0] global; [1] the sliding layers' own, if any
 };
 
 }  // namespace slmq

@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "slmq/model/decoder_layer.h"
 #include "slmq/model/linear_backend.h"
 
 namespace slmq {
@@ -16,9 +17,9 @@ namespace slmq {
 const DenseLinear& dense_linear(const std::unique_ptr<LinearBackend>& slot,
                                 const std::string& name);
 
-// norm weight [C] ← norm / s; each linear's input column j ← W[:, j]·s_j (dense linears, in
-// place of the slot's backend).
-void fold_scales_into_norm(at::Tensor& norm_weight,
+// The norm's effective gain [C] ← gain / s (whatever the norm kind stores); each linear's input
+// column j ← W[:, j]·s_j (dense linears, in place of the slot's backend).
+void fold_scales_into_norm(DecoderLayer& layer, NormRole norm,
                            const std::vector<std::unique_ptr<LinearBackend>*>& linears,
                            const at::Tensor& s);
 

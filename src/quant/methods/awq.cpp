@@ -4,6 +4,7 @@
 #include <c10/core/InferenceMode.h>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <map>
 
 #include "slmq/calib/layer_capture.h"
@@ -14,17 +15,17 @@
 namespace slmq {
 namespace {
 
-// Captured inputs [N,T,C] keyed by the linear that reads them (q/k/v share q_proj's, gate/up
-// share gate_proj's).
-using Features = std::map<std::string, at::Tensor>;
+// Captured inputs [N,T,C] keyed by the linear that reads them (the first linear of each fold
+// group; q/k/v share q_proj's, gate/up share gate_proj's).
+using Features = std::map<LinearRole, at::Tensor>;
 
 enum class Inspect { kAttention, kMlp, kLinear };
 
-// One auto_scale_block group: the op before (a norm or a linear), the scaled linears, the
-// captured input they read and the module whose output the loss compares.
+// One auto_scale_block group: the architecture's fold group, the captured input its linears read
+// and the module whose output the loss compares.
 struct ScaleGroup {
-  std::string name, prev, input;
-  std::vector<std::string> linears;
+  FoldGroup fold;
+  LinearRole input;
   Inspect inspect;
 };
 
@@ -34,56 +35,60 @@ struct Chunk {
   AttentionContext ctx;
 };
 
-std::unique_ptr<LinearBackend>* linear_slot(DecoderLayer& layer, const std::string& name) {
-  for (auto& [n, slot] : layer.linears())
-    if (n == name) return slot;
-  throw InternalError("awq: no linear " + name + " in the layer");
-}
-
-std::vector<ScaleGroup> scale_groups(DecoderLayer& layer) {
-  std::vector<ScaleGroup> groups = {{"attn_in",
-                                     "input_layernorm",
-                                     "self_attn.q_proj",
-                                     {"self_attn.q_proj", "self_attn.k_proj", "self_attn.v_proj"},
-                                     Inspect::kAttention}};
-  const auto& v = **linear_slot(layer, "self_attn.v_proj");
-  const auto& o = **linear_slot(layer, "self_attn.o_proj");
-  // llm-awq PR #67: only when v_proj and o_proj weights have the same shape (not under GQA).
-  if (v.out_features() == o.out_features() && v.in_features() == o.in_features()) {
-    groups.push_back({"attn_out",
-                      "self_attn.v_proj",
-                      "self_attn.o_proj",
-                      {"self_attn.o_proj"},
-                      Inspect::kLinear});
+// auto_scale_block's groups are the architecture's fold groups (v -> o only under MHA, llm-awq
+// PR #67); a norm-led group inspects the branch it feeds, a linear-led one the scaled linear.
+std::vector<ScaleGroup> scale_groups(const Model& model) {
+  std::vector<ScaleGroup> groups;
+  for (const FoldGroup& g : model.arch().structure(model.config()).folds) {
+    Inspect inspect = Inspect::kLinear;
+    if (g.norm == NormRole::kAttnIn) inspect = Inspect::kAttention;
+    if (g.norm == NormRole::kMlpIn) inspect = Inspect::kMlp;
+    groups.push_back({g, g.linears.front(), inspect});
   }
-  groups.push_back({"mlp_in",
-                    "post_attention_layernorm",
-                    "mlp.gate_proj",
-                    {"mlp.gate_proj", "mlp.up_proj"},
-                    Inspect::kMlp});
-  groups.push_back(
-      {"mlp_out", "mlp.up_proj", "mlp.down_proj", {"mlp.down_proj"}, Inspect::kLinear});
   return groups;
 }
 
-// (linear, captured input) pairs of auto_clip_block: every linear but q and k.
-const std::vector<std::pair<std::string, std::string>>& clipped_linears() {
-  static const std::vector<std::pair<std::string, std::string>> kClipped = {
-      {"self_attn.v_proj", "self_attn.q_proj"},
-      {"self_attn.o_proj", "self_attn.o_proj"},
-      {"mlp.gate_proj", "mlp.gate_proj"},
-      {"mlp.up_proj", "mlp.gate_proj"},
-      {"mlp.down_proj", "mlp.down_proj"}};
-  return kClipped;
+// The linear whose captured input a linear reads (its norm-led group's first).
+LinearRole input_of(const std::vector<ScaleGroup>& groups, LinearRole role) {
+  for (const auto& g : groups) {
+    if (!g.fold.norm) continue;
+    for (LinearRole r : g.fold.linears)
+      if (r == role) return g.input;
+  }
+  return role;
 }
 
-Features capture_features(LayerwiseCapture& cap) {
+// (linear, captured input) pairs of auto_clip_block: every linear but q and k.
+std::vector<std::pair<LinearRole, LinearRole>> clipped_linears(const std::vector<ScaleGroup>& groups) {
+  std::vector<std::pair<LinearRole, LinearRole>> out;
+  for (LinearRole role : kAllLinearRoles) {
+    if (role == LinearRole::kQ || role == LinearRole::kK) continue;
+    out.emplace_back(role, input_of(groups, role));
+  }
+  return out;
+}
+
+// Every linear that reads its own captured input: the groups' inputs plus any linear outside a
+// norm-led group (o_proj under GQA).
+std::vector<LinearRole> captured_inputs(const std::vector<ScaleGroup>& groups) {
+  std::vector<LinearRole> roles;
+  for (LinearRole role : kAllLinearRoles) {
+    const LinearRole src = input_of(groups, role);
+    if (std::find(roles.begin(), roles.end(), src) == roles.end()) roles.push_back(src);
+  }
+  return roles;
+}
+
+Features capture_features(LayerwiseCapture& cap, const std::vector<LinearRole>& roles) {
+  DecoderLayer& layer = cap.layer();
   std::map<std::string, std::vector<at::Tensor>> parts;
   const LinearInputHook hook = [&parts](const std::string& name, const at::Tensor& x,
                                         const at::Tensor&) { parts[name].push_back(x); };
-  cap.run(hook, {"self_attn.q_proj", "self_attn.o_proj", "mlp.gate_proj", "mlp.down_proj"});
+  std::vector<std::string> names;
+  for (LinearRole role : roles) names.push_back(layer.linear_name(role));
+  cap.run(hook, names);
   Features features;
-  for (auto& [name, chunks] : parts) features[name] = at::cat(chunks, 0);
+  for (LinearRole role : roles) features[role] = at::cat(parts.at(layer.linear_name(role)), 0);
   return features;
 }
 
@@ -108,7 +113,7 @@ at::Tensor run_block(DecoderLayer& layer, const ScaleGroup& g, const at::Tensor&
     case Inspect::kLinear:
       break;
   }
-  return (*linear_slot(layer, g.linears.front()))->forward(x);
+  return layer.linear(g.fold.linears.front())->forward(x);
 }
 
 // _search_module_scale: the inspected module's outputs with the current weights are the target;
@@ -124,7 +129,7 @@ AwqScaleSearch search_group(DecoderLayer& layer, const ScaleGroup& g, const at::
   }
   const at::Tensor x_mean = x.to(at::kFloat).abs().reshape({-1, x.size(-1)}).mean(0);
   std::vector<std::unique_ptr<LinearBackend>*> slots;
-  for (const auto& name : g.linears) slots.push_back(linear_slot(layer, name));
+  for (LinearRole role : g.fold.linears) slots.push_back(&layer.linear(role));
   auto loss = [&] {
     double sum = 0;
     for (size_t i = 0; i < chunks.size(); ++i) {
@@ -140,36 +145,34 @@ AwqScaleSearch search_group(DecoderLayer& layer, const ScaleGroup& g, const at::
 // apply_scale: fold s into the previous op and the group's linears, and divide the captured
 // input by s so that the clip search sees what the scaled linears will.
 void apply_group(DecoderLayer& layer, const ScaleGroup& g, const at::Tensor& s, Features& feats) {
-  DecoderLayerWeights& w = layer.mutable_weights();
   std::vector<std::unique_ptr<LinearBackend>*> slots;
-  for (const auto& name : g.linears) slots.push_back(linear_slot(layer, name));
-  if (g.prev == "input_layernorm") {
-    fold_scales_into_norm(w.input_norm, slots, s);
-  } else if (g.prev == "post_attention_layernorm") {
-    fold_scales_into_norm(w.post_attention_norm, slots, s);
+  for (LinearRole role : g.fold.linears) slots.push_back(&layer.linear(role));
+  if (g.fold.norm) {
+    fold_scales_into_norm(layer, *g.fold.norm, slots, s);
   } else {
-    fold_scales_between_linears(*linear_slot(layer, g.prev), *slots.front(), s);
+    fold_scales_between_linears(layer.linear(*g.fold.prev), *slots.front(), s);
   }
   at::Tensor& x = feats.at(g.input);
   x = x / s.view({1, -1}).to(x.scalar_type());
 }
 
-void scale_layer(DecoderLayer& layer, Features& feats, const std::vector<Chunk>& chunks,
-                 const QuantConfig& config, AwqLayerResult& out) {
-  const std::vector<ScaleGroup> groups = scale_groups(layer);
+void scale_layer(DecoderLayer& layer, const std::vector<ScaleGroup>& groups, Features& feats,
+                 const std::vector<Chunk>& chunks, const QuantConfig& config,
+                 AwqLayerResult& out) {
   // Every group is searched on the unscaled layer, then all are applied in order.
   for (const ScaleGroup& g : groups) {
-    out.groups.push_back({g.name, search_group(layer, g, feats.at(g.input), chunks,
-                                               config.scheme.weight, config.awq.n_grid)});
+    out.groups.push_back({g.fold.name, search_group(layer, g, feats.at(g.input), chunks,
+                                                    config.scheme.weight, config.awq.n_grid)});
   }
   for (size_t i = 0; i < groups.size(); ++i)
     apply_group(layer, groups[i], out.groups[i].search.scales, feats);
 }
 
-void clip_layer(DecoderLayer& layer, const Features& feats, const QuantConfig& config,
-                AwqLayerResult& out) {
-  for (const auto& [name, input] : clipped_linears()) {
-    auto* slot = linear_slot(layer, name);
+void clip_layer(DecoderLayer& layer, const std::vector<ScaleGroup>& groups, const Features& feats,
+                const QuantConfig& config, AwqLayerResult& out) {
+  for (const auto& [role, input] : clipped_linears(groups)) {
+    const std::string& name = layer.linear_name(role);
+    auto* slot = &layer.linear(role);
     const DenseLinear& fc = dense_linear(*slot, name);
     at::Tensor max_val =
         awq_search_clip(fc.weight(), feats.at(input), config.scheme.weight, config.awq);
@@ -195,15 +198,17 @@ AwqResult awq_transform(Model& model, const QuantConfig& config, const Calibrati
   // The next layer's inputs come from the layer before scaling and clipping, as in run_awq.
   LayerwiseCapture cap(model, calib.windows, {calib.config.batch_size, false});
   AwqResult result;
+  const std::vector<ScaleGroup> groups = scale_groups(model);
+  const std::vector<LinearRole> inputs = captured_inputs(groups);
   for (; !cap.done(); cap.advance()) {
-    Features feats = capture_features(cap);
+    Features feats = capture_features(cap, inputs);
     const auto chunks = make_chunks(model, cap.inputs(), calib.config.batch_size);
     AwqLayerResult layer_result;
     auto t0 = SteadyClock::now();
-    if (config.awq.scale) scale_layer(cap.layer(), feats, chunks, config, layer_result);
+    if (config.awq.scale) scale_layer(cap.layer(), groups, feats, chunks, config, layer_result);
     result.scale_search_seconds += seconds_since(t0);
     t0 = SteadyClock::now();
-    if (config.awq.clip) clip_layer(cap.layer(), feats, config, layer_result);
+    if (config.awq.clip) clip_layer(cap.layer(), groups, feats, config, layer_result);
     result.clip_search_seconds += seconds_since(t0);
     spdlog::info("awq: layer {}/{} searched ({:.1f} s scales, {:.1f} s clips so far)",
                  cap.layer_index() + 1, model.num_layers(), result.scale_search_seconds,

@@ -44,40 +44,43 @@ void quantize_linear(std::unique_ptr<LinearBackend>& slot, const std::string& fu
   slot = std::move(replacement);
 }
 
-// q/k/v read the same normalised input, and so do gate/up: their Hessians are one tensor,
-// accumulated once (bit-identical to accumulating it per linear, as llama.py does).
-std::string input_source(const std::string& name) {
-  if (name == "self_attn.k_proj" || name == "self_attn.v_proj") return "self_attn.q_proj";
-  if (name == "mlp.up_proj") return "mlp.gate_proj";
-  return name;
+// Linears of one norm-led fold group read the same normalised input (q/k/v, gate/up): their
+// Hessians are one tensor, accumulated once (bit-identical to accumulating it per linear, as
+// llama.py does) on the group's first linear.
+LinearRole input_source(const std::vector<FoldGroup>& folds, LinearRole role) {
+  for (const auto& g : folds) {
+    if (!g.norm) continue;
+    for (LinearRole r : g.linears)
+      if (r == role) return g.linears.front();
+  }
+  return role;
 }
 
-std::vector<std::string> recorded_linears(const std::vector<std::string>& group) {
-  std::vector<std::string> sources;
-  for (const auto& name : group) {
-    const std::string src = input_source(name);
+std::vector<LinearRole> recorded_linears(const std::vector<FoldGroup>& folds,
+                                         const std::vector<LinearRole>& group) {
+  std::vector<LinearRole> sources;
+  for (LinearRole role : group) {
+    const LinearRole src = input_source(folds, role);
     if (std::find(group.begin(), group.end(), src) == group.end())
-      throw InternalError("gptq: " + name + " is quantized without " + src);
+      throw InternalError(std::string("gptq: ") + to_string(role) + " is quantized without " +
+                          to_string(src));
     if (std::find(sources.begin(), sources.end(), src) == sources.end()) sources.push_back(src);
   }
   return sources;
 }
 
-std::unique_ptr<LinearBackend>& slot_of(DecoderLayer& layer, const std::string& name) {
-  for (auto& [n, slot] : layer.linears()) {
-    if (n == name) return *slot;
-  }
-  throw InternalError("gptq: no linear " + name);
+std::vector<std::string> names_of(const DecoderLayer& layer, const std::vector<LinearRole>& roles) {
+  std::vector<std::string> names;
+  for (LinearRole role : roles) names.push_back(layer.linear_name(role));
+  return names;
 }
 
 }  // namespace
 
-std::vector<std::vector<std::string>> gptq_linear_groups(bool true_sequential) {
-  if (!true_sequential) return {layer_linear_names()};
-  return {{"self_attn.k_proj", "self_attn.v_proj", "self_attn.q_proj"},
-          {"self_attn.o_proj"},
-          {"mlp.up_proj", "mlp.gate_proj"},
-          {"mlp.down_proj"}};
+std::vector<std::vector<LinearRole>> gptq_linear_groups(const Model& model, bool true_sequential) {
+  if (!true_sequential)
+    return {std::vector<LinearRole>(std::begin(kAllLinearRoles), std::end(kAllLinearRoles))};
+  return model.arch().structure(model.config()).sequential;
 }
 
 std::optional<std::string> GptqMethod::unsupported_reason(
@@ -117,20 +120,23 @@ QuantReport GptqMethod::run(Model& model, const QuantConfig& config,
   PhaseTimes times;
   LayerwiseCapture capture(model, calib->windows,
                            {calib->config.batch_size, calib->config.propagate_quantized});
-  const auto groups = gptq_linear_groups(config.gptq.true_sequential);
+  const auto groups = gptq_linear_groups(model, config.gptq.true_sequential);
+  const auto folds = model.arch().structure(model.config()).folds;
   for (; !capture.done(); capture.advance()) {
     const int64_t index = capture.layer_index();
     spdlog::info("gptq: layer {}/{} ({:.1f} s)", index + 1, model.num_layers(),
                  seconds_since(start));
+    DecoderLayer& layer = capture.layer();
     for (const auto& group : groups) {
-      LinearInputRecorder recorder(capture.layer(), recorded_linears(group),
+      LinearInputRecorder recorder(layer, names_of(layer, recorded_linears(folds, group)),
                                    {.channel_stats = false, .hessian = true});
       capture.run(recorder.hook(), recorder.names());
       times.hessian += recorder.seconds();
-      for (const auto& name : group) {
-        quantize_linear(
-            slot_of(capture.layer(), name), fmt::format("model.layers.{}.{}", index, name),
-            recorder.hessian(input_source(name)).hessian(), config, model, report, times);
+      for (LinearRole role : group) {
+        const std::string& source = layer.linear_name(input_source(folds, role));
+        quantize_linear(layer.linear(role),
+                        fmt::format("model.layers.{}.{}", index, layer.linear_name(role)),
+                        recorder.hessian(source).hessian(), config, model, report, times);
       }
     }
   }

@@ -14,31 +14,45 @@
 namespace slmq {
 namespace {
 
-const std::string kAttnInput = "self_attn.q_proj";  // the reference's stat for q, k, v
-const std::string kMlpInput = "mlp.gate_proj";      // ... and for gate, up
+// The architecture's norm-led fold groups: the groups SmoothQuant smooths.
+std::vector<FoldGroup> norm_groups(const Model& model) {
+  std::vector<FoldGroup> groups;
+  for (const auto& g : model.arch().structure(model.config()).folds)
+    if (g.norm) groups.push_back(g);
+  return groups;
+}
+
+// The linear whose recorded input stands for each group's (the reference's q_proj / gate_proj).
+std::vector<std::string> recorded_names(const DecoderLayer& layer,
+                                        const std::vector<FoldGroup>& groups) {
+  std::vector<std::string> names;
+  for (const auto& g : groups) names.push_back(layer.linear_name(g.linears.front()));
+  return names;
+}
 
 // Per-channel abs-max (smoothquant) or range (llm-compressor) of a balance group's input.
 at::Tensor activation_stat(const ChannelStats& s, SmoothVariant variant) {
   return variant == SmoothVariant::kSmoothQuant ? s.abs_max : s.max - s.min;
 }
 
-at::Tensor smooth_group(at::Tensor& norm, const std::vector<std::unique_ptr<LinearBackend>*>& fcs,
-                        const ChannelStats& stats, const SmoothQuantOptions& o) {
+at::Tensor smooth_group(DecoderLayer& layer, const FoldGroup& g, const ChannelStats& stats,
+                        const SmoothQuantOptions& o) {
+  std::vector<std::unique_ptr<LinearBackend>*> fcs;
   std::vector<at::Tensor> weights;
-  for (auto* slot : fcs) weights.push_back(dense_linear(*slot, "a balance linear").weight());
+  for (LinearRole role : g.linears) {
+    fcs.push_back(&layer.linear(role));
+    weights.push_back(dense_linear(layer.linear(role), "a balance linear").weight());
+  }
   at::Tensor s = smoothquant_scales(activation_stat(stats, o.variant), weights, o.alpha, o.variant);
-  fold_scales_into_norm(norm, fcs, s);
+  fold_scales_into_norm(layer, *g.norm, fcs, s);
   return s;
 }
 
-SmoothedLayer smooth_layer(DecoderLayer& layer, const LinearInputRecorder& rec,
-                           const SmoothQuantOptions& o) {
-  DecoderLayerWeights& w = layer.mutable_weights();
+SmoothedLayer smooth_layer(DecoderLayer& layer, const std::vector<FoldGroup>& groups,
+                           const LinearInputRecorder& rec, const SmoothQuantOptions& o) {
   SmoothedLayer out;
-  out.attn_scales =
-      smooth_group(w.input_norm, {&w.q_proj, &w.k_proj, &w.v_proj}, rec.stats(kAttnInput), o);
-  out.mlp_scales =
-      smooth_group(w.post_attention_norm, {&w.gate_proj, &w.up_proj}, rec.stats(kMlpInput), o);
+  for (const auto& g : groups)
+    out.scales[g.name] = smooth_group(layer, g, rec.stats(layer.linear_name(g.linears.front())), o);
   return out;
 }
 
@@ -52,13 +66,10 @@ QuantSpec bmm_input_quantizer() {
   return s;
 }
 
-bool is_qkv(const std::string& name) {
-  for (const char* suffix : {"self_attn.q_proj", "self_attn.k_proj", "self_attn.v_proj"}) {
-    const std::string s(suffix);
-    if (name.size() >= s.size() && name.compare(name.size() - s.size(), s.size(), s) == 0)
-      return true;
-  }
-  return false;
+bool is_qkv(const Model& model, const std::string& name) {
+  const auto where = model.locate_linear(name);
+  return where && (where->second == LinearRole::kQ || where->second == LinearRole::kK ||
+                   where->second == LinearRole::kV);
 }
 
 nlohmann::json scale_range(const at::Tensor& s) {
@@ -69,8 +80,11 @@ nlohmann::json scale_range(const at::Tensor& s) {
 
 nlohmann::json SmoothingResult::summary() const {
   nlohmann::json rows = nlohmann::json::array();
-  for (const auto& l : layers)
-    rows.push_back({{"attn", scale_range(l.attn_scales)}, {"mlp", scale_range(l.mlp_scales)}});
+  for (const auto& l : layers) {
+    nlohmann::json row = nlohmann::json::object();
+    for (const auto& [group, s] : l.scales) row[group] = scale_range(s);
+    rows.push_back(row);
+  }
   return {{"scale_min_max", rows}};
 }
 
@@ -80,12 +94,13 @@ SmoothingResult smooth_model(Model& model, const QuantConfig& config,
   // Next layer's inputs from the layer before smoothing: the statistics are the FP model's.
   LayerwiseCapture cap(model, calib.windows, {calib.config.batch_size, false});
   SmoothingResult result;
+  const std::vector<FoldGroup> groups = norm_groups(model);
   for (; !cap.done(); cap.advance()) {
-    LinearInputRecorder rec(cap.layer(), {kAttnInput, kMlpInput});
+    LinearInputRecorder rec(cap.layer(), recorded_names(cap.layer(), groups));
     cap.run(rec.hook(), rec.names());
     result.statistics_seconds += rec.seconds();
     const auto t0 = SteadyClock::now();
-    result.layers.push_back(smooth_layer(cap.layer(), rec, config.smoothquant));
+    result.layers.push_back(smooth_layer(cap.layer(), groups, rec, config.smoothquant));
     result.smoothing_seconds += seconds_since(t0);
     spdlog::debug("smoothquant: layer {}/{} smoothed", cap.layer_index() + 1, model.num_layers());
   }
@@ -113,9 +128,9 @@ TransformThenQuantizeMethod::TransformRecord SmoothQuantMethod::transform(
            {"smoothing", smoothing.smoothing_seconds}}};
 }
 
-void SmoothQuantMethod::finish_linear(const std::string& name, FakeQuantLinear& linear,
-                                      const QuantConfig& config) const {
-  if (config.smoothquant.quantize_bmm_input && is_qkv(name))
+void SmoothQuantMethod::finish_linear(const Model& model, const std::string& name,
+                                      FakeQuantLinear& linear, const QuantConfig& config) const {
+  if (config.smoothquant.quantize_bmm_input && is_qkv(model, name))
     linear.set_output_quantizer(bmm_input_quantizer());
 }
 

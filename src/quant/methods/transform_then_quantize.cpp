@@ -26,7 +26,7 @@ QuantReport TransformThenQuantizeMethod::run(Model& model, const QuantConfig& co
     if (!is_quant_target(linear_name, config)) continue;
     FakeQuantLinear& q =
         quantize_into_fake_quant(linear_name, *slot, model.dtype(), config, report, timings);
-    finish_linear(linear_name, q, config);
+    finish_linear(model, linear_name, q, config);
   }
   report.details = std::move(transformed.details);
   auto& phases = report.cost.phase_seconds;

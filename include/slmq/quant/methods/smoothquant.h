@@ -1,10 +1,13 @@
 #pragma once
 // SmoothQuant (mit-han-lab/smoothquant; llm-compressor's SmoothQuantModifier as a variant,
-// specs/quant_methods.md §2): per-channel statistics of the q/k/v input (input_layernorm output)
-// and the gate/up input (post_attention_layernorm output) of the full-precision model over the
-// calibration windows, smoothing factors s folded into the norms (÷ s) and the following linears'
-// input columns (· s), then every target linear quantized with the configured weight quantizer and
-// dynamic activation quantizer (default W8A8: llmc flavour = smoothquant's fake_quant).
+// specs/quant_methods.md §2): per-channel statistics of the input of every norm-led fold group of
+// the architecture (Llama: input_layernorm -> q, k, v and post_attention_layernorm -> gate, up;
+// Gemma-3: pre_feedforward_layernorm for the MLP) of the full-precision model over the calibration
+// windows, smoothing factors s folded into the norms (÷ s) and the group's linears' input columns
+// (· s), then every target linear quantized with the configured weight quantizer and dynamic
+// activation quantizer (default W8A8: llmc flavour = smoothquant's fake_quant).
+#include <map>
+#include <string>
 #include <vector>
 
 #include "slmq/quant/methods/transform_then_quantize.h"
@@ -12,8 +15,8 @@
 namespace slmq {
 
 struct SmoothedLayer {
-  at::Tensor attn_scales;  // [C] fp32: input_layernorm -> q, k, v
-  at::Tensor mlp_scales;   // [C] fp32: post_attention_layernorm -> gate, up
+  // [C] fp32 per fold group name ("attn_in": input norm -> q, k, v; "mlp_in": MLP norm -> gate, up)
+  std::map<std::string, at::Tensor> scales;
 };
 
 struct SmoothingResult {
@@ -40,7 +43,7 @@ class SmoothQuantMethod final : public TransformThenQuantizeMethod {
   TransformRecord transform(Model& model, const QuantConfig& config,
                             const CalibrationData& calib) const override;
   // Adds the q/k/v output quantizer when config.smoothquant.quantize_bmm_input.
-  void finish_linear(const std::string& name, FakeQuantLinear& linear,
+  void finish_linear(const Model& model, const std::string& name, FakeQuantLinear& linear,
                      const QuantConfig& config) const override;
 };
 

@@ -31,7 +31,8 @@ class TransformThenQuantizeMethod : public QuantMethod {
   virtual TransformRecord transform(Model& model, const QuantConfig& config,
                                     const CalibrationData& calib) const = 0;
   // Adjusts a freshly quantized target linear (e.g. adds an output quantizer); none by default.
-  virtual void finish_linear(const std::string& /*name*/, FakeQuantLinear& /*linear*/,
+  virtual void finish_linear(const Model& /*model*/, const std::string& /*name*/,
+                             FakeQuantLinear& /*linear*/,
                              const QuantConfig& /*config*/) const {}
 };
 
