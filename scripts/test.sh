@@ -1,10 +1,18 @@
 #!/usr/bin/env bash
 # The test command: incremental build, reference data from the Python reference implementations
 # (scripts/reference/gen_*.py, each skipped when its inputs are unchanged), then the GoogleTest
-# suite through ctest. Extra arguments go to ctest (e.g. -R Safetensors).
+# suite through ctest, in parallel. Tests labelled `slow` (gtest names containing "Slow", each over
+# ~60 s on one thread) are left out unless the first argument is --slow. Other arguments go to
+# ctest (e.g. -R Safetensors).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/lib/common.sh
+
+label_args=(-LE slow)
+if [ "${1:-}" = "--slow" ]; then
+  label_args=()
+  shift
+fi
 
 if [ -z "${SLMQ_PYTHON:-}" ]; then
   if [ -x .venv/bin/python ]; then SLMQ_PYTHON="$PWD/.venv/bin/python"; else SLMQ_PYTHON="$(command -v python3)"; fi
@@ -23,4 +31,4 @@ done
 # oversubscribe the cores slow every test down.
 export OMP_NUM_THREADS=1
 cd "${BUILD_DIR:-build}"
-ctest --output-on-failure -j "$(nproc)" "$@"
+ctest --output-on-failure -j "$(nproc)" "${label_args[@]}" "$@"

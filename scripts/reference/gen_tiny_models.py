@@ -75,7 +75,12 @@ def model_specs():
 # Families whose norms start at transformers' constant init: randomised for a sharper test.
 RANDOM_NORMS = {"qwen3_qknorm", "gemma3_sandwich", "phi3_longrope"}
 # LongRoPE switches to the long factors when a forward call's positions pass the original context,
-# so transformers' own cached decode (short factors for the prefix) differs from its full forward.
+# so a cached decode (short factors for the prefix's keys) differs from a full forward. For these
+# models the references also hold the cached decode computed by the model's own forward with a
+# DynamicCache, and the greedy ids come from that loop, not from generate(): Phi-3's
+# prepare_inputs_for_generation drops the cache when the length first passes the original context,
+# and in transformers 5 the step then sees only its own token (cache_position slicing), which is
+# not the model's function.
 KV_DIFFERS_FROM_FULL = {"phi3_longrope"}
 
 
@@ -101,7 +106,44 @@ def positions(mask):
     return pos.masked_fill(mask == 0, 1)
 
 
-def reference_outputs(torch, model, vocab):
+def cached_decode_logits(torch, model, ids, mask):
+    """The C++ KV-cache test's schedule: the first half as one call, then one slot per call."""
+    from transformers import DynamicCache
+
+    cache = DynamicCache(config=model.config)
+    pos = positions(mask)
+    total, half = ids.shape[1], ids.shape[1] // 2
+    cuts = [(0, half)] + [(t, t + 1) for t in range(half, total)]
+    pieces = []
+    for a, b in cuts:
+        out = model(input_ids=ids[:, a:b], attention_mask=mask[:, :b], position_ids=pos[:, a:b],
+                    past_key_values=cache, use_cache=True)
+        pieces.append(out.logits)
+    return torch.cat(pieces, 1)
+
+
+def cached_greedy(torch, model, prompt, prompt_mask, new_tokens):
+    """Greedy ids from the model's forward with a DynamicCache, EOS disabled."""
+    from transformers import DynamicCache
+
+    cache = DynamicCache(config=model.config)
+    mask = prompt_mask.clone()
+    pos = positions(mask)
+    out = model(input_ids=prompt, attention_mask=mask, position_ids=pos, past_key_values=cache,
+                use_cache=True)
+    next_pos = pos[:, -1:] + 1
+    tokens = []
+    for _ in range(new_tokens):
+        token = out.logits[:, -1].argmax(-1, keepdim=True)
+        tokens.append(token)
+        mask = torch.cat([mask, torch.ones_like(token)], 1)
+        out = model(input_ids=token, attention_mask=mask, position_ids=next_pos,
+                    past_key_values=cache, use_cache=True)
+        next_pos = next_pos + 1
+    return torch.cat(tokens, 1)
+
+
+def reference_outputs(torch, model, vocab, name):
     import copy
 
     g = torch.Generator().manual_seed(1234)
@@ -115,12 +157,17 @@ def reference_outputs(torch, model, vocab):
             logits = m(input_ids=ids, attention_mask=mask, position_ids=pos).logits
             out["logits_" + str(dtype).removeprefix("torch.")] = logits.float()
         prompt, prompt_mask = padded_batch(torch, PROMPT_LENGTHS, vocab, g)
-        gen = model.generate(input_ids=prompt, attention_mask=prompt_mask, do_sample=False,
-                             max_new_tokens=NEW_TOKENS, min_new_tokens=NEW_TOKENS, eos_token_id=None,
-                             pad_token_id=0)
+        if name in KV_DIFFERS_FROM_FULL:
+            out["logits_kv_decode"] = cached_decode_logits(torch, model, ids, mask).float()
+            generated = cached_greedy(torch, model, prompt, prompt_mask, NEW_TOKENS)
+        else:
+            gen = model.generate(input_ids=prompt, attention_mask=prompt_mask, do_sample=False,
+                                 max_new_tokens=NEW_TOKENS, min_new_tokens=NEW_TOKENS,
+                                 eos_token_id=None, pad_token_id=0)
+            generated = gen[:, prompt.shape[1]:]
     out["prompt_ids"] = prompt
     out["prompt_mask"] = prompt_mask
-    out["generated_ids"] = gen[:, prompt.shape[1]:].contiguous()
+    out["generated_ids"] = generated.contiguous()
     return out
 
 
@@ -137,7 +184,8 @@ def generate(out_dir):
         folder = out_dir / name
         kwargs = {"max_shard_size": shard} if shard else {}
         model.save_pretrained(folder, **kwargs)
-        save_file(reference_outputs(torch, model, config.vocab_size), folder / "reference.safetensors")
+        save_file(reference_outputs(torch, model, config.vocab_size, name),
+                  folder / "reference.safetensors")
         cases.append({"name": name, "architecture": cls.__name__, "sharded": bool(shard),
                       "num_parameters": model.num_parameters(),
                       "kv_decode_equals_full_forward": name not in KV_DIFFERS_FROM_FULL})

@@ -3,6 +3,7 @@
 // per-head q/k norms before RoPE, GELU-tanh MLP, embeddings scaled by sqrt(hidden), attention
 // scaled by query_pre_attn_scalar^-0.5, and sliding-window layers with their own RoPE base
 // (five local layers, then one global, by default).
+#include <algorithm>
 #include <cmath>
 
 #include "llama_family.h"
@@ -57,6 +58,21 @@ void read_gemma_windows(const ConfigReader& c, ModelConfig& m) {
   }
 }
 
+// Gemma's generation_config stops on <end_of_turn> as well as <eos>; the GGUF records only <eos>.
+void add_end_of_turn(const io::GgufFile& file, nlohmann::json& c) {
+  const auto tokens = file.get_string_array("tokenizer.ggml.tokens");
+  std::vector<int64_t> eos;
+  if (c.contains("eos_token_id")) eos.push_back(c["eos_token_id"].get<int64_t>());
+  for (size_t id = 0; id < tokens.size(); ++id) {
+    if (tokens[id] == "<end_of_turn>") {
+      if (std::find(eos.begin(), eos.end(), static_cast<int64_t>(id)) == eos.end())
+        eos.push_back(static_cast<int64_t>(id));
+      break;
+    }
+  }
+  if (!eos.empty()) c["eos_token_id"] = eos;
+}
+
 class Gemma3 : public Architecture {
  public:
   std::vector<std::string> hf_names() const override { return {"Gemma3ForCausalLM"}; }
@@ -101,6 +117,7 @@ class Gemma3 : public Architecture {
     if (auto window = file.find_uint("gemma3.attention.sliding_window")) c["sliding_window"] = *window;
     if (auto cap = file.find_double("gemma3.final_logit_softcapping"))
       c["final_logit_softcapping"] = *cap;
+    add_end_of_turn(file, c);
     return c;
   }
 

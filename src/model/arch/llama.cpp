@@ -1,6 +1,7 @@
 // Llama (and SmolLM2, Llama-3.x): RMSNorm, SiLU, rotary GQA attention; optional biases.
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cctype>
 
 #include "llama_family.h"

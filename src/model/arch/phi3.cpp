@@ -1,6 +1,7 @@
 // Phi-3 / Phi-3.5 (Phi3ForCausalLM): the Llama block with fused projections (qkv_proj holds q, k,
 // v stacked by rows; gate_up_proj holds gate then up), LongRoPE ("su") with short and long
 // per-frequency factors, and a sliding window on every layer when the config sets one.
+#include <algorithm>
 #include <cmath>
 
 #include "llama_family.h"

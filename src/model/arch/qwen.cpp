@@ -1,5 +1,7 @@
 // Qwen2 / Qwen2.5 (q/k/v bias, none on o_proj) and Qwen3 (no biases; per-head q/k RMSNorm before
 // RoPE). Both: the Llama block otherwise, sliding windows from max_window_layers when enabled.
+#include <algorithm>
+
 #include "llama_family.h"
 #include "registry.h"
 #include "slmq/model/config_reader.h"
