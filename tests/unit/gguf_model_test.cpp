@@ -194,9 +194,9 @@ TEST_F(GgufModel, UnsupportedCasesNameWhatIsUnsupported) {
   };
   expect_unsupported(tiny_model("gemma3", "default", false), "general.architecture 'gemma3'");
   expect_unsupported(tiny_model("llama", "unheard-of", false), "tokenizer.ggml.pre 'unheard-of'");
-  auto spm = tiny_model("llama", "default", false);
-  spm.kvs[8].second = test::gguf_str("llama");
-  expect_unsupported(spm, "tokenizer.ggml.model 'llama'");
+  auto bert = tiny_model("llama", "default", false);
+  bert.kvs[8].second = test::gguf_str("bert");
+  expect_unsupported(bert, "tokenizer.ggml.model 'bert'");
   auto extra = tiny_model("llama", "default", false);
   extra.tensors.push_back({"rope_freqs.weight", {8}, 0, extra.data.size()});
   extra.data += std::string(32, '\0');

@@ -7,7 +7,9 @@
 // Supported: general.architecture "llama" (Llama, SmolLM, Mistral; model_type "mistral" when
 // general.name mentions it, as transformers does) and "qwen2"; tokenizer.ggml.model "gpt2"
 // (byte-level BPE) with tokenizer.ggml.pre in {smollm, starcoder, refact, command-r, codeshell,
-// exaone, gpt2, mpt, olmo, jais, default, llama-bpe, llama3, llama-v3, qwen2, stablelm2}.
+// exaone, gpt2, mpt, olmo, jais, default, llama-bpe, llama3, llama-v3, qwen2, stablelm2}, and
+// "llama" (SentencePiece BPE: tokens, scores and token_type required, byte fallback, space
+// prefix per tokenizer.ggml.add_space_prefix).
 // Anything else throws UnsupportedError naming the key and value.
 #include <cstdint>
 #include <filesystem>
