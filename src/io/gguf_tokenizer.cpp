@@ -3,21 +3,22 @@
 // split regexes (llama-vocab.cpp), written with the HF components the original tokenizer.json
 // files use, so the result tokenizes as llama.cpp and the original HF tokenizer do. (transformers'
 // own GGUF conversion ignores tokenizer.ggml.pre and always uses the GPT-2 regex.)
+// SentencePiece vocabularies (tokenizer.ggml.model "llama") are in gguf_spm_tokenizer.cpp.
 #include <fmt/format.h>
 
 #include <set>
 #include <string_view>
 
+#include "gguf_tokenizer_parts.h"
 #include "slmq/core/error.h"
 #include "slmq/io/gguf_model.h"
 
 namespace slmq::io {
 namespace {
 
-// llama.cpp token types (llama_token_type).
-constexpr std::int64_t kTypeUnknown = 2;
-constexpr std::int64_t kTypeControl = 3;
-constexpr std::int64_t kTypeUserDefined = 4;
+using detail::kTypeControl;
+using detail::kTypeUnknown;
+using detail::kTypeUserDefined;
 
 constexpr const char* kLlama3Regex =
     R"((?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+)";
@@ -127,12 +128,21 @@ nlohmann::json added_tokens_json(const GgufFile& file, const std::vector<std::st
 nlohmann::json post_processor(const GgufFile& file, const std::vector<std::string>& tokens) {
   const bool add_bos = file.find_bool("tokenizer.ggml.add_bos_token").value_or(false);
   const bool add_eos = file.find_bool("tokenizer.ggml.add_eos_token").value_or(false);
-  if (!add_bos && !add_eos) {
-    return {{"type", "ByteLevel"},
-            {"add_prefix_space", true},
-            {"trim_offsets", false},
-            {"use_regex", true}};
-  }
+  nlohmann::json templ = detail::template_processor(file, tokens, add_bos, add_eos);
+  if (!templ.is_null()) return templ;
+  return {{"type", "ByteLevel"},
+          {"add_prefix_space", true},
+          {"trim_offsets", false},
+          {"use_regex", true}};
+}
+
+}  // namespace
+
+namespace detail {
+
+nlohmann::json template_processor(const GgufFile& file, const std::vector<std::string>& tokens,
+                                  bool add_bos, bool add_eos) {
+  if (!add_bos && !add_eos) return nullptr;
   nlohmann::json single = nlohmann::json::array(), pair = nlohmann::json::array();
   nlohmann::json specials = nlohmann::json::object();
   auto special = [&](const char* key, int type_id) -> nlohmann::json {
@@ -160,14 +170,15 @@ nlohmann::json post_processor(const GgufFile& file, const std::vector<std::strin
           {"special_tokens", specials}};
 }
 
-}  // namespace
+}  // namespace detail
 
 nlohmann::json gguf_to_hf_tokenizer(const GgufFile& file) {
   const std::string& model = file.get_string("tokenizer.ggml.model");
+  if (model == "llama") return detail::spm_tokenizer_json(file);
   if (model != "gpt2") {
     throw UnsupportedError(
         fmt::format("GGUF '{}': tokenizer.ggml.model '{}' is not supported "
-                    "(only byte-level BPE, 'gpt2')",
+                    "(supported: 'gpt2' byte-level BPE, 'llama' SentencePiece BPE)",
                     file.path().string(), model));
   }
   const auto tokens = file.get_string_array("tokenizer.ggml.tokens");

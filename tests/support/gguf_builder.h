@@ -52,6 +52,13 @@ inline std::string gguf_i32_array(const std::vector<std::int32_t>& items) {
   return b.data();
 }
 
+inline std::string gguf_f32_array(const std::vector<float>& items) {
+  GgufBytes b;
+  b.u32(9).u32(6).u64(items.size());
+  for (auto v : items) b.f32(v);
+  return b.data();
+}
+
 struct GgufTensorSpec {
   std::string name;
   std::vector<std::uint64_t> dims;

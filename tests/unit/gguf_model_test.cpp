@@ -197,9 +197,9 @@ TEST_F(GgufModel, UnsupportedCasesNameWhatIsUnsupported) {
   };
   expect_unsupported(tiny_model("falcon", "default", false), "general.architecture 'falcon'");
   expect_unsupported(tiny_model("llama", "unheard-of", false), "tokenizer.ggml.pre 'unheard-of'");
-  auto spm = tiny_model("llama", "default", false);
-  spm.kvs[8].second = test::gguf_str("llama");
-  expect_unsupported(spm, "tokenizer.ggml.model 'llama'");
+  auto bert = tiny_model("llama", "default", false);
+  bert.kvs[8].second = test::gguf_str("bert");
+  expect_unsupported(bert, "tokenizer.ggml.model 'bert'");
   auto extra = tiny_model("llama", "default", false);
   extra.tensors.push_back({"blk.0.attn_unheard.weight", {8}, 0, extra.data.size()});
   extra.data += std::string(32, '\0');

@@ -6,7 +6,9 @@
 //
 // Tokenizers: tokenizer.ggml.model "gpt2" (byte-level BPE) with tokenizer.ggml.pre in {smollm,
 // starcoder, refact, command-r, codeshell, exaone, gpt2, mpt, olmo, jais, default, llama-bpe,
-// llama3, llama-v3, qwen2, stablelm2}. Anything else throws UnsupportedError naming the key.
+// llama3, llama-v3, qwen2, stablelm2}, and "llama" (SentencePiece BPE: tokens, scores and
+// token_type required, byte fallback, space prefix per tokenizer.ggml.add_space_prefix).
+// Anything else throws UnsupportedError naming the key and value.
 #include <cstdint>
 #include <nlohmann/json.hpp>
 #include <vector>
