@@ -129,17 +129,16 @@ void export_compressed_tensors(const Model& model, const ModelSource& source,
   for (const auto& [name, linear] : model.linears()) linears[name] = linear;
   const Architecture& arch = model.arch();
   if (!arch.fused_names().empty()) {
-    throw UnsupportedError(fmt::format(
-        "compressed-tensors export of {} is not supported: its checkpoints store fused "
-        "projections ({}), and slmquant does not yet write quantized fused tensors",
-        arch.hf_names().front(), arch.fused_names().front().hf));
+    throw UnsupportedError(
+        fmt::format("compressed-tensors export of {} is not supported: its checkpoints store fused "
+                    "projections ({}), and slmquant does not yet write quantized fused tensors",
+                    arch.hf_names().front(), arch.fused_names().front().hf));
   }
   for (int64_t i = 0; i < model.num_layers(); ++i) {
     const std::string p = fmt::format("model.layers.{}.", i);
     const auto& w = model.layer(i).weights();
     for (const NormName& n : arch.norm_names()) b.add(p + n.hf + ".weight", w.norm(n.role));
-    for (const LinearName& l : arch.linear_names())
-      b.add_linear(p + l.hf, *linears.at(p + l.hf));
+    for (const LinearName& l : arch.linear_names()) b.add_linear(p + l.hf, *linears.at(p + l.hf));
   }
   b.add("model.norm.weight", model.final_norm());
   const LinearBackend& head = *linears.at("lm_head");

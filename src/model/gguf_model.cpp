@@ -43,8 +43,8 @@ GgufWeight make_weight(const std::shared_ptr<const io::GgufFile>& file,
   const std::int64_t rows = w.shape.front();
   const std::int64_t cols = info.n_elements / rows;
   if (auto problem = arch.gguf_tensor_problem(hf_name, config, rows)) {
-    throw DataError(fmt::format("GGUF '{}': tensor '{}': {}", file->path().string(), info.name,
-                                *problem));
+    throw DataError(
+        fmt::format("GGUF '{}': tensor '{}': {}", file->path().string(), info.name, *problem));
   }
   const io::GgufTensorInfo* p = &info;  // stable: the file's tensor list never changes after open
   w.load = [file, p, rows, cols, &arch, hf_name, config] {
@@ -62,9 +62,10 @@ const Architecture& gguf_architecture(const io::GgufFile& file) {
   if (const Architecture* arch = architecture_for_gguf(name)) return *arch;
   std::string list;
   for (const auto& n : supported_gguf_architectures()) list += (list.empty() ? "" : ", ") + n;
-  throw UnsupportedError(fmt::format("GGUF '{}': general.architecture '{}' is not supported "
-                                     "(supported: {})",
-                                     file.path().string(), name, list));
+  throw UnsupportedError(
+      fmt::format("GGUF '{}': general.architecture '{}' is not supported "
+                  "(supported: {})",
+                  file.path().string(), name, list));
 }
 
 nlohmann::json gguf_to_hf_config(const io::GgufFile& file) {
@@ -107,13 +108,15 @@ GgufModelFiles load_gguf_model_files(const std::filesystem::path& path) {
   out.tokenizer_config = io::gguf_to_hf_tokenizer_config(*file);
   for (const auto& info : file->tensors()) {
     // Consumed by the config: Llama-3.1+ RoPE factors.
-    if (info.name == "rope_freqs.weight" && out.config["rope_parameters"].value("rope_type", "") == "factors")
+    if (info.name == "rope_freqs.weight" &&
+        out.config["rope_parameters"].value("rope_type", "") == "factors")
       continue;
     const std::string hf = gguf_to_hf_tensor_name(*out.arch, info.name);
     if (hf.empty()) {
-      throw UnsupportedError(fmt::format("GGUF '{}': tensor '{}' has no Hugging Face counterpart "
-                                         "in architecture {}",
-                                         path.string(), info.name, out.arch->hf_names().front()));
+      throw UnsupportedError(
+          fmt::format("GGUF '{}': tensor '{}' has no Hugging Face counterpart "
+                      "in architecture {}",
+                      path.string(), info.name, out.arch->hf_names().front()));
     }
     out.weights.emplace(hf, make_weight(file, info, *out.arch, hf, out.config));
   }

@@ -33,7 +33,8 @@ Model::Model(ModelConfig config, ModelWeights weights, c10::ScalarType dtype, c1
     layers_.emplace_back(static_cast<int64_t>(i), std::move(weights.layers[i]), config_);
 }
 
-std::vector<std::pair<at::Tensor, at::Tensor>> Model::rope_tables(const at::Tensor& positions) const {
+std::vector<std::pair<at::Tensor, at::Tensor>> Model::rope_tables(
+    const at::Tensor& positions) const {
   std::vector<std::pair<at::Tensor, at::Tensor>> out;
   for (const auto& rope : ropes_) out.push_back(rope.cos_sin(positions, dtype_));
   return out;

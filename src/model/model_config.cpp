@@ -95,7 +95,8 @@ void parse_rope_parameters(const ConfigReader& p, RopeConfig& rope) {
     rope.long_factor = factor_list(p, "long_factor");
     // The factor and original context are finished by the family (Phi-3 reads them at top level).
     rope.factor = p.get_or<double>("factor", 0.0);
-    rope.original_max_position_embeddings = p.get_or<int64_t>("original_max_position_embeddings", 0);
+    rope.original_max_position_embeddings =
+        p.get_or<int64_t>("original_max_position_embeddings", 0);
     rope.attention_factor = p.get_or<double>("attention_factor", 0.0);
   } else {
     throw UnsupportedError("'" + p.source() + "': rope type '" + rope.type +
@@ -176,7 +177,9 @@ nlohmann::json RopeConfig::to_json() const {
 nlohmann::json ModelConfig::to_json() const {
   nlohmann::json windows = nlohmann::json::array();
   for (const auto& w : sliding_window) windows.push_back(w ? nlohmann::json(*w) : nlohmann::json());
-  auto opt = [](const std::optional<double>& v) { return v ? nlohmann::json(*v) : nlohmann::json(); };
+  auto opt = [](const std::optional<double>& v) {
+    return v ? nlohmann::json(*v) : nlohmann::json();
+  };
   nlohmann::json j = {
       {"architecture", architecture},
       {"model_type", model_type},

@@ -7,9 +7,9 @@
 
 #include "slmq/core/error.h"
 #include "slmq/export/compressed_tensors.h"
-#include "slmq/model/gguf_model.h"
 #include "slmq/io/json_file.h"
 #include "slmq/io/safetensors.h"
+#include "slmq/model/gguf_model.h"
 
 namespace slmq {
 namespace {

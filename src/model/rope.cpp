@@ -33,8 +33,7 @@ at::Tensor factor_tensor(const std::vector<double>& factors, int64_t half, const
 }  // namespace
 
 RotaryEmbedding::RotaryEmbedding(const RopeConfig& rope, int64_t head_dim, c10::Device device) {
-  const auto dim =
-      static_cast<int64_t>(static_cast<double>(head_dim) * rope.partial_rotary_factor);
+  const auto dim = static_cast<int64_t>(static_cast<double>(head_dim) * rope.partial_rotary_factor);
   at::Tensor exponent =
       at::arange(0, dim, 2, at::TensorOptions().dtype(at::kLong)).to(at::kFloat) / dim;
   const int64_t half = exponent.size(0);
@@ -51,7 +50,8 @@ RotaryEmbedding::RotaryEmbedding(const RopeConfig& rope, int64_t head_dim, c10::
   inv_freq_ = 1.0 / at::pow(rope.theta, exponent);
   if (rope.type == "linear") inv_freq_ = inv_freq_ / rope.factor;
   if (rope.type == "llama3") inv_freq_ = llama3_scaled(inv_freq_, rope);
-  if (rope.type == "factors") inv_freq_ = inv_freq_ / factor_tensor(rope.freq_factors, half, "freq_factors");
+  if (rope.type == "factors")
+    inv_freq_ = inv_freq_ / factor_tensor(rope.freq_factors, half, "freq_factors");
   inv_freq_ = inv_freq_.to(device);
 }
 

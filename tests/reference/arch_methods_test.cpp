@@ -39,7 +39,8 @@ class ArchMethods : public ::testing::TestWithParam<const char*> {
   }
   static CalibrationData calibration() {
     at::manual_seed(5);
-    return test::calibration_from_ids(at::randint(3, 384, {4, 12}, at::TensorOptions().dtype(at::kLong)));
+    return test::calibration_from_ids(
+        at::randint(3, 384, {4, 12}, at::TensorOptions().dtype(at::kLong)));
   }
   static at::Tensor logits(const Model& m, const at::Tensor& ids) {
     return m.forward(ids, at::Tensor());
@@ -99,7 +100,8 @@ TEST_P(ArchMethods, EveryMethodQuantizesTheSevenLinearsOfEachLayer) {
     const at::Tensor after = logits(*model, ids);
     ASSERT_TRUE(at::isfinite(after).all().item<bool>()) << yaml;
     // Close to FP but not equal: the quantizers really ran on these weights.
-    const double corr = at::corrcoef(at::stack({after.flatten(), before.flatten()}))[0][1].item<double>();
+    const double corr =
+        at::corrcoef(at::stack({after.flatten(), before.flatten()}))[0][1].item<double>();
     std::cout << "[arch] " << GetParam() << " " << config.method << " logit corr " << corr << "\n";
     EXPECT_GT(corr, 0.9) << yaml;
     EXPECT_GT(relative_diff(after, before), 1e-4) << yaml;

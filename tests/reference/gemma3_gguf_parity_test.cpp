@@ -40,6 +40,23 @@ TEST(Gemma3Gguf, LogitsAndGreedyIdsMatchTransformers) {
     EXPECT_EQ(out.tokens[row], test::to_ids(want[row])) << "row " << row;
 }
 
+// The base model answers a two-shot capital question with Paris through our tokenizer and greedy
+// decoding (its greedy continuation of the bare "The capital of France is" — identical to
+// transformers' above — talks around it: "... the capital of the country of France").
+TEST(Gemma3Gguf, TwoShotCapitalQuestionIsAnsweredParis) {
+  auto model = load_model(kModel, LoadOptions{c10::kFloat, c10::Device(c10::kCPU)});
+  const Tokenizer tokenizer = load_model_tokenizer(kModel);
+  const auto ids = tokenizer.encode(
+      "Q: What is the capital of Germany?\nA: Berlin\nQ: What is the capital of Italy?\nA: Rome\n"
+      "Q: What is the capital of France?\nA:",
+      true);
+  GenerateResult out =
+      greedy_generate(*model, {std::vector<int64_t>(ids.begin(), ids.end())}, {3, false});
+  const std::vector<int32_t> answer(out.tokens[0].begin(), out.tokens[0].end());
+  const std::string text = tokenizer.decode(answer, true);
+  EXPECT_EQ(text.rfind(" Paris", 0), 0u) << text;
+}
+
 // The GGUF's own tokenizer gives the HF tokenizer's ids for the prompts (the full corpus check is
 // in the tokenizer tests).
 TEST(Gemma3Gguf, TokenizerFromTheGgufEncodesThePromptsAsHf) {

@@ -14,8 +14,8 @@
 #include <set>
 
 #include "slmq/io/gguf_model.h"
-#include "slmq/model/gguf_model.h"
 #include "slmq/io/json_file.h"
+#include "slmq/model/gguf_model.h"
 #include "support/checksum.h"
 #include "support/reference_files.h"
 #include "support/temp_dir.h"

@@ -22,7 +22,8 @@ TEST(GgufRopeFreqs, Llama3ScalingFromRopeFreqsMatchesTransformers) {
   auto model = load_model(dir / "model.gguf", LoadOptions{c10::kFloat, c10::Device(c10::kCPU)});
   EXPECT_EQ(model->config().rope.type, "factors");
   at::Tensor ids = ref.load("input_ids"), mask = ref.load("attention_mask");
-  const double diff = test::max_abs_diff_masked(model->forward(ids, mask), ref.load("logits"), mask);
+  const double diff =
+      test::max_abs_diff_masked(model->forward(ids, mask), ref.load("logits"), mask);
   std::cout << "[parity] rope_freqs gguf fp32 max|dlogit| = " << diff << "\n";
   EXPECT_LE(diff, kFp32Tolerance);
 }

@@ -80,9 +80,9 @@ TEST(SmoothQuantReference, SmoothingKeepsFp32LogitsAndScalesMatchTheReference) {
     double worst_scale = 0;
     for (size_t i = 0; i < r.layers.size(); ++i) {
       const std::string p = fmt::format("{}.layers.{}.", c.name, i);
-      worst_scale =
-          std::max({worst_scale, max_relative(r.layers[i].scales.at("attn_in"), ref.load(p + "attn_scales")),
-                    max_relative(r.layers[i].scales.at("mlp_in"), ref.load(p + "mlp_scales"))});
+      worst_scale = std::max(
+          {worst_scale, max_relative(r.layers[i].scales.at("attn_in"), ref.load(p + "attn_scales")),
+           max_relative(r.layers[i].scales.at("mlp_in"), ref.load(p + "mlp_scales"))});
     }
     const double logits_rel = test::max_abs_diff_masked(model->forward(ids, mask), fp, mask) /
                               fp.abs().max().item<double>();

@@ -132,8 +132,8 @@ TEST_F(CaptureTest, RecorderSeesEveryTokenOfTheWatchedLinears) {
   EXPECT_EQ(q.tokens, 5 * 12);
   // q_proj's input is the normalised layer input.
   const auto& w = model_->layer(0).weights();
-  at::Tensor x =
-      rms_norm(cap.inputs(), w.norm(NormRole::kAttnIn), model_->layer(0).rms_norm_eps()).reshape({-1, 64});
+  at::Tensor x = rms_norm(cap.inputs(), w.norm(NormRole::kAttnIn), model_->layer(0).rms_norm_eps())
+                     .reshape({-1, 64});
   EXPECT_TRUE(at::allclose(q.abs_max, std::get<0>(x.abs().max(0)), 1e-6, 1e-7));
   EXPECT_TRUE(at::allclose(q.abs_mean(), x.abs().mean(0), 1e-5, 1e-7));
   EXPECT_TRUE(at::allclose(q.min, std::get<0>(x.min(0)), 1e-6, 1e-7));
@@ -164,7 +164,8 @@ TEST_F(CaptureTest, PaddedTokensAreLeftOutOfStatistics) {
   cap.run(rec.hook(), rec.names());
   EXPECT_EQ(rec.stats("self_attn.k_proj").tokens, 30);
   const auto& w = model_->layer(0).weights();
-  at::Tensor x = rms_norm(cap.inputs().narrow(1, 0, 6), w.norm(NormRole::kAttnIn), 1e-5).reshape({-1, 64});
+  at::Tensor x =
+      rms_norm(cap.inputs().narrow(1, 0, 6), w.norm(NormRole::kAttnIn), 1e-5).reshape({-1, 64});
   EXPECT_TRUE(at::allclose(rec.hessian("self_attn.k_proj").hessian(), 2.0 / 5 * x.t().matmul(x),
                            1e-4, 1e-5));
 }

@@ -79,16 +79,20 @@ TEST(GgufNames, LlamaCppToHf) {
   EXPECT_EQ(gguf_to_hf_tensor_name(kLlama, "output.weight"), "lm_head.weight");
   EXPECT_EQ(gguf_to_hf_tensor_name(kLlama, "blk.12.attn_q.weight"),
             "model.layers.12.self_attn.q_proj.weight");
-  EXPECT_EQ(gguf_to_hf_tensor_name(kLlama, "blk.0.attn_k.bias"), "model.layers.0.self_attn.k_proj.bias");
+  EXPECT_EQ(gguf_to_hf_tensor_name(kLlama, "blk.0.attn_k.bias"),
+            "model.layers.0.self_attn.k_proj.bias");
   EXPECT_EQ(gguf_to_hf_tensor_name(kLlama, "blk.3.attn_output.weight"),
             "model.layers.3.self_attn.o_proj.weight");
   EXPECT_EQ(gguf_to_hf_tensor_name(kLlama, "blk.3.attn_norm.weight"),
             "model.layers.3.input_layernorm.weight");
   EXPECT_EQ(gguf_to_hf_tensor_name(kLlama, "blk.3.ffn_norm.weight"),
             "model.layers.3.post_attention_layernorm.weight");
-  EXPECT_EQ(gguf_to_hf_tensor_name(kLlama, "blk.3.ffn_gate.weight"), "model.layers.3.mlp.gate_proj.weight");
-  EXPECT_EQ(gguf_to_hf_tensor_name(kLlama, "blk.3.ffn_up.weight"), "model.layers.3.mlp.up_proj.weight");
-  EXPECT_EQ(gguf_to_hf_tensor_name(kLlama, "blk.3.ffn_down.weight"), "model.layers.3.mlp.down_proj.weight");
+  EXPECT_EQ(gguf_to_hf_tensor_name(kLlama, "blk.3.ffn_gate.weight"),
+            "model.layers.3.mlp.gate_proj.weight");
+  EXPECT_EQ(gguf_to_hf_tensor_name(kLlama, "blk.3.ffn_up.weight"),
+            "model.layers.3.mlp.up_proj.weight");
+  EXPECT_EQ(gguf_to_hf_tensor_name(kLlama, "blk.3.ffn_down.weight"),
+            "model.layers.3.mlp.down_proj.weight");
   EXPECT_EQ(gguf_to_hf_tensor_name(kLlama, "rope_freqs.weight"), "");
   EXPECT_EQ(gguf_to_hf_tensor_name(kLlama, "blk.x.attn_q.weight"), "");
   EXPECT_EQ(gguf_to_hf_tensor_name(kLlama, "blk.1.attn_q.scale"), "");

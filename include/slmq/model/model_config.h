@@ -25,8 +25,8 @@ struct RopeConfig {
   // longrope: per-frequency divisors, short for calls whose largest position + 1 is at most
   // original_max_position_embeddings, long beyond (transformers decides per forward call).
   std::vector<double> short_factor, long_factor;
-  double attention_factor = 1.0;  // multiplies cos and sin (longrope)
-  std::vector<double> freq_factors;  // "factors"
+  double attention_factor = 1.0;       // multiplies cos and sin (longrope)
+  std::vector<double> freq_factors;    // "factors"
   double partial_rotary_factor = 1.0;  // RoPE on the first head_dim * this dimensions
 
   nlohmann::json to_json() const;

@@ -32,11 +32,14 @@ const std::vector<FusedName>& Architecture::fused_names() const {
 // several heads' o columns, so a per-channel scale cannot be folded (llm-awq's rule, LLMC's too).
 BlockStructure Architecture::structure(const ModelConfig& m) const {
   BlockStructure s;
-  s.folds.push_back({"attn_in", NormRole::kAttnIn, std::nullopt,
+  s.folds.push_back({"attn_in",
+                     NormRole::kAttnIn,
+                     std::nullopt,
                      {LinearRole::kQ, LinearRole::kK, LinearRole::kV}});
   if (m.num_kv_heads == m.num_heads)
     s.folds.push_back({"attn_out", std::nullopt, LinearRole::kV, {LinearRole::kO}});
-  s.folds.push_back({"mlp_in", NormRole::kMlpIn, std::nullopt, {LinearRole::kGate, LinearRole::kUp}});
+  s.folds.push_back(
+      {"mlp_in", NormRole::kMlpIn, std::nullopt, {LinearRole::kGate, LinearRole::kUp}});
   s.folds.push_back({"mlp_out", std::nullopt, LinearRole::kUp, {LinearRole::kDown}});
   s.sequential = {{LinearRole::kK, LinearRole::kV, LinearRole::kQ},
                   {LinearRole::kO},

@@ -114,7 +114,8 @@ class Gemma3 : public Architecture {
     c["sliding_window_pattern"] = 6;
     c.erase("rope_parameters");
     if (c["rope_scaling"].is_null()) c.erase("rope_scaling");
-    if (auto window = file.find_uint("gemma3.attention.sliding_window")) c["sliding_window"] = *window;
+    if (auto window = file.find_uint("gemma3.attention.sliding_window"))
+      c["sliding_window"] = *window;
     if (auto cap = file.find_double("gemma3.final_logit_softcapping"))
       c["final_logit_softcapping"] = *cap;
     add_end_of_turn(file, c);

@@ -57,8 +57,9 @@ void read_activation(const ConfigReader& c, ModelConfig& m, const std::vector<st
   if (std::find(allowed.begin(), allowed.end(), m.hidden_act) == allowed.end()) {
     std::string list;
     for (const auto& a : allowed) list += (list.empty() ? "" : ", ") + a;
-    throw UnsupportedError("'" + c.source() + "': " + key + " '" + m.hidden_act + "' is not supported for " +
-                           m.architecture + " (supported: " + list + ")");
+    throw UnsupportedError("'" + c.source() + "': " + key + " '" + m.hidden_act +
+                           "' is not supported for " + m.architecture + " (supported: " + list +
+                           ")");
   }
   m.activation = m.hidden_act == "silu" ? Activation::kSilu : Activation::kGeluTanh;
 }
@@ -102,7 +103,8 @@ nlohmann::json llama_like_gguf_config(const io::GgufFile& file, const std::strin
         "size {}",
         file.path().string(), p, heads, hidden));
   }
-  const std::uint64_t head_dim = file.find_uint(p + "attention.key_length").value_or(hidden / heads);
+  const std::uint64_t head_dim =
+      file.find_uint(p + "attention.key_length").value_or(hidden / heads);
   const double theta = file.find_double(p + "rope.freq_base").value_or(10000.0);
   nlohmann::json c{
       {"hidden_size", hidden},

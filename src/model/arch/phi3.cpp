@@ -15,9 +15,12 @@ namespace {
 const std::vector<LinearName>& phi3_linear_names() {
   // Names of the split linears (reports, calibration hooks); q/k/v and gate/up are stored fused.
   static const std::vector<LinearName> kNames = {
-      {LinearRole::kQ, "self_attn.q_proj", ""},     {LinearRole::kK, "self_attn.k_proj", ""},
-      {LinearRole::kV, "self_attn.v_proj", ""},     {LinearRole::kO, "self_attn.o_proj", "attn_output"},
-      {LinearRole::kGate, "mlp.gate_proj", ""},     {LinearRole::kUp, "mlp.up_proj", ""},
+      {LinearRole::kQ, "self_attn.q_proj", ""},
+      {LinearRole::kK, "self_attn.k_proj", ""},
+      {LinearRole::kV, "self_attn.v_proj", ""},
+      {LinearRole::kO, "self_attn.o_proj", "attn_output"},
+      {LinearRole::kGate, "mlp.gate_proj", ""},
+      {LinearRole::kUp, "mlp.up_proj", ""},
       {LinearRole::kDown, "mlp.down_proj", "ffn_down"}};
   return kNames;
 }
@@ -36,15 +39,18 @@ void finish_longrope(const ConfigReader& c, ModelConfig& m) {
                static_cast<double>(r.original_max_position_embeddings);
   if (r.attention_factor <= 0) {
     r.attention_factor =
-        r.factor <= 1.0 ? 1.0
-                        : std::sqrt(1.0 + std::log(r.factor) /
-                                              std::log(static_cast<double>(
-                                                  r.original_max_position_embeddings)));
+        r.factor <= 1.0
+            ? 1.0
+            : std::sqrt(1.0 + std::log(r.factor) / std::log(static_cast<double>(
+                                                       r.original_max_position_embeddings)));
   }
-  const auto rotary = static_cast<int64_t>(static_cast<double>(m.head_dim) * r.partial_rotary_factor);
+  const auto rotary =
+      static_cast<int64_t>(static_cast<double>(m.head_dim) * r.partial_rotary_factor);
   const auto half = static_cast<size_t>(rotary / 2);
-  if (r.short_factor.size() != half) c.fail("rope_parameters.short_factor", "must have rotary_dim/2 entries");
-  if (r.long_factor.size() != half) c.fail("rope_parameters.long_factor", "must have rotary_dim/2 entries");
+  if (r.short_factor.size() != half)
+    c.fail("rope_parameters.short_factor", "must have rotary_dim/2 entries");
+  if (r.long_factor.size() != half)
+    c.fail("rope_parameters.long_factor", "must have rotary_dim/2 entries");
 }
 
 class Phi3 : public Architecture {

@@ -21,7 +21,8 @@ const std::vector<std::unique_ptr<Architecture>>& families() {
 
 }  // namespace
 
-const Architecture& architecture_for(const std::string& hf_architecture, const std::string& source) {
+const Architecture& architecture_for(const std::string& hf_architecture,
+                                     const std::string& source) {
   for (const auto& family : families()) {
     for (const auto& name : family->hf_names())
       if (name == hf_architecture) return *family;

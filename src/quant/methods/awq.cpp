@@ -59,7 +59,8 @@ LinearRole input_of(const std::vector<ScaleGroup>& groups, LinearRole role) {
 }
 
 // (linear, captured input) pairs of auto_clip_block: every linear but q and k.
-std::vector<std::pair<LinearRole, LinearRole>> clipped_linears(const std::vector<ScaleGroup>& groups) {
+std::vector<std::pair<LinearRole, LinearRole>> clipped_linears(
+    const std::vector<ScaleGroup>& groups) {
   std::vector<std::pair<LinearRole, LinearRole>> out;
   for (LinearRole role : kAllLinearRoles) {
     if (role == LinearRole::kQ || role == LinearRole::kK) continue;
@@ -157,8 +158,7 @@ void apply_group(DecoderLayer& layer, const ScaleGroup& g, const at::Tensor& s, 
 }
 
 void scale_layer(DecoderLayer& layer, const std::vector<ScaleGroup>& groups, Features& feats,
-                 const std::vector<Chunk>& chunks, const QuantConfig& config,
-                 AwqLayerResult& out) {
+                 const std::vector<Chunk>& chunks, const QuantConfig& config, AwqLayerResult& out) {
   // Every group is searched on the unscaled layer, then all are applied in order.
   for (const ScaleGroup& g : groups) {
     out.groups.push_back({g.fold.name, search_group(layer, g, feats.at(g.input), chunks,

@@ -35,11 +35,11 @@ inline constexpr LinearRole kAllLinearRoles[kLinearRoles] = {
 // The norms a block may have; a family has a subset.
 enum class NormRole : int {
   kAttnIn = 0,  // before attention (input_layernorm)
-  kAttnOut,     // on the attention output, before the residual add (Gemma-3 post_attention_layernorm)
-  kMlpIn,       // before the MLP (Llama post_attention_layernorm, Gemma-3 pre_feedforward_layernorm)
-  kMlpOut,      // on the MLP output, before the residual add (Gemma-3 post_feedforward_layernorm)
-  kQ,           // per-head RMSNorm of the queries before RoPE (Qwen3, Gemma-3), [head_dim]
-  kK,           // per-head RMSNorm of the keys before RoPE, [head_dim]
+  kAttnOut,  // on the attention output, before the residual add (Gemma-3 post_attention_layernorm)
+  kMlpIn,    // before the MLP (Llama post_attention_layernorm, Gemma-3 pre_feedforward_layernorm)
+  kMlpOut,   // on the MLP output, before the residual add (Gemma-3 post_feedforward_layernorm)
+  kQ,        // per-head RMSNorm of the queries before RoPE (Qwen3, Gemma-3), [head_dim]
+  kK,        // per-head RMSNorm of the keys before RoPE, [head_dim]
 };
 inline constexpr int kNormRoles = 6;
 
@@ -114,7 +114,7 @@ class Architecture {
   // Tensor names (HF relative names are also the compressed-tensors names).
   virtual const std::vector<LinearName>& linear_names() const = 0;
   virtual const std::vector<NormName>& norm_names() const = 0;  // the norms this family has
-  virtual const std::vector<FusedName>& fused_names() const;     // default: none
+  virtual const std::vector<FusedName>& fused_names() const;    // default: none
 
   // Fold groups, sequential order, online points. The default is the Llama block; `m` decides
   // shape-dependent entries (v -> o only when v_proj's output matches o_proj's input, i.e. MHA).

@@ -32,8 +32,7 @@ class TransformThenQuantizeMethod : public QuantMethod {
                                     const CalibrationData& calib) const = 0;
   // Adjusts a freshly quantized target linear (e.g. adds an output quantizer); none by default.
   virtual void finish_linear(const Model& /*model*/, const std::string& /*name*/,
-                             FakeQuantLinear& /*linear*/,
-                             const QuantConfig& /*config*/) const {}
+                             FakeQuantLinear& /*linear*/, const QuantConfig& /*config*/) const {}
 };
 
 }  // namespace slmq
