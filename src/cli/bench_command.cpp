@@ -31,7 +31,6 @@ struct BenchArgs {
   std::string scheme;
   int64_t group_size = 0;  // 0: the scheme's default
   bool quantize_lm_head = false;
-  std::string backend = "auto";
   int64_t pp = 512, tg = 128, reps = 5, warmup = 1;
   std::vector<int64_t> batch{1};
   std::vector<int> threads;
@@ -80,7 +79,7 @@ std::string backend_label(const nlohmann::json& kinds) {
 }
 
 int run_bench(const BenchArgs& args) {
-  const BackendChoice choice = parse_backend_choice(args.backend, "--backend");
+  const BackendChoice choice = parse_backend_choice(args.model.backend, "--backend");
   if (args.threads.empty()) throw ConfigError("--threads: give at least one count");
   // Freed activation blocks are reused, as in evaluation; the tracker counts on top of it.
   install_caching_cpu_allocator_from_env();
@@ -129,10 +128,6 @@ const RegisterCommand kBench{
       app.add_option("--group-size", args->group_size,
                      "weight group size (-1: per channel; default: the scheme's)");
       app.add_flag("--quantize-lm-head", args->quantize_lm_head, "quantize lm_head too");
-      app.add_option("--backend", args->backend,
-                     "fake (dequantize, float matmul), real (integer kernels; error where none), "
-                     "auto (real where one exists)")
-          ->capture_default_str();
       app.add_option("--pp", args->pp, "prompt tokens per row")->capture_default_str();
       app.add_option("--tg", args->tg, "generated tokens per row, EOS ignored")
           ->capture_default_str();

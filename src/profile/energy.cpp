@@ -52,7 +52,9 @@ class RaplSource final : public EnergySource {
   std::vector<int64_t> ranges_, last_, unfolded_;
 };
 
-EnergyProbe probe_rapl(const fs::path& root) {
+}  // namespace
+
+EnergyProbe probe_powercap(const fs::path& root) {
   std::error_code ec;
   if (!fs::is_directory(root, ec))
     return {nullptr, "no powercap interface (" + root.string() + " absent): RAPL not exposed"};
@@ -71,10 +73,8 @@ EnergyProbe probe_rapl(const fs::path& root) {
   }
 }
 
-}  // namespace
-
 EnergyProbe probe_energy_source(c10::Device device) {
-  if (device.is_cpu()) return probe_rapl("/sys/class/powercap");
+  if (device.is_cpu()) return probe_powercap("/sys/class/powercap");
   return {nullptr, "no energy counter for " + device.str() + " yet (NVML is the CUDA issue's)"};
 }
 

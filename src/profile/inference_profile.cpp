@@ -220,6 +220,8 @@ nlohmann::json InferenceProfile::to_json() const {
            energy_j ? nlohmann::json(energy_idle_subtracted) : nlohmann::json()},
           {"iterations", static_cast<int64_t>(repetitions.size())},
           {"warmup", workload.warmup},
+          {"ttft_ms_p50", ttft.p50},
+          {"tpot_ms_p50", tpot.p50},
           // Details.
           {"threads", threads},
           {"seed", workload.seed},

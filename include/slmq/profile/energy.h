@@ -4,6 +4,7 @@
 // estimates energy into a measured field.
 #include <c10/core/Device.h>
 
+#include <filesystem>
 #include <memory>
 #include <optional>
 #include <string>
@@ -29,6 +30,8 @@ struct EnergyProbe {
 // (/sys/class/powercap/intel-rapl:N/energy_uj, also AMD's RAPL through the same interface);
 // other devices -> none yet (the CUDA issue adds NVML), with the reason.
 EnergyProbe probe_energy_source(c10::Device device);
+// The powercap package zones under `root` (normally /sys/class/powercap), for tests.
+EnergyProbe probe_powercap(const std::filesystem::path& root);
 
 // Energy between start() and stop() of one workload.
 class EnergyMeter {
