@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "cpu_decode_ops_impl.h"
 #include "cpu_qlinear_impl.h"
 
 namespace slmq::kernels {
@@ -66,6 +67,8 @@ void force_portable(bool on) { g_force_portable = on; }
 
 namespace detail {
 
+bool use_avx2_now() { return use_avx2(); }
+
 void linear_f32_portable(const QuantWeightView& w, const F32Activations& x, const float* bias,
                          float* y, int64_t row_begin, int64_t row_end) {
   const int64_t groups = groups_of(w);
@@ -113,16 +116,17 @@ void linear_f32(const QuantWeightView& w, const float* x, int64_t m, const float
   check_view(w);
   const int64_t groups = groups_of(w);
   const bool zeros = w.zeros || w.zero != 0;
-  std::vector<float> sums(zeros ? m * groups : 0);
+  // Per-thread scratch: decode calls this hundreds of times per token.
+  thread_local std::vector<float> sums, arranged;
+  sums.resize(zeros ? m * groups : 0);
   for (int64_t i = 0; zeros && i < m; ++i)
     for (int64_t g = 0; g < groups; ++g) {
       float s = 0;
       for (int64_t k = g * w.group; k < (g + 1) * w.group; ++k) s += x[i * w.cols + k];
       sums[i * groups + g] = s;
     }
-  detail::F32Activations acts{x, nullptr, sums.data(), m};
+  detail::F32Activations acts{x, nullptr, zeros ? sums.data() : nullptr, m};
   const bool avx2 = use_avx2();
-  std::vector<float> arranged;
   if (avx2 && w.bits == 4) {
     arranged.resize(m * w.cols);
     detail::arrange_even_odd(x, m, w.cols, 32, arranged.data());
@@ -172,8 +176,8 @@ void linear_i8(const QuantWeightView& w, const int8_t* a, const int32_t* a_group
   check_view(w);
   detail::I8Activations acts{a, nullptr, nullptr, a_group_sums, a_scale, m};
   const bool avx2 = use_avx2();
-  std::vector<int8_t> arranged;
-  std::vector<int16_t> widened;
+  thread_local std::vector<int8_t> arranged;
+  thread_local std::vector<int16_t> widened;
   if (avx2 && w.bits == 4) {
     arranged.resize(m * w.cols);
     detail::arrange_even_odd(a, m, w.cols, detail::int4_block(w), arranged.data());

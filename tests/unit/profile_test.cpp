@@ -16,7 +16,6 @@
 #include "slmq/profile/memory_tracker.h"
 #include "slmq/profile/sample_stats.h"
 #include "slmq/score/run_record.h"
-#include "support/reference_files.h"
 #include "support/temp_dir.h"
 
 namespace slmq {

@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 
 #include <bit>
+#include <vector>
 
 #include "slmq/core/error.h"
 
@@ -110,17 +111,32 @@ at::Tensor CpuIntLinear::forward_rows(const at::Tensor& x) const {
     return tiled_gemm(q.codes.to(at::kFloat).mul_(q.scales.unsqueeze(1)));
   }
   at::Tensor y = at::empty({m, view_.rows}, x.options());
-  const float* bias = data_or_null(bias_);
-  if (activation_) {
-    auto q = activation_->quantize(x, view_.group);
-    kernels::linear_i8(view_, q.codes.data_ptr<int8_t>(), q.group_sums.data_ptr<int32_t>(),
-                       q.scales.data_ptr<float>(), m, bias, y.data_ptr<float>(),
-                       torch_parallel_for());
-  } else {
-    kernels::linear_f32(view_, x.data_ptr<float>(), m, bias, y.data_ptr<float>(),
-                        torch_parallel_for());
-  }
+  gemv(x.data_ptr<float>(), m, y.data_ptr<float>());
   return y;
+}
+
+void CpuIntLinear::gemv(const float* x, int64_t rows, float* y) const {
+  const float* bias = data_or_null(bias_);
+  if (!activation_) {
+    kernels::linear_f32(view_, x, rows, bias, y, torch_parallel_for());
+    return;
+  }
+  // Per-thread scratch for the activation codes: no allocation per call.
+  thread_local std::vector<int8_t> codes;
+  thread_local std::vector<float> scales;
+  thread_local std::vector<int32_t> sums;
+  codes.resize(rows * view_.cols);
+  scales.resize(rows);
+  sums.resize(rows * (view_.cols / view_.group));
+  activation_->quantize_into(x, rows, view_.cols, view_.group, codes.data(), scales.data(),
+                             sums.data());
+  kernels::linear_i8(view_, codes.data(), sums.data(), scales.data(), rows, bias, y,
+                     torch_parallel_for());
+}
+
+void CpuIntLinear::forward_into(const float* x, int64_t rows, float* y) const {
+  if (rows > kGemvMaxRows || output_) return LinearBackend::forward_into(x, rows, y);
+  gemv(x, rows, y);
 }
 
 // y[:, tile] = x · tileᵀ for tiles of whole weight rows dequantized into one reused buffer.

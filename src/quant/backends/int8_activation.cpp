@@ -106,12 +106,23 @@ Int8ActivationQuantizer::Result Int8ActivationQuantizer::quantize(const at::Tens
   const int64_t m = x.size(0), c = x.size(1);
   Result r;
   r.scales = at::empty({m}, x.options());
-  float* scales = r.scales.data_ptr<float>();
+  r.codes = at::empty({m, c}, x.options().dtype(at::kChar));
+  r.group_sums = at::empty({m, c / group}, x.options().dtype(at::kInt));
+  quantize_into(x.data_ptr<float>(), m, c, group, r.codes.data_ptr<int8_t>(),
+                r.scales.data_ptr<float>(), r.group_sums.data_ptr<int32_t>());
+  return r;
+}
+
+void Int8ActivationQuantizer::quantize_into(const float* x, int64_t m, int64_t c, int64_t group,
+                                            int8_t* codes, float* scales,
+                                            int32_t* group_sums) const {
   if (static_params_) {
     std::fill(scales, scales + m, static_params_->scale.item<float>());
   } else {
-    std::vector<float> mins(m), maxs(m);
-    kernels::row_min_max(x.data_ptr<float>(), m, c, mins.data(), maxs.data());
+    thread_local std::vector<float> mins, maxs;
+    mins.resize(m);
+    maxs.resize(m);
+    kernels::row_min_max(x, m, c, mins.data(), maxs.data());
     if (spec_.granularity == Granularity::kPerTensor) {
       const float lo = *std::min_element(mins.begin(), mins.end());
       const float hi = *std::max_element(maxs.begin(), maxs.end());
@@ -120,11 +131,7 @@ Int8ActivationQuantizer::Result Int8ActivationQuantizer::quantize(const at::Tens
       for (int64_t i = 0; i < m; ++i) scales[i] = scale_of(mins[i], maxs[i]);
     }
   }
-  r.codes = at::empty({m, c}, x.options().dtype(at::kChar));
-  r.group_sums = at::empty({m, c / group}, x.options().dtype(at::kInt));
-  kernels::quantize_rows_int8(x.data_ptr<float>(), m, c, scales, lo_, hi_, group,
-                              r.codes.data_ptr<int8_t>(), r.group_sums.data_ptr<int32_t>());
-  return r;
+  kernels::quantize_rows_int8(x, m, c, scales, lo_, hi_, group, codes, group_sums);
 }
 
 }  // namespace slmq

@@ -32,6 +32,9 @@ class CpuIntLinear final : public LinearBackend {
 
   // x [..., in] fp32 -> [..., out] fp32.
   at::Tensor forward(const at::Tensor& x) const override;
+  // Up to kGemvMaxRows rows straight into the kernels (no tensors); more rows, or an output
+  // quantizer, through forward().
+  void forward_into(const float* x, int64_t rows, float* y) const override;
   int64_t in_features() const override { return view_.cols; }
   int64_t out_features() const override { return view_.rows; }
   // Codes, scales, zero points (when any is non-zero) and bias, as the kernels read them.
@@ -44,7 +47,8 @@ class CpuIntLinear final : public LinearBackend {
   static constexpr int64_t kTileBytes = int64_t{1} << 21;
 
  private:
-  at::Tensor forward_rows(const at::Tensor& x2d) const;  // [M, in] -> [M, out]
+  at::Tensor forward_rows(const at::Tensor& x2d) const;     // [M, in] -> [M, out]
+  void gemv(const float* x, int64_t rows, float* y) const;  // rows <= kGemvMaxRows
   at::Tensor tiled_gemm(const at::Tensor& x2d) const;
 
   at::Tensor codes_, scales_, zeros_, bias_;

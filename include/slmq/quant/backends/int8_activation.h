@@ -29,6 +29,9 @@ class Int8ActivationQuantizer {
   };
   // x: [M, C] fp32 contiguous; group divides C.
   Result quantize(const at::Tensor& x, int64_t group) const;
+  // The same into caller buffers: codes [m, c], scales [m], group_sums [m, c / group].
+  void quantize_into(const float* x, int64_t m, int64_t c, int64_t group, int8_t* codes,
+                     float* scales, int32_t* group_sums) const;
 
  private:
   // The scale of one slice from its min and max (fp32, the flavour's formula).
