@@ -75,7 +75,7 @@ int run_eval(const EvalArgs& args) {
 
   install_caching_cpu_allocator_from_env();
   auto start = SteadyClock::now();
-  auto model = load_model(args.model.path, args.model.load_options());
+  auto model = args.model.load();
   eval::ModelLanguageModelOptions lm_options;
   lm_options.max_length = args.max_length;
   auto lm = eval::make_model_language_model(*model, args.model.path, lm_options);

@@ -54,7 +54,7 @@ void print_speed(const GenerateResult& r) {
 int run_generate(const GenerateArgs& args) {
   if (args.prompt.empty() == args.prompt_ids.empty())
     throw ConfigError("generate: give exactly one of --prompt and --prompt-ids");
-  auto model = load_model(args.model.path, args.model.load_options());
+  auto model = args.model.load();
   GenerateOptions options{args.max_new_tokens, !args.ignore_eos, {}, {}};
   if (args.prompt_ids.empty()) {
     Tokenizer tokenizer = load_model_tokenizer(args.model.path);

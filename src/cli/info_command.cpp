@@ -38,7 +38,7 @@ const RegisterCommand kInfo{"info", "Describe a model: architecture, parameters,
                               opts->add_to(app);
                               app.add_flag("--json", *json, "print JSON instead of text");
                               return [opts, json] {
-                                auto model = load_model(opts->path, opts->load_options());
+                                auto model = opts->load();
                                 if (*json) {
                                   nlohmann::json j = {{"path", opts->path},
                                                       {"config", model->config().to_json()},

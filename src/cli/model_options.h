@@ -4,8 +4,12 @@
 
 #include <string>
 
+#include <memory>
+
 #include "slmq/core/dtype.h"
+#include "slmq/model/model.h"
 #include "slmq/model/model_loader.h"
+#include "slmq/quant/backends/backend_choice.h"
 
 namespace slmq::cli {
 
@@ -13,6 +17,7 @@ struct ModelOptions {
   std::string path;
   std::string dtype = "float32";
   std::string device = "auto";
+  std::string backend = "auto";
 
   void add_to(CLI::App& app) {
     app.add_option("MODEL", path, "HF checkpoint folder (config.json + safetensors) or .gguf file")
@@ -20,6 +25,18 @@ struct ModelOptions {
     app.add_option("--dtype", dtype, "compute dtype: float32, bfloat16, float16")
         ->capture_default_str();
     app.add_option("--device", device, "cpu, cuda, cuda:N or auto")->capture_default_str();
+    app.add_option("--backend", backend,
+                   "quantized linears: fake (dequantize, float matmul), real (integer kernels; an "
+                   "error where a layer has none), auto (real where one exists)")
+        ->capture_default_str();
+  }
+
+  // The model at `path` with its quantized linears on the chosen backends.
+  std::unique_ptr<Model> load() const {
+    const BackendChoice choice = parse_backend_choice(backend, "--backend");
+    auto model = load_model(path, load_options());
+    apply_backend_choice(*model, choice);
+    return model;
   }
 
   LoadOptions load_options() const {

@@ -104,6 +104,7 @@ int run_ppl(const PplArgs& args) {
   const LoadOptions load = args.model.load_options();
   install_caching_cpu_allocator_from_env();
   auto model = load_model(args.model.path, load);
+  apply_backend_choice(*model, parse_backend_choice(args.model.backend, "--backend"));
   // The window options first: tokenizing the corpus takes seconds.
   eval::check_windows(args.windows, model->config(), std::numeric_limits<int64_t>::max());
   const Tokenizer tokenizer = load_model_tokenizer(args.model.path);

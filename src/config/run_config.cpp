@@ -14,7 +14,7 @@ namespace slmq {
 namespace {
 
 ModelSection parse_model(const ConfigNode& node) {
-  node.allow_only({"path", "name", "dtype", "device"});
+  node.allow_only({"path", "name", "dtype", "device", "backend"});
   ModelSection m;
   m.path = node.require_string("path");
   m.name = node.get_string(
@@ -27,6 +27,7 @@ ModelSection parse_model(const ConfigNode& node) {
   if (m.device != "cpu" && m.device != "cuda" && m.device != "auto" && !cuda_index) {
     node.fail("device", "'" + m.device + "' is not one of cpu, cuda, cuda:N, auto");
   }
+  m.backend = node.get_choice("backend", m.backend, {"fake", "real", "auto"});
   return m;
 }
 
@@ -89,6 +90,25 @@ PplSection parse_ppl(const ConfigNode& node) {
   return p;
 }
 
+ProfileSection parse_profile(const ConfigNode& node) {
+  node.allow_only(
+      {"prompt_tokens", "output_tokens", "batch_size", "iterations", "warmup", "threads", "seed"});
+  ProfileSection p;
+  p.enabled = true;
+  auto at_least = [&](const char* key, int64_t& value, int64_t min) {
+    value = node.get_int(key, value);
+    if (value < min) node.fail(key, "must be at least " + std::to_string(min));
+  };
+  at_least("prompt_tokens", p.prompt_tokens, 1);
+  at_least("output_tokens", p.output_tokens, 2);
+  at_least("batch_size", p.batch_size, 1);
+  at_least("iterations", p.iterations, 1);
+  at_least("warmup", p.warmup, 0);
+  at_least("threads", p.threads, 0);
+  p.seed = node.get_int("seed", p.seed);
+  return p;
+}
+
 OutputSection parse_output(const ConfigNode& node) {
   node.allow_only({"dir"});
   OutputSection o;
@@ -100,7 +120,8 @@ OutputSection parse_output(const ConfigNode& node) {
 
 RunConfig parse_run_config(const YAML::Node& root, const std::string& default_name) {
   ConfigNode node(root, "");
-  node.allow_only({"name", "seed", "model", "generate", "eval", "ppl", "output", "quant"});
+  node.allow_only(
+      {"name", "seed", "model", "generate", "eval", "ppl", "profile", "output", "quant"});
   RunConfig c;
   c.name = node.get_string("name", default_name);
   if (c.name.empty() || c.name.find('/') != std::string::npos)
@@ -114,6 +135,7 @@ RunConfig parse_run_config(const YAML::Node& root, const std::string& default_na
     if (!c.eval.enabled) node.fail("eval", "needs 'tasks' (a list of task names)");
   }
   c.output = parse_output(node.section("output"));
+  if (node.has("profile")) c.profile = parse_profile(node.section("profile"));
   if (node.has("quant")) c.quant = parse_quant_section(node.section("quant"));
   if (node.has("ppl")) {
     c.ppl = parse_ppl(node.section("ppl"));
@@ -183,7 +205,20 @@ nlohmann::json RunConfig::to_json() const {
                         {"dtype", model.dtype},
                         {"device", model.device}}},
                       {"output", {{"dir", output.dir}}}};
+  // Only a non-default backend enters the hash, so results written before the key existed stay
+  // current: auto now runs real kernels where they exist, which agree with the fake-quant path
+  // within the parity tolerances (tests/reference/real_backend_parity_test.cpp).
+  if (model.backend != "auto") j["model"]["backend"] = model.backend;
   if (quant) j["quant"] = quant->to_json();
+  if (profile.enabled) {
+    j["profile"] = {{"prompt_tokens", profile.prompt_tokens},
+                    {"output_tokens", profile.output_tokens},
+                    {"batch_size", profile.batch_size},
+                    {"iterations", profile.iterations},
+                    {"warmup", profile.warmup},
+                    {"threads", profile.threads},
+                    {"seed", profile.seed}};
+  }
   if (generate.enabled) {
     j["generate"] = {{"prompt", generate.prompt},
                      {"prompt_ids", generate.prompt_ids},

@@ -4,10 +4,15 @@
 #include <c10/core/InferenceMode.h>
 
 #include <algorithm>
+#include <cstdlib>
+#include <cstring>
 #include <numeric>
+#include <optional>
 
 #include "slmq/core/error.h"
 #include "slmq/core/timing.h"
+#include "slmq/kernels/cpu_decode_ops.h"
+#include "slmq/model/decode_loop.h"
 
 namespace slmq {
 namespace {
@@ -31,6 +36,14 @@ void check_prompts(const Model& model, const std::vector<std::vector<int64_t>>& 
 std::vector<int64_t> argmax_last(const at::Tensor& logits) {
   at::Tensor ids = logits.select(1, 0).argmax(-1).to(at::kCPU);
   return std::vector<int64_t>(ids.data_ptr<int64_t>(), ids.data_ptr<int64_t>() + ids.numel());
+}
+
+// The decode loop, when the options and the environment allow it and the model has one.
+std::optional<DecodeLoop> make_decode_loop(const Model& model, const GenerateOptions& options) {
+  const char* env = std::getenv("SLMQ_DECODE_LOOP");
+  const bool off = env != nullptr && std::strcmp(env, "0") == 0;
+  if (!options.decode_loop || off || DecodeLoop::unsupported_reason(model)) return std::nullopt;
+  return std::optional<DecodeLoop>(std::in_place, model);
 }
 
 // A finished row would cost a full decode step per step until the last row stops (GSM8K: one
@@ -74,15 +87,17 @@ GenerateResult greedy_generate(const Model& model, const std::vector<std::vector
   }
 
   KVCache cache = model.make_cache(batch, width + options.max_new_tokens);
+  std::optional<DecodeLoop> loop = make_decode_loop(model, options);
+  const int64_t vocab = model.config().vocab_size;
   result.tokens.assign(batch, {});
   std::vector<bool> finished(batch, false);
   std::vector<int64_t> active(batch);  // the prompt row of each cache row
   std::iota(active.begin(), active.end(), 0);
   auto start = SteadyClock::now();
   at::Tensor logits = model.forward(ids, mask, &cache, /*last_only=*/true);
+  std::vector<int64_t> picked = argmax_last(logits);
   for (int64_t step = 0; step < options.max_new_tokens; ++step) {
     std::vector<int64_t> next(batch, pad);
-    const std::vector<int64_t> picked = argmax_last(logits);
     for (size_t k = 0; k < active.size(); ++k)
       if (!finished[active[k]]) next[active[k]] = picked[k];
     if (step == 0) {
@@ -105,7 +120,14 @@ GenerateResult greedy_generate(const Model& model, const std::vector<std::vector
     drop_finished_rows(finished, active, cache);
     std::vector<int64_t> feed;
     for (int64_t row : active) feed.push_back(next[row]);
-    logits = model.forward(at::tensor(feed, at::kLong).unsqueeze(1), at::Tensor(), &cache, true);
+    if (loop) {
+      const float* rows = loop->step(feed, cache);
+      picked.resize(feed.size());
+      for (size_t k = 0; k < feed.size(); ++k) picked[k] = kernels::argmax(rows + k * vocab, vocab);
+    } else {
+      logits = model.forward(at::tensor(feed, at::kLong).unsqueeze(1), at::Tensor(), &cache, true);
+      picked = argmax_last(logits);
+    }
   }
   result.decode_seconds = seconds_since(start);
   return result;

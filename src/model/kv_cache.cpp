@@ -21,6 +21,26 @@ KVCache::KVCache(const ModelConfig& config, int64_t batch, int64_t capacity, c10
 
 at::Tensor KVCache::valid() const { return valid_.narrow(1, 0, length_); }
 
+int64_t KVCache::capacity() const { return valid_.size(1); }
+
+float* KVCache::keys_data(int64_t layer) { return keys_.at(layer).data_ptr<float>(); }
+
+float* KVCache::values_data(int64_t layer) { return values_.at(layer).data_ptr<float>(); }
+
+const bool* KVCache::valid_data() const { return valid_.data_ptr<bool>(); }
+
+void KVCache::advance_all_valid() {
+  reserve(length_ + 1);
+  bool* valid = valid_.data_ptr<bool>();
+  int64_t* next = next_position_.data_ptr<int64_t>();
+  const int64_t cap = capacity();
+  for (int64_t b = 0; b < batch_; ++b) {
+    valid[b * cap + length_] = true;
+    next[b] += 1;
+  }
+  length_ += 1;
+}
+
 void KVCache::reserve(int64_t slots) {
   const int64_t capacity = valid_.size(1);
   if (slots <= capacity) return;

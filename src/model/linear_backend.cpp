@@ -2,7 +2,20 @@
 
 #include <ATen/ATen.h>
 
+#include <cstring>
+
 #include "slmq/core/error.h"
+
+// Fortran BLAS entry points, exported by the BLAS torch links (MKL in the x86 wheels; OpenBLAS
+// elsewhere). Weak: where torch exports none, DenseLinear::forward_into falls back to forward().
+extern "C" {
+void sgemv_(const char* trans, const int* m, const int* n, const float* alpha, const float* a,
+            const int* lda, const float* x, const int* incx, const float* beta, float* y,
+            const int* incy) __attribute__((weak));
+void sgemm_(const char* transa, const char* transb, const int* m, const int* n, const int* k,
+            const float* alpha, const float* a, const int* lda, const float* b, const int* ldb,
+            const float* beta, float* c, const int* ldc) __attribute__((weak));
+}
 
 namespace slmq {
 
@@ -15,6 +28,34 @@ DenseLinear::DenseLinear(at::Tensor weight, at::Tensor bias)
 }
 
 at::Tensor DenseLinear::forward(const at::Tensor& x) const { return at::linear(x, weight_, bias_); }
+
+void LinearBackend::forward_into(const float* x, int64_t rows, float* y) const {
+  at::Tensor in = at::from_blob(const_cast<float*>(x), {rows, in_features()}, at::kFloat);
+  at::Tensor out = forward(in).contiguous();
+  std::memcpy(y, out.data_ptr<float>(), static_cast<size_t>(rows * out_features()) * sizeof(float));
+}
+
+void DenseLinear::forward_into(const float* x, int64_t rows, float* y) const {
+  const bool blas = sgemv_ != nullptr && sgemm_ != nullptr && weight_.scalar_type() == at::kFloat &&
+                    weight_.device().is_cpu() && weight_.is_contiguous();
+  if (!blas) return LinearBackend::forward_into(x, rows, y);
+  // Row-major W [out, in] is the column-major matrix Wᵀ with leading dimension in; y = W·x per
+  // row is Wᵀᵀ·x, i.e. the transposed product in BLAS terms.
+  const int out = static_cast<int>(weight_.size(0)), in = static_cast<int>(weight_.size(1));
+  const int n = static_cast<int>(rows), one = 1;
+  const float alpha = 1.0f, beta = 0.0f;
+  const float* w = weight_.data_ptr<float>();
+  if (rows == 1) {
+    sgemv_("T", &in, &out, &alpha, w, &in, x, &one, &beta, y, &one);
+  } else {
+    sgemm_("T", "N", &out, &n, &in, &alpha, w, &in, x, &in, &beta, y, &out);
+  }
+  if (bias_.defined()) {
+    const float* b = bias_.data_ptr<float>();
+    for (int64_t r = 0; r < rows; ++r)
+      for (int64_t o = 0; o < out; ++o) y[r * out + o] += b[o];
+  }
+}
 
 int64_t LinearBackend::bytes() const {
   int64_t total = 0;

@@ -336,6 +336,27 @@ std::string relative_charts(const Analysis& a) {
   return out;
 }
 
+// Absolute latency and energy of every successful run, baselines included.
+std::string latency_charts(const Analysis& a) {
+  auto chart = [&](const std::string& id, const std::string& title, const std::string& unit,
+                   const std::string& note, auto pick) {
+    std::vector<Bar> data;
+    for (const auto& r : a.runs) {
+      if (!r.ok) continue;
+      if (auto v = pick(a.records[r.record].profile))
+        data.push_back({r.id, *v, model_color(a, r.model)});
+    }
+    return data.empty() ? std::string() : bars(id, title, unit, data, 0, note);
+  };
+  return chart("ttft", "Time to first token, median (ms)", "ms", "",
+               [](const score::Profile& p) { return p.ttft_ms_p50; }) +
+         chart("tpot", "Time per output token, median (ms)", "ms", "",
+               [](const score::Profile& p) { return p.tpot_ms_p50; }) +
+         chart("energy", "Energy of the profiling workload (J)", "J",
+               "Measured counters only (RAPL, NVML): absent where the machine has none.",
+               [](const score::Profile& p) { return p.energy_j; });
+}
+
 std::string cost_charts(const Analysis& a) {
   std::string out;
   out += run_bars(a, "quant-time", "Quantization time (s)", "seconds", 0, "",
@@ -447,6 +468,7 @@ std::string report_html(const Analysis& a) {
   html += "<h3>Pareto fronts</h3>\n" + pareto_charts(a);
   html += "<h3>Accuracy</h3>\n" + heatmap(a);
   html += "<h3>Relative to the baseline</h3>\n" + relative_charts(a);
+  html += "<h3>Latency and energy</h3>\n" + latency_charts(a);
   html += "<h3>Quantization cost</h3>\n" + cost_charts(a);
   html += "</section>\n</body></html>\n";
   return html;

@@ -113,16 +113,18 @@ std::string group_markdown(const Analysis& a, const Group& g) {
     row.push_back(in(g.pareto.front, id) ? "yes" : "");
     md += md_row(row);
   }
-  md += "\n### Inference and quantization cost\n\n" +
-        md_header({"Method", "Peak mem (MiB)", "Size (MiB)", "GMACs", "Tokens/s",
-                   "Latency p50 (ms)", "Energy (J)", "SLMQ_infer (tok/s)", "SLMQ_infer (MACs)",
-                   "Quant time (s)", "Quant peak mem (MiB)", "SLMQ_quant"});
+  md +=
+      "\n### Inference and quantization cost\n\n" +
+      md_header({"Method", "Peak mem (MiB)", "Size (MiB)", "GMACs", "Tokens/s", "Latency p50 (ms)",
+                 "TTFT p50 (ms)", "TPOT p50 (ms)", "Energy (J)", "SLMQ_infer (tok/s)",
+                 "SLMQ_infer (MACs)", "Quant time (s)", "Quant peak mem (MiB)", "SLMQ_quant"});
   for (const auto& id : g.run_ids) {
     const RunSummary& r = *find_run(a, id);
     const auto& rec = a.records[r.record];
     md += md_row({r.label, fixed(rec.profile.peak_memory_mib, 2),
                   fixed(rec.profile.model_size_mib, 2), fixed(rec.profile.gmacs, 2),
                   fixed(rec.profile.tokens_per_s, 0), fixed(rec.profile.latency_ms_p50, 1),
+                  fixed(rec.profile.ttft_ms_p50, 1), fixed(rec.profile.tpot_ms_p50, 2),
                   fixed(rec.profile.energy_j, 0), fixed(r.slmq_infer_tps, 1),
                   fixed(r.slmq_infer_macs, 1), fixed(rec.quant_cost.wall_time_s, 1),
                   fixed(rec.quant_cost.peak_memory_mib, 2), fixed(r.slmq_quant, 1)});

@@ -100,10 +100,20 @@ ModelInfo read_model(Reader r) {
   m.family = r.string("family");
   m.params = r.integer("params", 1);
   m.source = r.string("source");
+  m.dtype = r.string("dtype");
   return m;
 }
 
-QuantInfo read_quant(Reader r) {
+// "FP32" for float32, "BF16" for bfloat16, "FP16" for float16 and when unknown (the published
+// tables' baselines).
+std::string dtype_label(const std::string& dtype) {
+  if (dtype == "float32") return "FP32";
+  if (dtype == "bfloat16") return "BF16";
+  if (dtype.empty() || dtype == "float16") return "FP16";
+  return dtype;
+}
+
+QuantInfo read_quant(Reader r, const std::string& model_dtype) {
   QuantInfo q;
   q.method = r.string("method", "none");
   q.w_bits = r.small_int("w_bits", 1).value_or(16);
@@ -115,7 +125,8 @@ QuantInfo read_quant(Reader r) {
   r.find("config");
   r.find("summary");
   if (q.label.empty()) {
-    q.label = q.is_baseline() ? "FP16" : fmt::format("{} W{}A{}", q.method, q.w_bits, q.a_bits);
+    q.label = q.is_baseline() ? dtype_label(model_dtype)
+                              : fmt::format("{} W{}A{}", q.method, q.w_bits, q.a_bits);
   }
   return q;
 }
@@ -205,6 +216,13 @@ Profile read_profile(Reader r) {
   p.energy_idle_subtracted = r.boolean("energy_idle_subtracted");
   p.iterations = r.small_int("iterations", 0);
   p.warmup = r.small_int("warmup", 0);
+  p.ttft_ms_p50 = r.number("ttft_ms_p50", 0);
+  p.tpot_ms_p50 = r.number("tpot_ms_p50", 0);
+  // The profile's details (docs/result_schema.md): kept in the file, not scored.
+  for (const char* k :
+       {"threads", "seed", "backends", "prefill_tokens_per_s_stddev", "decode_tokens_per_s_stddev",
+        "stats", "memory", "macs", "energy", "repetitions"})
+    r.find(k);
   return p;
 }
 
@@ -240,7 +258,7 @@ void read_document(const json& doc, const std::string& source, RunRecord* out) {
   rec.failed_reason = top.string("failed_reason");
   if (!top.find("model")) top.fail("model", "is required");
   rec.model = read_model(top.child("model"));
-  rec.quant = read_quant(top.child("quant"));
+  rec.quant = read_quant(top.child("quant"), rec.model.dtype);
   {
     Reader eval = top.child("eval");
     Reader tasks = eval.child("tasks");
@@ -333,6 +351,8 @@ nlohmann::json profile_json(const Profile& p) {
   put(j, "energy_idle_subtracted", p.energy_idle_subtracted);
   put(j, "iterations", p.iterations);
   put(j, "warmup", p.warmup);
+  put(j, "ttft_ms_p50", p.ttft_ms_p50);
+  put(j, "tpot_ms_p50", p.tpot_ms_p50);
   return j;
 }
 
@@ -347,6 +367,7 @@ nlohmann::json to_json(const RunRecord& r) {
   put(j["model"], "family", r.model.family);
   put(j["model"], "params", r.model.params);
   put(j["model"], "source", r.model.source);
+  put(j["model"], "dtype", r.model.dtype);
   j["quant"] = {{"method", r.quant.method},
                 {"label", r.quant.label},
                 {"w_bits", r.quant.w_bits},

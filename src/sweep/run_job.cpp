@@ -13,6 +13,8 @@
 #include "slmq/model/generate.h"
 #include "slmq/model/model_loader.h"
 #include "slmq/model/model_tokenizer.h"
+#include "slmq/profile/inference_profile.h"
+#include "slmq/quant/backends/backend_choice.h"
 #include "slmq/sweep/run_eval.h"
 #include "slmq/sweep/run_ppl.h"
 #include "slmq/sweep/run_quant.h"
@@ -80,6 +82,9 @@ void compute(const RunConfig& config, const std::filesystem::path& result_path, 
   std::unique_ptr<Model> baseline;
   if (config.ppl.kl) baseline = load_model(config.model.path, load);
   if (config.quant) run_quant_block(*model, config.model.path, *config.quant, result);
+  result["backend"] =
+      apply_backend_choice(*model, parse_backend_choice(config.model.backend, "model.backend"))
+          .to_json();
   // name/family/params/source are the keys `slmquant report` reads (docs/result_schema.md).
   const ModelSummary summary = model->summary();
   result["model"] = {{"name", config.model.name},
@@ -97,7 +102,8 @@ void compute(const RunConfig& config, const std::filesystem::path& result_path, 
   if (config.generate.enabled)
     result["generate"] = generate_section(*model, config.model.path, config.generate);
   // After quantization, whose peak-RSS cost must not count blocks cached for reuse.
-  if (config.eval.enabled || config.ppl.enabled) install_caching_cpu_allocator_from_env();
+  if (config.eval.enabled || config.ppl.enabled || config.profile.enabled)
+    install_caching_cpu_allocator_from_env();
   if (config.eval.enabled) {
     result["eval"] = run_eval_block(*model, config, samples_dir_for(result_path),
                                     journal_dir_for(result_path), /*resume=*/!force);
@@ -106,6 +112,8 @@ void compute(const RunConfig& config, const std::filesystem::path& result_path, 
     result["ppl"] = run_ppl_block(*model, baseline.get(), config.model.path, config.ppl);
     result["eval"]["tasks"]["wiki_token_ppl"] = wiki_token_ppl_task(result["ppl"]);
   }
+  // Last: its memory tracker wraps the caching allocator installed above.
+  if (config.profile.enabled) result["profile"] = run_profile_block(*model, config.profile);
 }
 
 }  // namespace

@@ -56,10 +56,16 @@ TEST(CliQuantize, OutWritesACompressedTensorsCheckpointThatLoadsBack) {
   EXPECT_EQ(qc["format"], "pack-quantized");
   EXPECT_EQ(qc["ignore"], nlohmann::json::array({"lm_head"}));  // tied to the embedding
   EXPECT_EQ(qc["config_groups"]["group_0"]["weights"]["group_size"], 32);
+  // Loaded with the default --backend auto, the packed weights run on the CPU integer kernels;
+  // --backend fake keeps the dequantizing accuracy path.
   auto info = test::run_cli("info " + out.string() + " --json");
   ASSERT_EQ(info.exit_code, 0) << info.err;
-  EXPECT_EQ(nlohmann::json::parse(info.out)["summary"]["linears_by_kind"]["fake_quant"], 21)
+  EXPECT_EQ(nlohmann::json::parse(info.out)["summary"]["linears_by_kind"]["cpu_w4a16"], 21)
       << info.out;
+  auto fake = test::run_cli("info " + out.string() + " --backend fake --json");
+  ASSERT_EQ(fake.exit_code, 0) << fake.err;
+  EXPECT_EQ(nlohmann::json::parse(fake.out)["summary"]["linears_by_kind"]["fake_quant"], 21)
+      << fake.out;
   // convert would cast the packed integers like weights: refused.
   auto convert = test::run_cli("convert " + out.string() + " --out " + (dir.path() / "c").string());
   EXPECT_EQ(convert.exit_code, 4) << convert.err;

@@ -212,10 +212,16 @@ std::map<std::string, std::size_t> expected_charts(const nlohmann::json& s) {
           f["points"].size();
   }
   std::size_t heat = 0, change = 0, perf = 0, speed = 0, latency = 0, mem = 0, size = 0, energy = 0,
-              qt = 0, qm = 0, sq = 0;
+              qt = 0, qm = 0, sq = 0, ttft = 0, tpot = 0, joules = 0;
   for (const auto& r : s["runs"]) {
     if (r["status"] != "ok") continue;
     for (const auto& [name, t] : r["tasks"].items()) heat += t["kind"] == "accuracy";
+    // Absolute latency and energy charts include the baselines.
+    const auto& p = r["profile"];
+    auto has = [&](const char* k) { return p.is_object() && p.contains(k) && !p[k].is_null(); };
+    ttft += has("ttft_ms_p50");
+    tpot += has("tpot_ms_p50");
+    joules += has("energy_j");
     if (r["is_baseline"]) continue;
     const auto& rel = r["relative"];
     if (!rel.is_null()) {
@@ -241,7 +247,10 @@ std::map<std::string, std::size_t> expected_charts(const nlohmann::json& s) {
                                                          {"energy-reduction", energy},
                                                          {"quant-time", qt},
                                                          {"quant-memory", qm},
-                                                         {"slmq-quant", sq}}) {
+                                                         {"slmq-quant", sq},
+                                                         {"ttft", ttft},
+                                                         {"tpot", tpot},
+                                                         {"energy", joules}}) {
     if (n > 0) out[id] = n;
   }
   return out;

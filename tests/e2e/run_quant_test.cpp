@@ -32,7 +32,9 @@ TEST(CliRunQuant, QuantBlockQuantizesAndRecordsMethodSchemeAndCost) {
   EXPECT_EQ(q["w_bits"], 4);
   EXPECT_EQ(q["a_bits"], 16);
   EXPECT_EQ(q["group_size"], 32);
-  EXPECT_EQ(result["model"]["summary"]["linears_by_kind"]["fake_quant"], 21);
+  // model.backend auto: every W4A16 g32 linear runs on the CPU integer kernel.
+  EXPECT_EQ(result["model"]["summary"]["linears_by_kind"]["cpu_w4a16"], 21);
+  EXPECT_EQ(result["backend"]["linears_by_kind"]["cpu_w4a16"], 21);
   const auto& cost = result["quant_cost"];
   EXPECT_GT(cost["wall_time_s"].get<double>(), 0);
   EXPECT_GT(cost["peak_memory_mib"].get<double>(), 0);

@@ -19,6 +19,9 @@ struct ModelSection {
   std::string name;  // display and report grouping name; default: the path's stem
   std::string dtype = "float32";  // compute dtype
   std::string device = "auto";    // cpu | cuda | cuda:N | auto
+  // Quantized linears: fake (dequantize, float matmul), real (integer kernels; an error where a
+  // layer has none), auto (real where one exists). quant/backends/backend_choice.h.
+  std::string backend = "auto";
 };
 
 struct GenerateSection {
@@ -55,6 +58,18 @@ struct PplSection {
   std::string kl_positions = "second-half";  // second-half (llama.cpp) | all
 };
 
+// The inference profile (profile/inference_profile.h) written as the result's `profile` block.
+struct ProfileSection {
+  bool enabled = false;  // true when the `profile:` block is present
+  int64_t prompt_tokens = 512;
+  int64_t output_tokens = 128;  // EOS ignored
+  int64_t batch_size = 1;
+  int64_t iterations = 5;  // timed repetitions
+  int64_t warmup = 1;
+  int64_t threads = 0;  // intra-op threads; 0: torch's default
+  int64_t seed = 0;     // of the prompt's token ids
+};
+
 struct OutputSection {
   std::string dir = "results";
 };
@@ -66,6 +81,7 @@ struct RunConfig {
   GenerateSection generate;
   EvalSection eval;
   PplSection ppl;
+  ProfileSection profile;
   OutputSection output;
   std::optional<QuantConfig> quant;  // `quant:` block; none = the full-precision model
 

@@ -17,6 +17,9 @@ struct GenerateOptions {
   // Optional: called after every step for each unfinished row with its new tokens so far; true
   // finishes the row as EOS would (lm-eval's stop strings). Decoding ends when all rows finished.
   std::function<bool(size_t row, const std::vector<int64_t>& tokens)> stop_row;
+  // Decode steps through the tensor-free DecodeLoop where the model has one (model/
+  // decode_loop.h); false, or SLMQ_DECODE_LOOP=0 in the environment, runs Model::forward.
+  bool decode_loop = true;
 };
 
 struct GenerateResult {

@@ -35,9 +35,20 @@ class KVCache {
   // Keeps only the given rows, in that order (finished generations leave the batch).
   void keep_rows(const std::vector<int64_t>& rows);
 
- private:
+  // Slots allocated per row; reserve() grows them (by doubling) to hold at least `slots`.
+  int64_t capacity() const;
   void reserve(int64_t slots);
 
+  // Raw access for the tensor-free decode loop (model/decode_loop.h); CPU caches only. Pointers
+  // stay valid until reserve(), keep_rows() or repeat_rows() reallocates.
+  float* keys_data(int64_t layer);    // [B, Hkv, capacity, D] float32
+  float* values_data(int64_t layer);  // [B, Hkv, capacity, D] float32
+  const bool* valid_data() const;     // [B, capacity]
+  // Commits one slot in which every row holds a real token (a decode step), as commit() with an
+  // all-ones mask does.
+  void advance_all_valid();
+
+ private:
   int64_t batch_;
   int64_t length_ = 0;
   std::vector<at::Tensor> keys_;    // per layer [B,Hkv,capacity,D]

@@ -15,6 +15,10 @@ class LinearBackend {
   virtual ~LinearBackend() = default;
   // x: [..., in_features] in the model's compute dtype -> [..., out_features], same dtype.
   virtual at::Tensor forward(const at::Tensor& x) const = 0;
+  // The same on raw float32 CPU rows for the tensor-free decode loop: x [rows, in] contiguous
+  // -> y [rows, out] contiguous (y must not alias x). Only for float32 models on the CPU. The
+  // default wraps the pointers in tensors and calls forward(); backends override it to skip that.
+  virtual void forward_into(const float* x, int64_t rows, float* y) const;
   virtual int64_t in_features() const = 0;
   virtual int64_t out_features() const = 0;
   // The tensors it holds in memory: weights, scales, zero points, bias.
@@ -35,6 +39,8 @@ class DenseLinear final : public LinearBackend {
   // weight [out, in]; bias [out] or undefined. Both already in the compute dtype and device.
   DenseLinear(at::Tensor weight, at::Tensor bias);
   at::Tensor forward(const at::Tensor& x) const override;
+  // A BLAS call on the float32 weight when the BLAS torch links exports one, else the default.
+  void forward_into(const float* x, int64_t rows, float* y) const override;
   int64_t in_features() const override { return weight_.size(1); }
   int64_t out_features() const override { return weight_.size(0); }
   std::vector<at::Tensor> stored_tensors() const override;

@@ -20,11 +20,14 @@ struct ModelInfo {
   std::string family;                  // architecture family ("llama", "qwen2", ...); may be empty
   std::optional<std::int64_t> params;  // parameter count
   std::string source;                  // checkpoint path or hub id; may be empty
+  std::string dtype;  // compute dtype it ran in ("float32", "bfloat16", ...); may be empty
 };
 
 struct QuantInfo {
   std::string method = "none";  // "none" marks an unquantized baseline
-  std::string label;            // display label; defaults to "<method> W<w>A<a>" or "FP16"
+  // Display label; defaults to "<method> W<w>A<a>", or for a baseline the dtype it ran in
+  // ("FP32", "BF16", "FP16"; "FP16" when model.dtype is absent, as in the published tables).
+  std::string label;
   int w_bits = 16;
   int a_bits = 16;
   std::optional<int> kv_bits;
@@ -66,6 +69,10 @@ struct Profile {
   std::optional<bool> energy_idle_subtracted;
   std::optional<int> iterations;
   std::optional<int> warmup;
+  // Latency detail written by `slmquant run`'s profile block (ms): time to first token and time
+  // per output token, median over the repetitions.
+  std::optional<double> ttft_ms_p50;
+  std::optional<double> tpot_ms_p50;
 };
 
 struct QuantCost {
