@@ -22,18 +22,43 @@ bool plain_float(const at::Tensor& t) {
 
 }  // namespace
 
+namespace {
+
+// The block elements the loop implements: the Llama block (two RMSNorms, SiLU, one RoPE with
+// head_dim^-0.5 scaling and no per-call frequency switch).
+std::optional<std::string> unsupported_block(const Model& model) {
+  const auto& c = model.config();
+  if (c.activation != Activation::kSilu) return "activation " + c.hidden_act + " (SiLU only)";
+  if (c.norm_kind != NormKind::kRms) return std::string("(1 + w) norms (plain RMSNorm only)");
+  if (c.embedding_multiplier || c.final_logit_softcapping || c.query_pre_attn_scalar)
+    return std::string("embedding multiplier, soft-capping or attention scalar");
+  if (c.local_rope || c.rope.type == "longrope" || c.rope.partial_rotary_factor != 1.0)
+    return std::string("per-layer, LongRoPE or partial rotary embeddings");
+  for (NormRole role : {NormRole::kAttnOut, NormRole::kMlpOut, NormRole::kQ, NormRole::kK}) {
+    if (model.arch().has_norm(role))
+      return std::string("the ") + to_string(role) + " norm of " + c.architecture;
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
 std::optional<std::string> DecodeLoop::unsupported_reason(const Model& model) {
   const auto& c = model.config();
   if (!model.device().is_cpu()) return std::string("not on the CPU");
   if (model.dtype() != at::kFloat) return std::string("compute dtype is not float32");
-  if (c.hidden_act != "silu") return "activation " + c.hidden_act + " (SiLU only)";
+  if (auto reason = unsupported_block(model)) return reason;
   if (c.num_kv_heads <= 0 || c.num_heads % c.num_kv_heads != 0)
     return std::string("heads not a multiple of key/value heads");
   if (!plain_float(model.embed_tokens()) || !plain_float(model.final_norm()))
     return std::string("embedding or final norm not a contiguous float32 CPU tensor");
   for (int64_t i = 0; i < model.num_layers(); ++i) {
-    const auto& w = model.layer(i).weights();
-    if (!plain_float(w.input_norm) || !plain_float(w.post_attention_norm))
+    const DecoderLayer& layer = model.layer(i);
+    if (layer.attention_transform() != nullptr)
+      return "layer " + std::to_string(i) + " has an attention transform (" +
+             layer.attention_transform()->describe() + ")";
+    const auto& w = layer.weights();
+    if (!plain_float(w.norm(NormRole::kAttnIn)) || !plain_float(w.norm(NormRole::kMlpIn)))
       return "layer " + std::to_string(i) + " norms not contiguous float32 CPU tensors";
   }
   return std::nullopt;
@@ -53,9 +78,11 @@ DecodeLoop::DecodeLoop(const Model& model) : model_(model) {
   for (int64_t i = 0; i < model.num_layers(); ++i) {
     const DecoderLayer& layer = model.layer(i);
     const auto& w = layer.weights();
-    layers_.push_back({float_data(w.input_norm), float_data(w.post_attention_norm), w.q_proj.get(),
-                       w.k_proj.get(), w.v_proj.get(), w.o_proj.get(), w.gate_proj.get(),
-                       w.up_proj.get(), w.down_proj.get(), layer.sliding_window().value_or(0)});
+    layers_.push_back({float_data(w.norm(NormRole::kAttnIn)), float_data(w.norm(NormRole::kMlpIn)),
+                       &w.linear(LinearRole::kQ), &w.linear(LinearRole::kK),
+                       &w.linear(LinearRole::kV), &w.linear(LinearRole::kO),
+                       &w.linear(LinearRole::kGate), &w.linear(LinearRole::kUp),
+                       &w.linear(LinearRole::kDown), layer.sliding_window().value_or(0)});
   }
   for (const auto& [name, linear] : model.linears())
     if (name == "lm_head") head_ = linear;
@@ -68,8 +95,8 @@ void DecodeLoop::ensure_rope(int64_t positions) {
   // The model's own cos/sin, so the rotation uses exactly the values its forward uses.
   at::Tensor ids = at::arange(n, at::TensorOptions().dtype(at::kLong)).unsqueeze(0);
   AttentionContext ctx = model_.causal_attention_context(ids);
-  at::Tensor cos = ctx.cos.reshape({n, head_dim_}).contiguous();
-  at::Tensor sin = ctx.sin.reshape({n, head_dim_}).contiguous();
+  at::Tensor cos = ctx.rope.at(0).first.reshape({n, head_dim_}).contiguous();
+  at::Tensor sin = ctx.rope.at(0).second.reshape({n, head_dim_}).contiguous();
   cos_.assign(cos.data_ptr<float>(), cos.data_ptr<float>() + n * head_dim_);
   sin_.assign(sin.data_ptr<float>(), sin.data_ptr<float>() + n * head_dim_);
   rope_positions_ = n;
