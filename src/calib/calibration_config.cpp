@@ -73,24 +73,6 @@ std::filesystem::path resolve_calibration_source(const CalibrationConfig& config
   return config.source;
 }
 
-CalibrationConfig default_calibration(const std::string& method) {
-  CalibrationConfig c;
-  if (method == "smoothquant") {
-    c.sampling = CalibSampling::kTruncatedDocuments;
-    c.nsamples = 512;
-    c.seqlen = 512;
-    c.seed = 42;
-    c.propagate_quantized = false;  // statistics of the full-precision model
-  } else if (method == "awq") {
-    c.sampling = CalibSampling::kPackedDocuments;
-    c.nsamples = 128;
-    c.seqlen = 512;
-    c.seed = 42;
-    c.propagate_quantized = false;  // run_awq feeds each layer the FP layer's outputs
-  }
-  return c;
-}
-
 CalibrationConfig parse_calibration_section(const ConfigNode& node, CalibrationConfig c) {
   node.allow_only({"source", "data_dir", "format", "text_field", "sampling", "nsamples", "seqlen",
                    "seed", "shuffle", "max_document_tokens", "batch_size", "propagate"});

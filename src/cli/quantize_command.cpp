@@ -1,4 +1,4 @@
-// `slmquant quantize MODEL --method rtn|gptq|smoothquant|awq --scheme w4a16 --group-size 64
+// `slmquant quantize MODEL --method rtn|gptq|smoothquant|awq|... --scheme w4a16 --group-size 64
 // [--calib c4 --nsamples N --seqlen L --act-order --alpha A ...] [--out DIR]`: draws calibration
 // windows when the method needs them (with the model's tokenizer), quantizes the model in memory
 // and reports per-layer weight error and the cost (wall time by phase, peak RSS). With --out, DIR
@@ -22,6 +22,7 @@
 #include "slmq/core/error.h"
 #include "slmq/core/timing.h"
 #include "slmq/export/compressed_tensors.h"
+#include "slmq/quant/method_registry.h"
 #include "slmq/quant/quant_method.h"
 
 namespace slmq::cli {
@@ -177,7 +178,7 @@ const RegisterCommand kQuantize{
       auto args = std::make_shared<QuantizeArgs>();
       args->model.device = "cpu";
       args->model.add_to(app);
-      app.add_option("--method", args->method, "rtn, gptq, smoothquant, awq")
+      app.add_option("--method", args->method, quant_method_list())
           ->capture_default_str();
       app.add_option("--scheme", args->scheme, "w8a8, w4a8, w4a16, w8a16, w4a16_asym, w<b>a<b>")
           ->capture_default_str();
