@@ -83,7 +83,7 @@ int run_bench(const BenchArgs& args) {
   if (args.threads.empty()) throw ConfigError("--threads: give at least one count");
   // Freed activation blocks are reused, as in evaluation; the tracker counts on top of it.
   install_caching_cpu_allocator_from_env();
-  auto model = load_model(args.model.path, args.model.load_options());
+  auto model = load_any_model(args.model.path, args.model.load_options());
   nlohmann::json out = {{"model", args.model.path},
                         {"dtype", args.model.dtype},
                         {"environment", environment_info(model->device())}};

@@ -21,6 +21,7 @@
 #include "slmq/eval/token_perplexity.h"
 #include "slmq/eval/wiki_corpus.h"
 #include "slmq/model/model_tokenizer.h"
+#include "slmq/pipeline/model_open.h"
 
 namespace slmq::cli {
 namespace {
@@ -103,7 +104,7 @@ int run_ppl(const PplArgs& args) {
   const auto positions = eval::parse_kl_positions(args.kl_positions, "--kl-positions");
   const LoadOptions load = args.model.load_options();
   install_caching_cpu_allocator_from_env();
-  auto model = load_model(args.model.path, load);
+  auto model = load_any_model(args.model.path, load);
   apply_backend_choice(*model, parse_backend_choice(args.model.backend, "--backend"));
   // The window options first: tokenizing the corpus takes seconds.
   eval::check_windows(args.windows, model->config(), std::numeric_limits<int64_t>::max());
@@ -125,7 +126,7 @@ int run_ppl(const PplArgs& args) {
     LoadOptions base_load = load;
     if (!args.baseline_dtype.empty())
       base_load.dtype = parse_compute_dtype(args.baseline_dtype, "--baseline-dtype");
-    auto base = load_model(args.baseline, base_load);
+    auto base = load_any_model(args.baseline, base_load);
     kl = eval::kl_divergence(*base, *model, corpus.ids, {args.windows, positions});
     ppl = kl->test_ppl;
     j["baseline"] = model_json(args.baseline, *base);

@@ -22,6 +22,7 @@
 #include "slmq/core/error.h"
 #include "slmq/core/timing.h"
 #include "slmq/export/compressed_tensors.h"
+#include "slmq/pipeline/model_open.h"
 #include "slmq/quant/method_registry.h"
 #include "slmq/quant/quant_method.h"
 
@@ -134,7 +135,7 @@ int run_quantize(const QuantizeArgs& args) {
   QuantConfig config = config_from(args);
   auto method = make_quant_method(config.method);
   const auto start = SteadyClock::now();
-  ModelSource source = open_model_source(args.model.path);
+  ModelSource source = open_model(args.model.path);
   auto model = build_model(source.config, *source.weights, args.model.load_options(),
                            source.linear_loader.get());
   const double load_seconds = seconds_since(start);
@@ -178,8 +179,7 @@ const RegisterCommand kQuantize{
       auto args = std::make_shared<QuantizeArgs>();
       args->model.device = "cpu";
       args->model.add_to(app);
-      app.add_option("--method", args->method, quant_method_list())
-          ->capture_default_str();
+      app.add_option("--method", args->method, quant_method_list())->capture_default_str();
       app.add_option("--scheme", args->scheme, "w8a8, w4a8, w4a16, w8a16, w4a16_asym, w<b>a<b>")
           ->capture_default_str();
       app.add_option("--group-size", args->group_size, "weight group size (0 or -1: per channel)");

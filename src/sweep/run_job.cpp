@@ -15,6 +15,7 @@
 #include "slmq/model/model_tokenizer.h"
 #include "slmq/profile/inference_profile.h"
 #include "slmq/quant/backends/backend_choice.h"
+#include "slmq/pipeline/model_open.h"
 #include "slmq/sweep/run_eval.h"
 #include "slmq/sweep/run_ppl.h"
 #include "slmq/sweep/run_quant.h"
@@ -74,13 +75,13 @@ void compute(const RunConfig& config, const std::filesystem::path& result_path, 
   result["environment"] = environment_info(device);
   LoadOptions load{parse_compute_dtype(config.model.dtype, "model.dtype"), device};
   auto start = SteadyClock::now();
-  auto model = load_model(config.model.path, load);
+  auto model = load_any_model(config.model.path, load);
   const double load_seconds = seconds_since(start);
   spdlog::info("loaded {} ({}) in {:.2f} s", config.model.path, model->config().architecture,
                load_seconds);
   // KL needs the model as it was before quantization: a second copy, loaded the same way.
   std::unique_ptr<Model> baseline;
-  if (config.ppl.kl) baseline = load_model(config.model.path, load);
+  if (config.ppl.kl) baseline = load_any_model(config.model.path, load);
   if (config.quant) run_quant_block(*model, config.model.path, *config.quant, result);
   result["backend"] =
       apply_backend_choice(*model, parse_backend_choice(config.model.backend, "model.backend"))
