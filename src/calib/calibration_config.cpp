@@ -4,7 +4,7 @@
 
 #include "slmq/config/config_node.h"
 #include "slmq/core/error.h"
-#include "slmq/eval/data_files.h"
+#include "slmq/data/data_files.h"
 
 namespace slmq {
 namespace {
@@ -67,7 +67,7 @@ nlohmann::json CalibrationConfig::to_json() const {
 
 std::filesystem::path resolve_calibration_source(const CalibrationConfig& config,
                                                  const std::filesystem::path& data_dir) {
-  const auto dir = eval::resolve_data_dir(data_dir);
+  const auto dir = data::resolve_data_dir(data_dir);
   if (config.source == "c4") return dir / "calibration" / "c4" / "c4_validation_2k.jsonl";
   if (config.source == "wikitext2") return dir / "wikitext2" / "wiki.test.raw";
   return config.source;

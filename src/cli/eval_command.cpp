@@ -19,7 +19,7 @@
 #include "slmq/core/environment.h"
 #include "slmq/core/error.h"
 #include "slmq/core/timing.h"
-#include "slmq/eval/data_files.h"
+#include "slmq/data/data_files.h"
 #include "slmq/eval/eval_output.h"
 #include "slmq/eval/model_language_model.h"
 
@@ -56,7 +56,7 @@ nlohmann::json results_document(const EvalArgs& args, const Model& model,
                         {"tasks", eval::task_details(runs)},
                         {"eval_tasks", eval::run_record_tasks(runs)},
                         {"environment", environment_info(model.device())}};
-  doc["settings"]["data_dir"] = eval::resolve_data_dir(options.data_dir).string();
+  doc["settings"]["data_dir"] = data::resolve_data_dir(options.data_dir).string();
   return doc;
 }
 

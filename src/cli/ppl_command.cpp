@@ -16,7 +16,7 @@
 #include "slmq/core/cpu_allocator.h"
 #include "slmq/core/environment.h"
 #include "slmq/core/timing.h"
-#include "slmq/eval/data_files.h"
+#include "slmq/data/data_files.h"
 #include "slmq/eval/kl_divergence.h"
 #include "slmq/eval/token_perplexity.h"
 #include "slmq/eval/wiki_corpus.h"
@@ -111,7 +111,7 @@ int run_ppl(const PplArgs& args) {
   const Tokenizer tokenizer = load_model_tokenizer(args.model.path);
   const auto t0 = SteadyClock::now();
   const eval::TokenCorpus corpus =
-      eval::load_wikitext2_test_corpus(eval::resolve_data_dir(args.data_dir), tokenizer, bos);
+      eval::load_wikitext2_test_corpus(data::resolve_data_dir(args.data_dir), tokenizer, bos);
   spdlog::info("tokenized {} ({} tokens) in {:.2f} s", corpus.name, corpus.ids.size(),
                seconds_since(t0));
 

@@ -2,13 +2,10 @@
 
 #include <yaml-cpp/yaml.h>
 
-#include <algorithm>
-
 #include "slmq/config/config_node.h"
 #include "slmq/core/dtype.h"
 #include "slmq/core/error.h"
 #include "slmq/core/hash.h"
-#include "slmq/eval/task.h"
 
 namespace slmq {
 namespace {
@@ -51,14 +48,8 @@ EvalSection parse_eval(const ConfigNode& node) {
   node.allow_only(
       {"tasks", "num_fewshot", "limit", "data_dir", "bos", "batch_tokens", "log_samples"});
   EvalSection e;
+  // The names are checked where tasks are made (pipeline/run_job.h: check_run_config).
   e.tasks = node.get_string_list("tasks");
-  const auto known = eval::task_names();
-  for (const auto& t : e.tasks) {
-    if (std::find(known.begin(), known.end(), t) != known.end()) continue;
-    std::string list;
-    for (const auto& k : known) list += (list.empty() ? "" : ", ") + k;
-    node.fail("tasks", "'" + t + "' is not a task; known tasks: " + list);
-  }
   e.enabled = !e.tasks.empty();
   e.num_fewshot = node.get_int("num_fewshot", e.num_fewshot);
   if (node.has("num_fewshot") && e.num_fewshot < 0) node.fail("num_fewshot", "must be >= 0");

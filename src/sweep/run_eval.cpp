@@ -1,6 +1,6 @@
 #include "slmq/sweep/run_eval.h"
 
-#include "slmq/eval/data_files.h"
+#include "slmq/data/data_files.h"
 #include "slmq/eval/eval_output.h"
 #include "slmq/eval/model_language_model.h"
 
@@ -40,7 +40,7 @@ nlohmann::json run_eval_block(const Model& model, const RunConfig& config,
     if (e.log_samples) eval::write_samples(samples_dir, run);
   });
   nlohmann::json settings = eval::eval_settings_json(*lm, options);
-  settings["data_dir"] = eval::resolve_data_dir(options.data_dir).string();
+  settings["data_dir"] = data::resolve_data_dir(options.data_dir).string();
   return {{"tasks", eval::run_record_tasks(runs)},
           {"settings", settings},
           {"results", eval::lm_eval_results(runs)},

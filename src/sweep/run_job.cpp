@@ -9,6 +9,7 @@
 #include "slmq/core/environment.h"
 #include "slmq/core/error.h"
 #include "slmq/core/timing.h"
+#include "slmq/eval/eval_run.h"
 #include "slmq/io/json_file.h"
 #include "slmq/model/generate.h"
 #include "slmq/model/model_loader.h"
@@ -132,7 +133,12 @@ std::filesystem::path result_path_for(const RunConfig& config, const RunOptions&
          (config.name + ".json");
 }
 
+void check_run_config(const RunConfig& config) {
+  if (config.eval.enabled) eval::validate_task_names(config.eval.tasks, "eval.tasks");
+}
+
 RunOutcome run_job(const RunConfig& config, const RunOptions& options) {
+  check_run_config(config);
   RunOutcome outcome;
   outcome.result_path = result_path_for(config, options);
   const std::string hash = config.hash();

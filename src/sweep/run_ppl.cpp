@@ -2,7 +2,8 @@
 
 #include <spdlog/spdlog.h>
 
-#include "slmq/eval/data_files.h"
+#include "slmq/data/data_files.h"
+#include "slmq/data/wikitext.h"
 #include "slmq/eval/kl_divergence.h"
 #include "slmq/eval/token_perplexity.h"
 #include "slmq/eval/wiki_corpus.h"
@@ -16,7 +17,7 @@ nlohmann::json run_ppl_block(const Model& model, const Model* baseline,
   eval::check_windows(windows, model.config(), std::numeric_limits<int64_t>::max());
   const Tokenizer tokenizer = load_model_tokenizer(model_path);
   const eval::TokenCorpus corpus = eval::load_wikitext2_test_corpus(
-      eval::resolve_data_dir(ppl.data_dir), tokenizer, eval::parse_corpus_bos(ppl.bos, "ppl.bos"));
+      data::resolve_data_dir(ppl.data_dir), tokenizer, eval::parse_corpus_bos(ppl.bos, "ppl.bos"));
   nlohmann::json out = {{"corpus", corpus.to_json()}};
   if (baseline == nullptr) {
     const auto r = eval::token_perplexity(model, corpus.ids, windows);
@@ -37,7 +38,7 @@ nlohmann::json run_ppl_block(const Model& model, const Model* baseline,
 
 void check_ppl_data(const PplSection& ppl) {
   eval::parse_corpus_bos(ppl.bos, "ppl.bos");
-  eval::load_wikitext2_test_rows(eval::resolve_data_dir(ppl.data_dir));
+  data::load_wikitext2_test_rows(data::resolve_data_dir(ppl.data_dir));
 }
 
 nlohmann::json wiki_token_ppl_task(const nlohmann::json& ppl_block) {

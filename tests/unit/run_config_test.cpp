@@ -5,6 +5,7 @@
 #include <fstream>
 
 #include "slmq/core/error.h"
+#include "slmq/sweep/run_job.h"
 #include "support/temp_dir.h"
 
 namespace slmq {
@@ -109,9 +110,16 @@ TEST(RunConfigEval, ParsesListOrCommaStringAndValidates) {
   EXPECT_EQ(parse("model: {path: m}\neval: {tasks: 'piqa,gsm8k'}\n").eval.tasks,
             (std::vector<std::string>{"piqa", "gsm8k"}));
   EXPECT_FALSE(parse("model: {path: m}\n").eval.enabled);
-  EXPECT_NE(config_error("model: {path: m}\neval: {tasks: [arc_easy, mmmlu]}\n")
-                .find("eval.tasks: 'mmmlu' is not a task; known tasks: "),
-            std::string::npos);
+  // Task names are the pipeline's to check (config never includes eval).
+  const RunConfig unknown_task = parse("model: {path: m}\neval: {tasks: [arc_easy, mmmlu]}\n");
+  try {
+    check_run_config(unknown_task);
+    ADD_FAILURE() << "check_run_config accepted the unknown task mmmlu";
+  } catch (const ConfigError& e) {
+    EXPECT_NE(std::string(e.what()).find("eval.tasks: unknown eval task 'mmmlu'; known tasks: "),
+              std::string::npos)
+        << e.what();
+  }
   EXPECT_NE(config_error("model: {path: m}\neval: {limit: 3}\n").find("eval: needs 'tasks'"),
             std::string::npos);
   EXPECT_NE(config_error("model: {path: m}\neval: {tasks: [piqa], bos: sometimes}\n")

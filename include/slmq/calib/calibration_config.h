@@ -41,7 +41,7 @@ struct CalibrationConfig {
   // A file path, or a name: "c4" (calibration/c4/c4_validation_2k.jsonl) or "wikitext2"
   // (wikitext2/wiki.test.raw) under the data directory.
   std::string source = "c4";
-  // Where the named sources are; empty: eval::resolve_data_dir's order ($SLMQ_DATA_DIR, then
+  // Where the named sources are; empty: data::resolve_data_dir's order ($SLMQ_DATA_DIR, then
   // assets/data). Not part of the result's settings: it says where, not what.
   std::string data_dir;
   CalibFormat format = CalibFormat::kJsonl;  // follows the source unless given
@@ -65,7 +65,7 @@ struct CalibrationConfig {
 std::string to_string(CalibFormat f);
 std::string to_string(CalibSampling s);
 
-// The calibration file `config.source` names (data_dir as eval::resolve_data_dir).
+// The calibration file `config.source` names (data_dir as data::resolve_data_dir).
 std::filesystem::path resolve_calibration_source(const CalibrationConfig& config,
                                                  const std::filesystem::path& data_dir = {});
 

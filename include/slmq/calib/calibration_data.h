@@ -18,7 +18,7 @@ struct CalibrationData {
 };
 
 // Windows for `config` with the tokenizer of the model at `model_path` (load_model_tokenizer),
-// timed. The named sources are looked up in config.data_dir as eval::resolve_data_dir does.
+// timed. The named sources are looked up in config.data_dir as data::resolve_data_dir does.
 CalibrationData prepare_calibration(const CalibrationConfig& config,
                                     const std::filesystem::path& model_path);
 

@@ -35,8 +35,9 @@ struct GenerateSection {
 // lm-eval-faithful evaluation after the model is loaded (docs/eval.md).
 struct EvalSection {
   bool enabled = false;  // true when `tasks` is given
-  std::vector<std::string>
-      tasks;                    // arc_easy, arc_challenge, piqa, hellaswag, mmlu, wikitext, gsm8k
+  // arc_easy, arc_challenge, piqa, hellaswag, mmlu, wikitext, gsm8k: checked by the pipeline
+  // (check_run_config), which knows the tasks; the config module does not.
+  std::vector<std::string> tasks;
   int64_t num_fewshot = -1;     // -1: each task's default
   int64_t limit = 0;            // 0: all docs; else the first N (per MMLU subject)
   std::string data_dir;         // empty: $SLMQ_DATA_DIR, else assets/data

@@ -31,6 +31,10 @@ std::filesystem::path samples_dir_for(const std::filesystem::path& result_path);
 // <result stem>.journal beside the result file: the eval block's journals (eval_journal.h).
 std::filesystem::path journal_dir_for(const std::filesystem::path& result_path);
 
+// What the config module cannot check: the eval task names (ConfigError naming eval.tasks and
+// the known tasks). run_job calls it before anything is computed or written.
+void check_run_config(const RunConfig& config);
+
 // Runs the job. On a slmquant error the result file records status "failed" with the reason,
 // then the error propagates.
 RunOutcome run_job(const RunConfig& config, const RunOptions& options);
