@@ -1,0 +1,37 @@
+#pragma once
+// What `slmquant quantize`, `eval` and `ppl` share: their flags become a run config, validated as
+// `slmquant run` validates one, and drive the same pipeline blocks (pipeline/run_*.h), so that
+// there is one way to do each step and one result layout (DIR/result.json with --out).
+#include <yaml-cpp/yaml.h>
+
+#include <filesystem>
+#include <string>
+
+#include "model_options.h"
+#include "slmq/config/run_config.h"
+
+namespace slmq::cli {
+
+// A run config of `model` plus the blocks in `blocks` (a YAML mapping such as {quant: {...}}),
+// named after the model path's stem ("model" when it has none). ConfigErrors name the config keys
+// (quant.weight.bits).
+inline RunConfig front_end_config(const ModelOptions& model, YAML::Node blocks) {
+  std::filesystem::path path = std::filesystem::path(model.path).lexically_normal();
+  if (!path.has_filename()) path = path.parent_path();  // "dir/" names dir
+  std::string name = path.filename().stem().string();
+  if (name.empty() || name == "." || name == "..") name = "model";
+  YAML::Node root = blocks;
+  root["model"]["path"] = model.path;
+  root["model"]["name"] = name;
+  root["model"]["dtype"] = model.dtype;
+  root["model"]["device"] = model.device;
+  root["model"]["backend"] = model.backend;
+  return parse_run_config(root, name);
+}
+
+// DIR/result.json, or empty (no file) without --out.
+inline std::filesystem::path front_end_result_path(const std::string& out_dir) {
+  return out_dir.empty() ? std::filesystem::path() : std::filesystem::path(out_dir) / "result.json";
+}
+
+}  // namespace slmq::cli
