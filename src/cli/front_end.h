@@ -4,11 +4,14 @@
 // there is one way to do each step and one result layout (DIR/result.json with --out).
 #include <yaml-cpp/yaml.h>
 
+#include <cstdint>
 #include <filesystem>
+#include <optional>
 #include <string>
 
 #include "model_options.h"
 #include "slmq/config/run_config.h"
+#include "slmq/core/error.h"
 
 namespace slmq::cli {
 
@@ -27,6 +30,21 @@ inline RunConfig front_end_config(const ModelOptions& model, YAML::Node blocks) 
   root["model"]["device"] = model.device;
   root["model"]["backend"] = model.backend;
   return parse_run_config(root, name);
+}
+
+// `--group-size` and `--granularity` as the weight keys of a `quant:` block, in the one encoding
+// of "no group": a group size is positive (ConfigError naming --group-size otherwise); one scale
+// per output channel is `--granularity per_channel`.
+inline void set_weight_grouping(YAML::Node& quant, std::optional<int64_t> group_size,
+                                const std::string& granularity) {
+  if (group_size) {
+    if (*group_size < 1)
+      throw ConfigError(
+          "--group-size: must be at least 1; for one scale per output channel use "
+          "--granularity per_channel");
+    quant["weight"]["group_size"] = *group_size;
+  }
+  if (!granularity.empty()) quant["weight"]["granularity"] = granularity;
 }
 
 // DIR/result.json, or empty (no file) without --out.

@@ -37,7 +37,7 @@ struct QuantizeArgs {
   ModelOptions model;
   std::string method = "rtn";
   std::string scheme = "w4a16";
-  int64_t group_size = kUnset;
+  std::optional<int64_t> group_size;
   std::string granularity;
   std::string flavour;
   bool quantize_lm_head = false;
@@ -74,15 +74,7 @@ YAML::Node quant_block(const QuantizeArgs& a) {
   YAML::Node q;
   q["method"] = a.method;
   q["scheme"] = a.scheme;
-  // One encoding of "no group": granularity per_channel; a group size is always positive.
-  if (a.group_size != kUnset) {
-    if (a.group_size < 1)
-      throw ConfigError(
-          "--group-size: must be at least 1; for one scale per output channel use "
-          "--granularity per_channel");
-    q["weight"]["group_size"] = a.group_size;
-  }
-  if (!a.granularity.empty()) q["weight"]["granularity"] = a.granularity;
+  set_weight_grouping(q, a.group_size, a.granularity);
   if (!a.flavour.empty()) {
     q["weight"]["flavour"] = a.flavour;
     if (a.scheme.find("a16") == std::string::npos) q["activation"]["flavour"] = a.flavour;
