@@ -4,7 +4,7 @@
 
 #include "slmq/config/config_node.h"
 #include "slmq/core/error.h"
-#include "slmq/eval/data_files.h"
+#include "slmq/data/data_files.h"
 
 namespace slmq {
 namespace {
@@ -67,28 +67,10 @@ nlohmann::json CalibrationConfig::to_json() const {
 
 std::filesystem::path resolve_calibration_source(const CalibrationConfig& config,
                                                  const std::filesystem::path& data_dir) {
-  const auto dir = eval::resolve_data_dir(data_dir);
+  const auto dir = data::resolve_data_dir(data_dir);
   if (config.source == "c4") return dir / "calibration" / "c4" / "c4_validation_2k.jsonl";
   if (config.source == "wikitext2") return dir / "wikitext2" / "wiki.test.raw";
   return config.source;
-}
-
-CalibrationConfig default_calibration(const std::string& method) {
-  CalibrationConfig c;
-  if (method == "smoothquant") {
-    c.sampling = CalibSampling::kTruncatedDocuments;
-    c.nsamples = 512;
-    c.seqlen = 512;
-    c.seed = 42;
-    c.propagate_quantized = false;  // statistics of the full-precision model
-  } else if (method == "awq") {
-    c.sampling = CalibSampling::kPackedDocuments;
-    c.nsamples = 128;
-    c.seqlen = 512;
-    c.seed = 42;
-    c.propagate_quantized = false;  // run_awq feeds each layer the FP layer's outputs
-  }
-  return c;
 }
 
 CalibrationConfig parse_calibration_section(const ConfigNode& node, CalibrationConfig c) {

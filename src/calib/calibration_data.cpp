@@ -1,7 +1,6 @@
 #include "slmq/calib/calibration_data.h"
 
 #include "slmq/core/timing.h"
-#include "slmq/model/model_tokenizer.h"
 
 namespace slmq {
 
@@ -14,12 +13,10 @@ nlohmann::json CalibrationData::to_json() const {
   return j;
 }
 
-CalibrationData prepare_calibration(const CalibrationConfig& config,
-                                    const std::filesystem::path& model_path) {
+CalibrationData prepare_calibration(const CalibrationConfig& config, const Tokenizer& tokenizer) {
   const auto start = SteadyClock::now();
   CalibrationData data;
   data.config = config;
-  const Tokenizer tokenizer = load_model_tokenizer(model_path);
   data.windows = build_calibration_windows(config, tokenizer, config.data_dir);
   data.sampling_seconds = seconds_since(start);
   return data;

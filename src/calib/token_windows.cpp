@@ -7,27 +7,14 @@
 #include <numeric>
 
 #include "slmq/core/error.h"
-#include "slmq/eval/data_files.h"
-#include "slmq/eval/py_text.h"
-#include "slmq/eval/python_random.h"
+#include "slmq/data/data_files.h"
+#include "slmq/data/py_text.h"
+#include "slmq/data/python_random.h"
+#include "slmq/data/wikitext.h"
 #include "slmq/tokenizer/tokenizer.h"
 
 namespace slmq {
 namespace {
-
-// HF's wikitext script: one row per line with its "\n"; whitespace-only lines become "".
-std::vector<std::string> wikitext_rows(const std::string& text) {
-  std::vector<std::string> rows;
-  size_t start = 0;
-  while (start < text.size()) {
-    size_t end = text.find('\n', start);
-    end = end == std::string::npos ? text.size() : end + 1;
-    std::string row = text.substr(start, end - start);
-    rows.push_back(eval::py_strip(row).empty() ? std::string() : std::move(row));
-    start = end;
-  }
-  return rows;
-}
 
 // Documents tokenized on first use, each at most once.
 class LazyTokens {
@@ -63,7 +50,7 @@ CalibrationWindows from_rows(const std::vector<std::vector<int32_t>>& rows, int6
 }
 
 // random.randint(0, hi) as CPython computes it.
-int64_t py_randint0(eval::PyRandom& rng, int64_t hi) {
+int64_t py_randint0(data::PyRandom& rng, int64_t hi) {
   return static_cast<int64_t>(rng.randbelow(static_cast<uint64_t>(hi + 1)));
 }
 
@@ -80,7 +67,7 @@ CalibrationWindows random_windows(const std::vector<std::string>& docs, const En
                     "one random window of seqlen {} needs",
                     c.source, length, c.seqlen, c.seqlen));
   }
-  eval::PyRandom rng(c.seed);
+  data::PyRandom rng(c.seed);
   std::vector<std::vector<int32_t>> rows;
   for (int64_t n = 0; n < c.nsamples; ++n) {
     const int64_t start = py_randint0(rng, length - c.seqlen - 1);
@@ -95,7 +82,7 @@ CalibrationWindows random_windows(const std::vector<std::string>& docs, const En
 CalibrationWindows random_documents(const std::vector<std::string>& docs, const Encoder& encode,
                                     const CalibrationConfig& c) {
   LazyTokens tokens(docs, encode);
-  eval::PyRandom rng(c.seed);
+  data::PyRandom rng(c.seed);
   std::vector<std::vector<int32_t>> rows;
   for (int64_t n = 0; n < c.nsamples; ++n) {
     size_t doc = 0;
@@ -131,7 +118,7 @@ CalibrationWindows random_documents(const std::vector<std::string>& docs, const 
 std::vector<size_t> document_order(size_t count, const CalibrationConfig& c) {
   std::vector<size_t> order(count);
   std::iota(order.begin(), order.end(), size_t{0});
-  if (c.shuffle) eval::PyRandom(c.seed).shuffle(order);
+  if (c.shuffle) data::PyRandom(c.seed).shuffle(order);
   return order;
 }
 
@@ -160,7 +147,7 @@ CalibrationWindows packed_documents(const std::vector<std::string>& docs, const 
   int64_t kept = 0, tokenized = 0;
   for (size_t i : document_order(docs.size(), c)) {
     if (kept == c.nsamples) break;
-    const std::vector<int32_t> t = encode(eval::py_strip(docs[i]));
+    const std::vector<int32_t> t = encode(data::py_strip(docs[i]));
     ++tokenized;
     if (static_cast<int64_t>(t.size()) > max_tokens || t.empty()) continue;
     stream.insert(stream.end(), t.begin(), t.end());
@@ -188,14 +175,14 @@ std::vector<std::string> load_calibration_documents(const std::filesystem::path&
                                                     const std::string& text_field) {
   switch (format) {
     case CalibFormat::kText:
-      return {eval::read_text_file(path)};
+      return {data::read_text_file(path)};
     case CalibFormat::kWikitext:
-      return wikitext_rows(eval::read_text_file(path));
+      return data::wikitext_rows_from_raw(data::read_text_file(path));
     case CalibFormat::kJsonl: {
       std::vector<std::string> docs;
-      for (const auto& row : eval::read_jsonl(path))
-        docs.push_back(eval::json_string(row.value, text_field.c_str(), path, row.line));
-      if (docs.empty()) eval::throw_data_error(path, 0, "no documents");
+      for (const auto& row : data::read_jsonl(path))
+        docs.push_back(data::json_string(row.value, text_field.c_str(), path, row.line));
+      if (docs.empty()) data::throw_data_error(path, 0, "no documents");
       return docs;
     }
   }

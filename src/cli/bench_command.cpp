@@ -1,9 +1,9 @@
-// `slmquant bench MODEL [--scheme w8a8 --group-size 64 --quantize-lm-head] [--backend auto]
-// --pp 512 --tg 128 --batch 1,4 --threads 1,2 --reps 5 [--json FILE]`: the inference profile
-// (profile/inference_profile.h) of every batch × threads combination, printed as a llama-bench
-// style table (tokens/s as mean ± sample stddev over the repetitions) with TTFT, TPOT and memory,
-// and written as JSON. A scheme quantizes the loaded model with RTN first; a compressed-tensors
-// checkpoint is already quantized.
+// `slmquant bench MODEL [--scheme w8a8 [--group-size 64 | --granularity per_channel]
+// --quantize-lm-head] [--backend auto] --pp 512 --tg 128 --batch 1,4 --threads 1,2 --reps 5 [--json
+// FILE]`: the inference profile (profile/inference_profile.h) of every batch × threads combination,
+// printed as a llama-bench style table (tokens/s as mean ± sample stddev over the repetitions) with
+// TTFT, TPOT and memory, and written as JSON. A scheme quantizes the loaded model with RTN first; a
+// compressed-tensors checkpoint is already quantized.
 #include <ATen/Parallel.h>
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
@@ -13,6 +13,7 @@
 #include <memory>
 
 #include "command.h"
+#include "front_end.h"
 #include "model_options.h"
 #include "slmq/config/config_node.h"
 #include "slmq/core/atomic_file.h"
@@ -29,7 +30,8 @@ namespace {
 struct BenchArgs {
   ModelOptions model;
   std::string scheme;
-  int64_t group_size = 0;  // 0: the scheme's default
+  std::optional<int64_t> group_size;  // unset: the scheme's default
+  std::string granularity;
   bool quantize_lm_head = false;
   int64_t pp = 512, tg = 128, reps = 5, warmup = 1;
   std::vector<int64_t> batch{1};
@@ -42,8 +44,7 @@ QuantConfig rtn_config(const BenchArgs& a) {
   YAML::Node q;
   q["method"] = "rtn";
   q["scheme"] = a.scheme;
-  if (a.group_size > 0) q["weight"]["group_size"] = a.group_size;
-  if (a.group_size < 0) q["weight"]["granularity"] = "per_channel";
+  set_weight_grouping(q, a.group_size, a.granularity);
   q["quantize_lm_head"] = a.quantize_lm_head;
   return parse_quant_section(ConfigNode(q, "quant"));
 }
@@ -83,7 +84,7 @@ int run_bench(const BenchArgs& args) {
   if (args.threads.empty()) throw ConfigError("--threads: give at least one count");
   // Freed activation blocks are reused, as in evaluation; the tracker counts on top of it.
   install_caching_cpu_allocator_from_env();
-  auto model = load_model(args.model.path, args.model.load_options());
+  auto model = load_any_model(args.model.path, args.model.load_options());
   nlohmann::json out = {{"model", args.model.path},
                         {"dtype", args.model.dtype},
                         {"environment", environment_info(model->device())}};
@@ -126,7 +127,9 @@ const RegisterCommand kBench{
       app.add_option("--scheme", args->scheme,
                      "quantize with RTN first: w8a8, w4a8, w8a16, w4a16, w<b>a<b>[_asym]");
       app.add_option("--group-size", args->group_size,
-                     "weight group size (-1: per channel; default: the scheme's)");
+                     "weight group size (per_group weights; default: the scheme's)");
+      app.add_option("--granularity", args->granularity,
+                     "weights: per_channel, per_group or per_tensor (default: the scheme's)");
       app.add_flag("--quantize-lm-head", args->quantize_lm_head, "quantize lm_head too");
       app.add_option("--pp", args->pp, "prompt tokens per row")->capture_default_str();
       app.add_option("--tg", args->tg, "generated tokens per row, EOS ignored")

@@ -6,6 +6,7 @@
 #include "command.h"
 #include "slmq/core/dtype.h"
 #include "slmq/export/hf_folder.h"
+#include "slmq/pipeline/model_open.h"
 
 namespace slmq::cli {
 namespace {
@@ -25,7 +26,7 @@ const RegisterCommand kConvert{
           ->capture_default_str();
       return [args] {
         c10::ScalarType dtype = parse_compute_dtype(args->dtype, "--dtype");
-        export_hf_folder(open_model_source(args->model), args->out, dtype);
+        export_hf_folder(open_model(args->model), args->out, dtype);
         std::cout << args->out << "\n";
         return 0;
       };

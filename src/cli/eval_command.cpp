@@ -1,10 +1,12 @@
 // `slmquant eval MODEL --tasks arc_easy,mmlu,... [--num-fewshot N] [--limit N] [--data-dir D]
 // [--bos default|always|never] [--batch-tokens N] [--stem-merge-width N] [--max-length N]
 // [--out DIR] [--log-samples] [--no-resume]`:
-// lm-eval 0.4.12-faithful accuracy and perplexity. Prints lm-eval's results table on stdout;
-// with --out, writes DIR/results.json (and DIR/samples_<task>.jsonl with --log-samples) and
-// journals finished batches in DIR/journal/<task>.jsonl, so the same command resumes after an
-// interruption (--no-resume starts afresh).
+// lm-eval 0.4.12-faithful accuracy and perplexity through the pipeline's eval block
+// (pipeline/run_eval.h, as `slmquant run`'s eval: block). Prints lm-eval's results table on
+// stdout; with --out, writes DIR/result.json (the run result layout), DIR/results.json (lm-eval's
+// results and our details), DIR/samples_<task>.jsonl with --log-samples, and journals finished
+// batches in DIR/journal/<task>.jsonl, so the same command resumes after an interruption
+// (--no-resume starts afresh).
 #include <spdlog/spdlog.h>
 
 #include <filesystem>
@@ -12,16 +14,15 @@
 #include <memory>
 
 #include "command.h"
+#include "front_end.h"
 #include "model_options.h"
 #include "slmq/core/atomic_file.h"
 #include "slmq/core/cpu_allocator.h"
 #include "slmq/core/dtype.h"
-#include "slmq/core/environment.h"
 #include "slmq/core/error.h"
-#include "slmq/core/timing.h"
-#include "slmq/eval/data_files.h"
 #include "slmq/eval/eval_output.h"
-#include "slmq/eval/model_language_model.h"
+#include "slmq/pipeline/run_eval.h"
+#include "slmq/pipeline/run_job.h"
 
 namespace slmq::cli {
 namespace {
@@ -41,65 +42,78 @@ struct EvalArgs {
   bool no_resume = false;
 };
 
-nlohmann::json results_document(const EvalArgs& args, const Model& model,
-                                const eval::LanguageModel& lm, const eval::EvalRunOptions& options,
-                                const std::vector<eval::TaskRun>& runs, double load_seconds) {
-  nlohmann::json doc = {{"schema", "slmquant.eval/1"},
-                        {"model",
-                         {{"path", args.model.path},
-                          {"architecture", model.config().architecture},
-                          {"dtype", dtype_name(model.dtype())},
-                          {"device", model.device().str()},
-                          {"load_seconds", load_seconds}}},
-                        {"settings", eval::eval_settings_json(lm, options)},
-                        {"results", eval::lm_eval_results(runs)},
-                        {"tasks", eval::task_details(runs)},
-                        {"eval_tasks", eval::run_record_tasks(runs)},
-                        {"environment", environment_info(model.device())}};
-  doc["settings"]["data_dir"] = eval::resolve_data_dir(options.data_dir).string();
-  return doc;
+// results.json: lm-eval's results and our per-task details, as before the one result layout
+// (DIR/result.json holds the same eval object).
+nlohmann::json results_document(const nlohmann::json& result) {
+  const nlohmann::json& e = result.at("eval");
+  const nlohmann::json& m = result.at("model");
+  return {{"schema", "slmquant.eval/1"},
+          {"model",
+           {{"path", m.at("path")},
+            {"architecture", m.at("architecture")},
+            {"dtype", m.at("dtype")},
+            {"device", m.at("device")},
+            {"load_seconds", m.at("load_seconds")}}},
+          {"settings", e.at("settings")},
+          {"results", e.at("results")},
+          {"tasks", e.at("details")},
+          {"eval_tasks", e.at("tasks")},
+          {"environment", result.at("environment")}};
+}
+
+// The flags as a run config's `eval:` block (tasks already checked under --tasks).
+YAML::Node eval_block(const EvalArgs& args, const std::vector<std::string>& tasks) {
+  YAML::Node e;
+  for (const auto& t : tasks) e["tasks"].push_back(t);
+  if (args.num_fewshot) e["num_fewshot"] = *args.num_fewshot;
+  if (args.limit) e["limit"] = *args.limit;
+  if (!args.data_dir.empty()) e["data_dir"] = args.data_dir;
+  e["bos"] = args.bos;
+  e["batch_tokens"] = args.batch_tokens;
+  e["log_samples"] = args.log_samples;
+  if (args.max_length) e["max_length"] = *args.max_length;
+  e["stem_merge_width"] = args.stem_merge_width;
+  YAML::Node root;
+  root["eval"] = e;
+  return root;
 }
 
 int run_eval(const EvalArgs& args) {
   if (args.log_samples && args.out.empty())
     throw ConfigError("--log-samples needs --out DIR for the samples files");
-  eval::EvalRunOptions options;
-  options.tasks = eval::split_task_list(args.tasks, "--tasks");
-  eval::validate_task_names(options.tasks, "--tasks");
-  options.num_fewshot = args.num_fewshot;
-  options.limit = args.limit;
-  options.data_dir = args.data_dir;
-  options.bos = eval::parse_bos_policy(args.bos, "--bos");
-  options.batch_tokens = args.batch_tokens;
-  options.stem_merge_width = args.stem_merge_width;
-
+  const auto tasks = eval::split_task_list(args.tasks, "--tasks");
+  eval::validate_task_names(tasks, "--tasks");
+  eval::parse_bos_policy(args.bos, "--bos");
+  args.model.load_options();  // --dtype, --device and --backend errors name the flags
+  parse_backend_choice(args.model.backend, "--backend");
+  const RunConfig config = front_end_config(args.model, eval_block(args, tasks));
+  prepare_run(config);
   install_caching_cpu_allocator_from_env();
-  auto start = SteadyClock::now();
-  auto model = args.model.load();
-  eval::ModelLanguageModelOptions lm_options;
-  lm_options.max_length = args.max_length;
-  auto lm = eval::make_model_language_model(*model, args.model.path, lm_options);
-  const double load_seconds = seconds_since(start);
-  spdlog::info("loaded {} on {} in {:.1f} s; max_length {}, BOS policy {}", args.model.path,
-               model->device().str(), load_seconds, lm->max_length(),
-               eval::bos_policy_name(options.bos));
-
   const std::filesystem::path out_dir = args.out;
-  if (!out_dir.empty()) {
-    options.journal_dir = out_dir / "journal";
-    options.model_fingerprint = eval::model_files_fingerprint(args.model.path) + "|" +
-                                dtype_name(model->dtype()) + "|" + model->device().str();
-    options.resume = !args.no_resume;
-  }
-  auto runs = eval::run_eval_tasks(*lm, options, [&](const eval::TaskRun& run) {
-    if (!out_dir.empty() && args.log_samples) eval::write_samples(out_dir, run);
+  if (!out_dir.empty()) std::filesystem::create_directories(out_dir);
+  nlohmann::json result = begin_result(config);
+  std::vector<eval::TaskRun> runs;
+  record_run(result, front_end_result_path(args.out), [&](nlohmann::json& r) {
+    RunModel run = open_run_model(config, r);
+    r["backend"] = apply_run_backend(run, config.model);
+    r["model"] = model_record(run, config.model);
+    eval::EvalRunOptions options = eval_run_options(config.eval);
+    if (!out_dir.empty()) {
+      options.journal_dir = out_dir / "journal";
+      options.model_fingerprint = eval::model_files_fingerprint(args.model.path) + "|" +
+                                  dtype_name(run.model().dtype()) + "|" +
+                                  run.model().device().str();
+      options.resume = !args.no_resume;
+    }
+    EvalBlockResult block = run_eval_block(run, options, eval_lm_options(config.eval),
+                                           args.log_samples ? out_dir : std::filesystem::path());
+    r["eval"] = std::move(block.json);
+    runs = std::move(block.runs);
   });
   std::cout << eval::results_table(runs);
   if (!out_dir.empty()) {
-    std::filesystem::create_directories(out_dir);
-    auto doc = results_document(args, *model, *lm, options, runs, load_seconds);
-    write_file_atomically(out_dir / "results.json", doc.dump(2) + "\n");
-    spdlog::info("wrote {}", (out_dir / "results.json").string());
+    write_file_atomically(out_dir / "results.json", results_document(result).dump(2) + "\n");
+    spdlog::info("wrote {} and result.json", (out_dir / "results.json").string());
   }
   return 0;
 }

@@ -9,7 +9,7 @@
 #include "model_options.h"
 #include "slmq/core/error.h"
 #include "slmq/model/generate.h"
-#include "slmq/model/model_tokenizer.h"
+#include "slmq/pipeline/run_model.h"
 
 namespace slmq::cli {
 namespace {
@@ -54,21 +54,24 @@ void print_speed(const GenerateResult& r) {
 int run_generate(const GenerateArgs& args) {
   if (args.prompt.empty() == args.prompt_ids.empty())
     throw ConfigError("generate: give exactly one of --prompt and --prompt-ids");
-  auto model = args.model.load();
+  // Model and tokenizer from one opening of the path.
+  RunModel run = RunModel::open(args.model.path, args.model.load_options());
+  apply_backend_choice(run.model(), parse_backend_choice(args.model.backend, "--backend"));
+  const Model& model = run.model();
   GenerateOptions options{args.max_new_tokens, !args.ignore_eos, {}, {}};
   if (args.prompt_ids.empty()) {
-    Tokenizer tokenizer = load_model_tokenizer(args.model.path);
+    const Tokenizer& tokenizer = *run.tokenizer();
     auto ids = tokenizer.encode(args.prompt, /*add_special_tokens=*/true);
     TextStreamer streamer(tokenizer);
     options.on_step = std::ref(streamer);
     std::cout << args.prompt << std::flush;
     GenerateResult r =
-        greedy_generate(*model, {std::vector<int64_t>(ids.begin(), ids.end())}, options);
+        greedy_generate(model, {std::vector<int64_t>(ids.begin(), ids.end())}, options);
     std::cout << "\n";
     print_speed(r);
     return 0;
   }
-  GenerateResult r = greedy_generate(*model, {args.prompt_ids}, options);
+  GenerateResult r = greedy_generate(model, {args.prompt_ids}, options);
   std::cout << fmt::format("{}\n", fmt::join(r.tokens[0], ","));
   print_speed(r);
   return 0;

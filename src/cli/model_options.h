@@ -2,13 +2,13 @@
 // The options every command that loads a model shares.
 #include <CLI/CLI.hpp>
 
-#include <string>
-
 #include <memory>
+#include <string>
 
 #include "slmq/core/dtype.h"
 #include "slmq/model/model.h"
 #include "slmq/model/model_loader.h"
+#include "slmq/pipeline/model_open.h"
 #include "slmq/quant/backends/backend_choice.h"
 
 namespace slmq::cli {
@@ -31,10 +31,11 @@ struct ModelOptions {
         ->capture_default_str();
   }
 
-  // The model at `path` with its quantized linears on the chosen backends.
+  // The model at `path` (every checkpoint format) with its quantized linears on the chosen
+  // backends.
   std::unique_ptr<Model> load() const {
     const BackendChoice choice = parse_backend_choice(backend, "--backend");
-    auto model = load_model(path, load_options());
+    auto model = load_any_model(path, load_options());
     apply_backend_choice(*model, choice);
     return model;
   }

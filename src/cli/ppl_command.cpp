@@ -1,26 +1,24 @@
-// `slmquant ppl MODEL [--seqlen 2048] [--limit-windows N] [--baseline BASE]`: the "Wiki" token
-// perplexity of the quantization papers on WikiText-2 test (not lm-eval's wikitext
-// word_perplexity), and with --baseline the KL divergence against BASE as llama.cpp reports it.
+// `slmquant ppl MODEL [--seqlen 2048] [--limit-windows N] [--baseline BASE] [--out DIR]`: the
+// "Wiki" token perplexity of the quantization papers on WikiText-2 test (not lm-eval's wikitext
+// word_perplexity), and with --baseline the KL divergence against BASE as llama.cpp reports it,
+// through the pipeline's ppl block (pipeline/run_ppl.h, as `slmquant run`'s ppl: block). With
+// --out, writes DIR/result.json (the run result layout) and DIR/ppl.json.
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
 #include <filesystem>
 #include <iostream>
-#include <limits>
 #include <memory>
 #include <optional>
 
 #include "command.h"
+#include "front_end.h"
 #include "model_options.h"
 #include "slmq/core/atomic_file.h"
 #include "slmq/core/cpu_allocator.h"
-#include "slmq/core/environment.h"
-#include "slmq/core/timing.h"
-#include "slmq/eval/data_files.h"
-#include "slmq/eval/kl_divergence.h"
-#include "slmq/eval/token_perplexity.h"
-#include "slmq/eval/wiki_corpus.h"
-#include "slmq/model/model_tokenizer.h"
+#include "slmq/core/dtype.h"
+#include "slmq/pipeline/run_job.h"
+#include "slmq/pipeline/run_ppl.h"
 
 namespace slmq::cli {
 namespace {
@@ -98,52 +96,66 @@ void print_kl(const eval::KlDivergenceResult& r, const std::string& baseline) {
             << fmt::format("time          {:.2f} s (both models)\n", r.seconds);
 }
 
-int run_ppl(const PplArgs& args) {
-  const auto bos = eval::parse_corpus_bos(args.bos, "--bos");
-  const auto positions = eval::parse_kl_positions(args.kl_positions, "--kl-positions");
-  const LoadOptions load = args.model.load_options();
-  install_caching_cpu_allocator_from_env();
-  auto model = load_model(args.model.path, load);
-  apply_backend_choice(*model, parse_backend_choice(args.model.backend, "--backend"));
-  // The window options first: tokenizing the corpus takes seconds.
-  eval::check_windows(args.windows, model->config(), std::numeric_limits<int64_t>::max());
-  const Tokenizer tokenizer = load_model_tokenizer(args.model.path);
-  const auto t0 = SteadyClock::now();
-  const eval::TokenCorpus corpus =
-      eval::load_wikitext2_test_corpus(eval::resolve_data_dir(args.data_dir), tokenizer, bos);
-  spdlog::info("tokenized {} ({} tokens) in {:.2f} s", corpus.name, corpus.ids.size(),
-               seconds_since(t0));
+// The flags as a run config's `ppl:` block (bos and kl_positions already checked under their
+// flags).
+YAML::Node ppl_block(const PplArgs& args) {
+  YAML::Node p;
+  p["seqlen"] = args.windows.seqlen;
+  p["limit_windows"] = args.windows.max_windows;
+  p["batch_windows"] = args.windows.batch_windows;
+  p["bos"] = args.bos;
+  if (!args.data_dir.empty()) p["data_dir"] = args.data_dir;
+  p["kl_positions"] = args.kl_positions;
+  if (!args.baseline.empty()) p["baseline"] = args.baseline;
+  if (!args.baseline_dtype.empty()) p["baseline_dtype"] = args.baseline_dtype;
+  YAML::Node root;
+  root["ppl"] = p;
+  return root;
+}
 
-  nlohmann::json j = {{"model", model_json(args.model.path, *model)},
-                      {"corpus", corpus.to_json()},
-                      {"environment", environment_info(model->device())}};
-  eval::TokenPerplexityResult ppl;
-  std::optional<eval::KlDivergenceResult> kl;
-  if (args.baseline.empty()) {
-    ppl = eval::token_perplexity(*model, corpus.ids, args.windows);
-  } else {
-    LoadOptions base_load = load;
-    if (!args.baseline_dtype.empty())
-      base_load.dtype = parse_compute_dtype(args.baseline_dtype, "--baseline-dtype");
-    auto base = load_model(args.baseline, base_load);
-    kl = eval::kl_divergence(*base, *model, corpus.ids, {args.windows, positions});
-    ppl = kl->test_ppl;
-    j["baseline"] = model_json(args.baseline, *base);
-    j["kl_divergence"] = kl->to_json();
-  }
-  j["wiki_token_perplexity"] = ppl.to_json();
+int run_ppl(const PplArgs& args) {
+  eval::parse_corpus_bos(args.bos, "--bos");
+  eval::parse_kl_positions(args.kl_positions, "--kl-positions");
+  args.model.load_options();  // --dtype, --device and --backend errors name the flags
+  parse_backend_choice(args.model.backend, "--backend");
+  if (!args.baseline_dtype.empty()) parse_compute_dtype(args.baseline_dtype, "--baseline-dtype");
+  const RunConfig config = front_end_config(args.model, ppl_block(args));
+  prepare_run(config);
+  install_caching_cpu_allocator_from_env();
+  if (!args.out_dir.empty()) std::filesystem::create_directories(args.out_dir);
+  nlohmann::json result = begin_result(config);
+  std::optional<PplBlockResult> ppl;
+  nlohmann::json j;  // ppl.json
+  record_run(result, front_end_result_path(args.out_dir), [&](nlohmann::json& r) {
+    RunModel run = open_run_model(config, r);
+    r["backend"] = apply_run_backend(run, config.model);
+    const std::unique_ptr<Model> base = open_ppl_baseline(config, run);
+    r["model"] = model_record(run, config.model);
+    ppl = run_ppl_block(run, base.get(), config.ppl);
+    r["ppl"] = ppl->json;
+    if (base) r["ppl"]["baseline"] = model_json(args.baseline, *base);
+    r["eval"]["tasks"]["wiki_token_ppl"] = wiki_token_ppl_task(r["ppl"]);
+    j = {{"model", model_json(args.model.path, run.model())},
+         {"corpus", ppl->json["corpus"]},
+         {"environment", r["environment"]}};
+    if (base) {
+      j["baseline"] = r["ppl"]["baseline"];
+      j["kl_divergence"] = ppl->json["kl_divergence"];
+    }
+    j["wiki_token_perplexity"] = ppl->json["wiki_token_perplexity"];
+  });
   if (!args.out_dir.empty()) {
-    std::filesystem::create_directories(args.out_dir);
     const auto path = std::filesystem::path(args.out_dir) / "ppl.json";
     write_file_atomically(path, j.dump(2) + "\n");
-    spdlog::info("wrote {}", path.string());
+    spdlog::info("wrote {} and result.json", path.string());
   }
   if (args.json) {
     std::cout << j.dump(2) << "\n";
     return 0;
   }
-  print_ppl(ppl, corpus, args.model.path, kl ? "one pass running both models" : "this model");
-  if (kl) print_kl(*kl, args.baseline);
+  print_ppl(ppl->ppl, ppl->corpus, args.model.path,
+            ppl->kl ? "one pass running both models" : "this model");
+  if (ppl->kl) print_kl(*ppl->kl, args.baseline);
   return 0;
 }
 

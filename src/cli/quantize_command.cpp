@@ -1,27 +1,31 @@
-// `slmquant quantize MODEL --method rtn|gptq|smoothquant|awq --scheme w4a16 --group-size 64
-// [--calib c4 --nsamples N --seqlen L --act-order --alpha A ...] [--out DIR]`: draws calibration
-// windows when the method needs them (with the model's tokenizer), quantizes the model in memory
-// and reports per-layer weight error and the cost (wall time by phase, peak RSS). With --out, DIR
-// becomes a compressed-tensors checkpoint (vLLM and transformers load it, so does slmquant)
-// holding the report as quantization.json; `--format none` writes the report alone.
+// `slmquant quantize MODEL --method rtn|gptq|smoothquant|awq|... --scheme w4a16 --group-size 64
+// [--calib c4 --nsamples N --seqlen L --act-order --alpha A ... --set METHOD.KEY=VALUE]
+// [--out DIR]`: the flags become a run config's `quant:` block and run the pipeline's quant block
+// (pipeline/run_quant.h, as `slmquant run` does): calibration windows when the method needs them,
+// quantization in memory, per-layer weight error and the cost (wall time by phase, peak RSS).
+// With --out, DIR becomes a compressed-tensors checkpoint (vLLM and transformers load it, so does
+// slmquant) holding the run's result.json and the per-layer report quantization.json;
+// `--format none` writes those two files alone.
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 #include <yaml-cpp/yaml.h>
 
 #include <iostream>
 #include <limits>
+#include <map>
 #include <memory>
 #include <optional>
 
 #include "command.h"
+#include "front_end.h"
 #include "model_options.h"
-#include "slmq/calib/calibration_data.h"
-#include "slmq/config/config_node.h"
 #include "slmq/core/atomic_file.h"
-#include "slmq/core/environment.h"
 #include "slmq/core/error.h"
 #include "slmq/core/timing.h"
 #include "slmq/export/compressed_tensors.h"
+#include "slmq/pipeline/run_job.h"
+#include "slmq/pipeline/run_quant.h"
+#include "slmq/quant/method_registry.h"
 #include "slmq/quant/quant_method.h"
 
 namespace slmq::cli {
@@ -33,7 +37,8 @@ struct QuantizeArgs {
   ModelOptions model;
   std::string method = "rtn";
   std::string scheme = "w4a16";
-  int64_t group_size = kUnset;
+  std::optional<int64_t> group_size;
+  std::string granularity;
   std::string flavour;
   bool quantize_lm_head = false;
   std::string out_dir;
@@ -51,6 +56,8 @@ struct QuantizeArgs {
   std::string smooth_variant;
   bool quantize_bmm_input = false, no_awq_clip = false;
   int64_t n_grid = kUnset;
+  // `quant.`-relative overrides ("gptq.act_order=true"): every method's options, registered or new.
+  std::vector<std::string> overrides;
 };
 
 // By reference: a copy of a default-constructed YAML::Node does not share the keys added to it.
@@ -63,17 +70,11 @@ void set_if(YAML::Node& node, const char* key, const std::string& value) {
 }
 
 // The options become a `quant:` block, so they are validated exactly as a run config is.
-QuantConfig config_from(const QuantizeArgs& a) {
+YAML::Node quant_block(const QuantizeArgs& a) {
   YAML::Node q;
   q["method"] = a.method;
   q["scheme"] = a.scheme;
-  if (a.group_size != kUnset) {
-    if (a.group_size > 0) {
-      q["weight"]["group_size"] = a.group_size;
-    } else {
-      q["weight"]["granularity"] = "per_channel";
-    }
-  }
+  set_weight_grouping(q, a.group_size, a.granularity);
   if (!a.flavour.empty()) {
     q["weight"]["flavour"] = a.flavour;
     if (a.scheme.find("a16") == std::string::npos) q["activation"]["flavour"] = a.flavour;
@@ -104,7 +105,10 @@ QuantConfig config_from(const QuantizeArgs& a) {
   set_if(awq, "n_grid", a.n_grid);
   if (a.no_awq_clip) awq["clip"] = false;
   if (awq.size() > 0) q["awq"] = awq;
-  return parse_quant_section(ConfigNode(q, "quant"));
+  YAML::Node root;
+  root["quant"] = q;
+  for (const auto& o : a.overrides) apply_override(root, "quant." + o);
+  return root;
 }
 
 void print_summary(const QuantReport& r) {
@@ -129,45 +133,49 @@ void print_summary(const QuantReport& r) {
             << fmt::format("peak RSS       {:.1f} MiB\n", r.cost.peak_rss_bytes / 1048576.0);
 }
 
-int run_quantize(const QuantizeArgs& args) {
-  QuantConfig config = config_from(args);
-  auto method = make_quant_method(config.method);
-  const auto start = SteadyClock::now();
-  ModelSource source = open_model_source(args.model.path);
-  auto model = build_model(source.config, *source.weights, args.model.load_options(),
-                           source.linear_loader.get());
-  const double load_seconds = seconds_since(start);
-  // Refuse before the (possibly long) calibration sampling.
-  if (auto reason = method->unsupported_reason(*model, config))
-    throw UnsupportedError(config.method + ": " + *reason);
-  std::optional<CalibrationData> calib;
-  if (method->needs_calibration() || config.uses_calibration()) {
-    calib = prepare_calibration(config.calibration, args.model.path);
-    spdlog::info("calibration: {} windows of {} tokens from {} ({:.1f} s)", calib->windows.size(),
-                 calib->windows.seqlen(), config.calibration.source, calib->sampling_seconds);
-  }
-  QuantReport report = method->run(*model, config, calib ? &*calib : nullptr);
+// quantization.json: the method's whole report with loading as its first phase, the model path
+// and the environment.
+nlohmann::json quantization_json(QuantReport& report, const nlohmann::json& result) {
+  const double load_seconds = result.at("model").at("load_seconds").get<double>();
   report.cost.phase_seconds.insert(report.cost.phase_seconds.begin(), {"load", load_seconds});
   report.cost.wall_seconds += load_seconds;
   nlohmann::json j = report.to_json();
-  j["model"] = args.model.path;
-  j["environment"] = environment_info(model->device());
+  j["model"] = result.at("model").at("path");
+  j["environment"] = result.at("environment");
+  return j;
+}
+
+int run_quantize(const QuantizeArgs& args) {
+  args.model.load_options();  // --dtype and --device errors name the flags
+  const RunConfig config = front_end_config(args.model, quant_block(args));
+  prepare_run(config);
+  nlohmann::json result = begin_result(config);
+  std::optional<RunModel> run;
+  std::optional<QuantReport> report;
+  // The checkpoint folder appears whole or not at all: result.json goes in with it.
+  record_run(result, {}, [&](nlohmann::json& r) {
+    run.emplace(open_run_model(config, r));
+    report = run_quant_block(*run, *config.quant, r);
+    r["model"] = model_record(*run, config.model);
+  });
+  const nlohmann::json j = quantization_json(*report, result);
+  const std::map<std::string, std::string> files = {{"quantization.json", j.dump(2) + "\n"},
+                                                    {"result.json", result.dump(2) + "\n"}};
   if (!args.out_dir.empty() && args.format == "none") {
     std::filesystem::create_directories(args.out_dir);
-    const auto path = std::filesystem::path(args.out_dir) / "quantization.json";
-    write_file_atomically(path, j.dump(2) + "\n");
-    spdlog::info("wrote {}", path.string());
+    for (const auto& [name, content] : files)
+      write_file_atomically(std::filesystem::path(args.out_dir) / name, content);
+    spdlog::info("wrote {}/quantization.json and result.json", args.out_dir);
   } else if (!args.out_dir.empty()) {
     const auto t0 = SteadyClock::now();
-    export_compressed_tensors(*model, source, args.out_dir,
-                              {{"quantization.json", j.dump(2) + "\n"}});
+    export_compressed_tensors(run->model(), run->source(), args.out_dir, files);
     spdlog::info("wrote compressed-tensors checkpoint {} in {:.3f} s", args.out_dir,
                  seconds_since(t0));
   }
   if (args.json) {
     std::cout << j.dump(2) << "\n";
   } else {
-    print_summary(report);
+    print_summary(*report);
   }
   return 0;
 }
@@ -177,11 +185,13 @@ const RegisterCommand kQuantize{
       auto args = std::make_shared<QuantizeArgs>();
       args->model.device = "cpu";
       args->model.add_to(app);
-      app.add_option("--method", args->method, "rtn, gptq, smoothquant, awq")
-          ->capture_default_str();
+      app.add_option("--method", args->method, quant_method_list())->capture_default_str();
       app.add_option("--scheme", args->scheme, "w8a8, w4a8, w4a16, w8a16, w4a16_asym, w<b>a<b>")
           ->capture_default_str();
-      app.add_option("--group-size", args->group_size, "weight group size (0 or -1: per channel)");
+      app.add_option("--group-size", args->group_size, "weight group size (per_group weights)");
+      app.add_option("--granularity", args->granularity,
+                     "weights: per_channel (one scale per output row), per_group, per_tensor "
+                     "(default: the scheme's: per_channel at 8 bits, per_group 128 below)");
       app.add_option("--flavour", args->flavour,
                      "quantizer formulas: gptq, compressed_tensors, quarot, llmc, omniquant, awq "
                      "(default: the method's)");
@@ -211,6 +221,9 @@ const RegisterCommand kQuantize{
                    "smoothquant: also fake-quantize the q/k/v outputs per token (8-bit)");
       app.add_option("--n-grid", args->n_grid, "awq: scale ratios and clip steps (default 20)");
       app.add_flag("--no-awq-clip", args->no_awq_clip, "awq: skip the clip search");
+      app.add_option("--set", args->overrides,
+                     "a quant: key, e.g. gptq.block_size=64 or weight.clip_ratio=0.9 "
+                     "(repeatable; any method's options block)");
       app.add_option("--out", args->out_dir,
                      "write the quantized checkpoint (and quantization.json) to DIR");
       app.add_option("--format", args->format,

@@ -5,7 +5,7 @@
 #include <memory>
 
 #include "command.h"
-#include "slmq/sweep/run_job.h"
+#include "slmq/pipeline/run_job.h"
 
 namespace slmq::cli {
 namespace {

@@ -29,19 +29,33 @@ std::string describe(const YAML::Node& node) {
   return "nothing";
 }
 
+std::vector<std::string> to_strings(std::initializer_list<std::string_view> list) {
+  return {list.begin(), list.end()};
+}
+
+std::string joined(const std::vector<std::string>& items) {
+  std::string out;
+  for (const auto& item : items) out += (out.empty() ? "" : ", ") + item;
+  return out;
+}
+
 }  // namespace
 
-std::string nearest_key(std::string_view key, std::initializer_list<std::string_view> candidates) {
+std::string nearest_key(std::string_view key, const std::vector<std::string>& candidates) {
   std::string best;
   size_t best_distance = std::max<size_t>(3, key.size() / 2) + 1;
-  for (auto c : candidates) {
+  for (const auto& c : candidates) {
     size_t d = edit_distance(key, c);
     if (d < best_distance) {
       best_distance = d;
-      best = std::string(c);
+      best = c;
     }
   }
   return best;
+}
+
+std::string nearest_key(std::string_view key, std::initializer_list<std::string_view> candidates) {
+  return nearest_key(key, to_strings(candidates));
 }
 
 ConfigNode::ConfigNode(YAML::Node node, std::string path)
@@ -62,16 +76,18 @@ bool ConfigNode::has(const std::string& key) const {
 }
 
 void ConfigNode::allow_only(std::initializer_list<std::string_view> allowed) const {
+  allow_only(to_strings(allowed));
+}
+
+void ConfigNode::allow_only(const std::vector<std::string>& allowed) const {
   if (!node_ || node_.IsNull()) return;
   if (!node_.IsMap()) fail("", "expected a mapping of keys, got " + describe(node_));
   for (const auto& item : node_) {
     std::string key = item.first.as<std::string>();
     if (std::find(allowed.begin(), allowed.end(), key) != allowed.end()) continue;
     std::string hint = nearest_key(key, allowed);
-    std::string valid;
-    for (auto a : allowed) valid += (valid.empty() ? "" : ", ") + std::string(a);
     fail(key, "unknown key" + (hint.empty() ? "" : " (did you mean '" + key_path(hint) + "'?)") +
-                  "; valid keys here: " + valid);
+                  "; valid keys here: " + joined(allowed));
   }
 }
 
@@ -172,12 +188,15 @@ std::vector<std::string> ConfigNode::get_string_list(const std::string& key) con
 
 std::string ConfigNode::get_choice(const std::string& key, const std::string& fallback,
                                    std::initializer_list<std::string_view> choices) const {
+  return get_choice(key, fallback, to_strings(choices));
+}
+
+std::string ConfigNode::get_choice(const std::string& key, const std::string& fallback,
+                                   const std::vector<std::string>& choices) const {
   std::string value = get_string(key, fallback);
   if (std::find(choices.begin(), choices.end(), value) != choices.end()) return value;
-  std::string valid;
-  for (auto c : choices) valid += (valid.empty() ? "" : ", ") + std::string(c);
   std::string hint = nearest_key(value, choices);
-  fail(key, "'" + value + "' is not one of " + valid +
+  fail(key, "'" + value + "' is not one of " + joined(choices) +
                 (hint.empty() ? "" : " (did you mean '" + hint + "'?)"));
 }
 

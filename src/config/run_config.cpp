@@ -2,13 +2,10 @@
 
 #include <yaml-cpp/yaml.h>
 
-#include <algorithm>
-
 #include "slmq/config/config_node.h"
 #include "slmq/core/dtype.h"
 #include "slmq/core/error.h"
 #include "slmq/core/hash.h"
-#include "slmq/eval/task.h"
 
 namespace slmq {
 namespace {
@@ -48,17 +45,11 @@ GenerateSection parse_generate(const ConfigNode& node) {
 }
 
 EvalSection parse_eval(const ConfigNode& node) {
-  node.allow_only(
-      {"tasks", "num_fewshot", "limit", "data_dir", "bos", "batch_tokens", "log_samples"});
+  node.allow_only({"tasks", "num_fewshot", "limit", "data_dir", "bos", "batch_tokens",
+                   "log_samples", "max_length", "stem_merge_width"});
   EvalSection e;
+  // The names are checked where tasks are made (pipeline/run_job.h: check_run_config).
   e.tasks = node.get_string_list("tasks");
-  const auto known = eval::task_names();
-  for (const auto& t : e.tasks) {
-    if (std::find(known.begin(), known.end(), t) != known.end()) continue;
-    std::string list;
-    for (const auto& k : known) list += (list.empty() ? "" : ", ") + k;
-    node.fail("tasks", "'" + t + "' is not a task; known tasks: " + list);
-  }
   e.enabled = !e.tasks.empty();
   e.num_fewshot = node.get_int("num_fewshot", e.num_fewshot);
   if (node.has("num_fewshot") && e.num_fewshot < 0) node.fail("num_fewshot", "must be >= 0");
@@ -69,12 +60,17 @@ EvalSection parse_eval(const ConfigNode& node) {
   e.batch_tokens = node.get_int("batch_tokens", e.batch_tokens);
   if (e.batch_tokens < 0) node.fail("batch_tokens", "must be >= 0 (0: from free memory)");
   e.log_samples = node.get_bool("log_samples", e.log_samples);
+  e.max_length = node.get_int("max_length", e.max_length);
+  if (node.has("max_length") && e.max_length < 2) node.fail("max_length", "must be at least 2");
+  e.stem_merge_width = node.get_int("stem_merge_width", e.stem_merge_width);
+  if (node.has("stem_merge_width") && e.stem_merge_width < 0)
+    node.fail("stem_merge_width", "must be >= 0 (0: no merging)");
   return e;
 }
 
 PplSection parse_ppl(const ConfigNode& node) {
-  node.allow_only(
-      {"seqlen", "limit_windows", "batch_windows", "bos", "data_dir", "kl", "kl_positions"});
+  node.allow_only({"seqlen", "limit_windows", "batch_windows", "bos", "data_dir", "kl",
+                   "kl_positions", "baseline", "baseline_dtype"});
   PplSection p;
   p.enabled = true;
   p.seqlen = node.get_int("seqlen", p.seqlen);
@@ -87,6 +83,18 @@ PplSection parse_ppl(const ConfigNode& node) {
   p.data_dir = node.get_string("data_dir", p.data_dir);
   p.kl = node.get_bool("kl", p.kl);
   p.kl_positions = node.get_choice("kl_positions", p.kl_positions, {"second-half", "all"});
+  p.baseline = node.get_string("baseline", p.baseline);
+  p.baseline_dtype = node.get_string("baseline_dtype", p.baseline_dtype);
+  if (!p.baseline_dtype.empty()) {
+    if (p.baseline.empty()) node.fail("baseline_dtype", "needs baseline (a model path)");
+    p.baseline_dtype =
+        dtype_name(parse_compute_dtype(p.baseline_dtype, node.path() + ".baseline_dtype"));
+  }
+  if (!p.baseline.empty()) {
+    if (node.has("kl") && !p.kl)
+      node.fail("kl", "cannot be false with a baseline (KL against it is what it is for)");
+    p.kl = true;
+  }
   return p;
 }
 
@@ -139,8 +147,10 @@ RunConfig parse_run_config(const YAML::Node& root, const std::string& default_na
   if (node.has("quant")) c.quant = parse_quant_section(node.section("quant"));
   if (node.has("ppl")) {
     c.ppl = parse_ppl(node.section("ppl"));
-    if (c.ppl.kl && !c.quant)
-      node.fail("ppl.kl", "needs a quant: block (the baseline is the model before quantization)");
+    if (c.ppl.kl && c.ppl.baseline.empty() && !c.quant)
+      node.fail("ppl.kl",
+                "needs a quant: block (the baseline is the model before quantization) or "
+                "ppl.baseline");
   }
   return c;
 }
@@ -233,6 +243,11 @@ nlohmann::json RunConfig::to_json() const {
                 {"kl", ppl.kl},
                 {"kl_positions", ppl.kl_positions},
                 {"batch_windows", ppl.batch_windows}};
+    // Only when set, so that the hashes of existing configs stay as they were.
+    if (!ppl.baseline.empty()) {
+      j["ppl"]["baseline"] = ppl.baseline;
+      j["ppl"]["baseline_dtype"] = ppl.baseline_dtype;
+    }
   }
   if (eval.enabled) {
     j["eval"] = {{"tasks", eval.tasks},
@@ -242,6 +257,9 @@ nlohmann::json RunConfig::to_json() const {
                  {"bos", eval.bos},
                  {"batch_tokens", eval.batch_tokens},
                  {"log_samples", eval.log_samples}};
+    // Only when set, so that the hashes of existing configs stay as they were.
+    if (eval.max_length > 0) j["eval"]["max_length"] = eval.max_length;
+    if (eval.stem_merge_width >= 0) j["eval"]["stem_merge_width"] = eval.stem_merge_width;
   }
   return j;
 }
@@ -254,6 +272,7 @@ std::string RunConfig::hash() const {
   if (j.contains("eval")) {
     j["eval"].erase("log_samples");
     j["eval"].erase("batch_tokens");
+    j["eval"].erase("stem_merge_width");
   }
   return hex64(fnv1a64(j.dump()));
 }

@@ -4,8 +4,8 @@
 
 #include <vector>
 
-#include "slmq/eval/py_regex.h"
-#include "slmq/eval/py_text.h"
+#include "slmq/data/py_regex.h"
+#include "slmq/data/py_text.h"
 
 namespace slmq::eval {
 namespace {
@@ -36,8 +36,8 @@ std::string py_lower(const std::string& s) {
 }
 
 std::string normalize(std::string s) {
-  static const std::vector<PyRegex> kIgnore = [] {
-    std::vector<PyRegex> v;
+  static const std::vector<data::PyRegex> kIgnore = [] {
+    std::vector<data::PyRegex> v;
     for (const char* p : {",", "\\$", "(?s).*#### ", "\\.$"}) v.emplace_back(p);
     return v;
   }();
@@ -48,17 +48,17 @@ std::string normalize(std::string s) {
 }  // namespace
 
 std::string gsm8k_strict_match(const std::string& response) {
-  static const PyRegex kStrict("#### (\\-?[0-9\\.\\,]+)");
+  static const data::PyRegex kStrict("#### (\\-?[0-9\\.\\,]+)");
   const auto matches = kStrict.findall(response);
   if (matches.empty()) return kFallback;
-  return py_strip(matches.front().front());
+  return data::py_strip(matches.front().front());
 }
 
 std::string gsm8k_flexible_extract(const std::string& response) {
-  static const PyRegex kFlexible("(-?[$0-9.,]{2,})|(-?[0-9]+)");
+  static const data::PyRegex kFlexible("(-?[$0-9.,]{2,})|(-?[0-9]+)");
   const auto matches = kFlexible.findall(response);
   if (matches.empty()) return kFallback;
-  return py_strip(first_nonempty(matches.back()));
+  return data::py_strip(first_nonempty(matches.back()));
 }
 
 double gsm8k_exact_match(const std::string& prediction, const std::string& reference) {

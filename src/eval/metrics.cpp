@@ -3,7 +3,7 @@
 #include <cmath>
 
 #include "slmq/core/error.h"
-#include "slmq/eval/py_text.h"
+#include "slmq/data/py_text.h"
 
 namespace slmq::eval {
 namespace {
@@ -79,7 +79,7 @@ ChoiceScore score_choices(const std::vector<double>& loglikelihoods,
     throw InternalError("score_choices: one loglikelihood per choice");
   std::vector<double> normalized(choices.size());
   for (size_t i = 0; i < choices.size(); ++i) {
-    normalized[i] = loglikelihoods[i] / static_cast<double>(py_len(choices[i]));
+    normalized[i] = loglikelihoods[i] / static_cast<double>(data::py_len(choices[i]));
   }
   ChoiceScore s;
   s.pred = np_argmax(loglikelihoods);

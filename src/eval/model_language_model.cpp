@@ -144,8 +144,9 @@ int64_t lm_eval_max_length(const nlohmann::json& hf_config,
   return 2048;
 }
 
-ModelLanguageModel::ModelLanguageModel(const Model& model, Tokenizer tokenizer, int64_t max_length,
-                                       ModelLanguageModelOptions options)
+ModelLanguageModel::ModelLanguageModel(const Model& model,
+                                       std::shared_ptr<const Tokenizer> tokenizer,
+                                       int64_t max_length, ModelLanguageModelOptions options)
     : model_(model),
       tokenizer_(std::move(tokenizer)),
       max_length_(options.max_length.value_or(max_length)),
@@ -155,22 +156,22 @@ ModelLanguageModel::ModelLanguageModel(const Model& model, Tokenizer tokenizer, 
 
 std::vector<int64_t> ModelLanguageModel::encode(const std::string& text,
                                                 bool add_special_tokens) const {
-  return to_int64(tokenizer_.encode(text, add_special_tokens));
+  return to_int64(tokenizer_->encode(text, add_special_tokens));
 }
 
 std::string ModelLanguageModel::decode(const std::vector<int64_t>& tokens,
                                        bool skip_special_tokens) const {
   std::vector<int32_t> ids(tokens.begin(), tokens.end());
-  return tokenizer_.decode(ids, skip_special_tokens);
+  return tokenizer_->decode(ids, skip_special_tokens);
 }
 
 std::optional<int64_t> ModelLanguageModel::bos_token() const {
-  auto id = tokenizer_.bos_id();
+  auto id = tokenizer_->bos_id();
   return id ? std::optional<int64_t>(*id) : std::nullopt;
 }
 
 std::optional<int64_t> ModelLanguageModel::eos_token() const {
-  auto id = tokenizer_.eos_id();
+  auto id = tokenizer_->eos_id();
   return id ? std::optional<int64_t>(*id) : std::nullopt;
 }
 

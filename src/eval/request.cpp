@@ -1,6 +1,6 @@
 #include "slmq/eval/request.h"
 
-#include "slmq/eval/py_text.h"
+#include "slmq/data/py_text.h"
 
 namespace slmq::eval {
 
@@ -18,7 +18,7 @@ const char* request_type_name(RequestType type) {
 
 std::pair<std::string, std::string> split_context_continuation(const std::string& context,
                                                                const std::string& continuation) {
-  const std::string stripped = py_rstrip(context);
+  const std::string stripped = data::py_rstrip(context);
   if (stripped.size() == context.size()) return {context, continuation};
   return {stripped, context.substr(stripped.size()) + continuation};
 }

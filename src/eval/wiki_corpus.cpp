@@ -3,38 +3,13 @@
 #include <fmt/format.h>
 
 #include "slmq/core/error.h"
-#include "slmq/eval/data_files.h"
-#include "slmq/eval/py_text.h"
+#include "slmq/data/data_files.h"
+#include "slmq/data/py_text.h"
+#include "slmq/data/wikitext.h"
 
 namespace fs = std::filesystem;
 
 namespace slmq::eval {
-
-std::vector<std::string> wikitext_rows_from_raw(std::string_view raw_text) {
-  // Python's text mode reads "\r\n" and "\r" as "\n" before splitting lines.
-  const std::string text = py_replace(py_replace(raw_text, "\r\n", "\n"), "\r", "\n");
-  std::vector<std::string> rows;
-  size_t begin = 0;
-  while (begin < text.size()) {
-    const size_t nl = text.find('\n', begin);
-    const size_t end = nl == std::string::npos ? text.size() : nl + 1;
-    std::string line = text.substr(begin, end - begin);
-    rows.push_back(py_strip(line).empty() ? std::string() : std::move(line));
-    begin = end;
-  }
-  return rows;
-}
-
-std::vector<std::string> load_wikitext2_test_rows(const fs::path& data_dir) {
-  const fs::path hf = data_dir / "wikitext2" / "wikitext-2-raw-v1" / "test.jsonl";
-  if (fs::exists(hf)) {
-    std::vector<std::string> rows;
-    for (const auto& [row, line] : read_jsonl(hf))
-      rows.push_back(json_string(row, "text", hf, line));
-    return rows;
-  }
-  return wikitext_rows_from_raw(read_text_file(data_dir / "wikitext2" / "wiki.test.raw"));
-}
 
 std::string join_corpus_rows(const std::vector<std::string>& rows, size_t limit) {
   const size_t n = limit == 0 ? rows.size() : std::min(limit, rows.size());
@@ -76,7 +51,7 @@ nlohmann::json TokenCorpus::to_json() const {
 
 TokenCorpus load_wikitext2_test_corpus(const fs::path& data_dir, const Tokenizer& tokenizer,
                                        BosPolicy bos) {
-  const auto rows = load_wikitext2_test_rows(data_dir);
+  const auto rows = data::load_wikitext2_test_rows(data_dir);
   const std::string text = join_corpus_rows(rows);
   TokenCorpus corpus;
   corpus.name = "wikitext-2-raw-v1 test";

@@ -6,7 +6,6 @@
 #include <set>
 
 #include "slmq/core/error.h"
-#include "slmq/export/compressed_tensors.h"
 #include "slmq/io/json_file.h"
 #include "slmq/io/safetensors.h"
 #include "slmq/model/gguf_model.h"
@@ -201,7 +200,8 @@ nlohmann::json read_json_if_present(const std::filesystem::path& path) {
   return std::filesystem::exists(path) ? read_json_file(path) : nlohmann::json();
 }
 
-ModelSource open_checkpoint_folder(const std::filesystem::path& path) {
+ModelSource open_checkpoint_folder(const std::filesystem::path& path,
+                                   const QuantizedFormats& quantized) {
   ModelSource src;
   src.path = path;
   auto config_path = path / "config.json";
@@ -214,10 +214,8 @@ ModelSource open_checkpoint_folder(const std::filesystem::path& path) {
   src.weights = std::make_unique<CheckpointSource>(path);
   src.tokenizer = read_json_if_present(path / "tokenizer.json");
   src.tokenizer_config = read_json_if_present(path / "tokenizer_config.json");
-  if (src.hf_config.contains("quantization_config")) {
-    src.linear_loader =
-        make_ct_linear_loader(src.hf_config["quantization_config"], config_path.string());
-  }
+  if (src.hf_config.contains("quantization_config") && quantized)
+    src.linear_loader = quantized(src.hf_config["quantization_config"], config_path.string());
   return src;
 }
 
@@ -235,16 +233,23 @@ ModelSource open_gguf_file(const std::filesystem::path& path) {
 
 }  // namespace
 
-ModelSource open_model_source(const std::filesystem::path& path) {
-  if (std::filesystem::is_directory(path)) return open_checkpoint_folder(path);
+ModelSource open_model_source(const std::filesystem::path& path,
+                              const QuantizedFormats& quantized) {
+  if (std::filesystem::is_directory(path)) return open_checkpoint_folder(path, quantized);
   if (std::filesystem::is_regular_file(path) && path.extension() == ".gguf")
     return open_gguf_file(path);
   throw DataError("model '" + path.string() +
                   "' is neither a checkpoint folder (config.json + safetensors) nor a .gguf file");
 }
 
-std::unique_ptr<Model> load_model(const std::filesystem::path& path, const LoadOptions& options) {
-  ModelSource src = open_model_source(path);
+std::unique_ptr<Model> load_model(const std::filesystem::path& path, const LoadOptions& options,
+                                  const QuantizedFormats& quantized) {
+  ModelSource src = open_model_source(path, quantized);
+  if (src.hf_config.contains("quantization_config") && !src.linear_loader) {
+    throw UnsupportedError("model '" + path.string() +
+                           "' is a quantized checkpoint (quantization_config) and no quantized "
+                           "format was given to read it with");
+  }
   return build_model(src.config, *src.weights, options, src.linear_loader.get());
 }
 

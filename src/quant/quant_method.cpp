@@ -9,10 +9,6 @@
 #include <numeric>
 
 #include "slmq/core/error.h"
-#include "slmq/quant/methods/awq.h"
-#include "slmq/quant/methods/gptq.h"
-#include "slmq/quant/methods/rtn.h"
-#include "slmq/quant/methods/smoothquant.h"
 
 namespace slmq {
 namespace {
@@ -94,15 +90,6 @@ nlohmann::json QuantReport::to_json() const {
   if (!calibration.is_null()) j["calibration"] = calibration;
   if (!details.is_null()) j["details"] = details;
   return j;
-}
-
-std::unique_ptr<QuantMethod> make_quant_method(const std::string& name) {
-  if (name == "rtn") return std::make_unique<RtnMethod>();
-  if (name == "gptq") return std::make_unique<GptqMethod>();
-  if (name == "smoothquant") return std::make_unique<SmoothQuantMethod>();
-  if (name == "awq") return std::make_unique<AwqMethod>();
-  throw ConfigError("quant.method: '" + name +
-                    "' is not available (implemented: rtn, gptq, smoothquant, awq)");
 }
 
 bool is_quant_target(const std::string& linear_name, const QuantConfig& config) {

@@ -6,6 +6,7 @@
 
 #include "slmq/config/config_node.h"
 #include "slmq/core/error.h"
+#include "slmq/quant/method_registry.h"
 
 namespace slmq {
 namespace {
@@ -69,15 +70,6 @@ QuantFlavour parse_flavour(const std::string& name, const std::string& key) {
   throw ConfigError(key + ": '" + name +
                     "' is not one of gptq, compressed_tensors, quarot, llmc, omniquant, awq" +
                     (hint.empty() ? "" : " (did you mean '" + hint + "'?)"));
-}
-
-QuantFlavour default_flavour(const std::string& method) {
-  if (method == "gptq") return QuantFlavour::kGptq;
-  if (method == "awq") return QuantFlavour::kAwq;
-  if (method == "omniquant") return QuantFlavour::kOmniquant;
-  if (method == "quarot" || method == "spinquant") return QuantFlavour::kQuarot;
-  if (method == "smoothquant") return QuantFlavour::kLlmc;
-  return QuantFlavour::kCompressedTensors;
 }
 
 bool allows_ragged_groups(const QuantSpec& spec, QuantRole role) {
@@ -199,6 +191,13 @@ QuantScheme scheme_preset(const std::string& name, QuantFlavour flavour, const s
   return s;
 }
 
+bool QuantConfig::uses_calibration() const {
+  for (const auto& m : quant_methods()) {
+    if (m.name == method) return m.calibration.has_value();
+  }
+  return false;
+}
+
 nlohmann::json QuantConfig::to_json() const {
   nlohmann::json j = {
       {"method", method},
@@ -206,64 +205,69 @@ nlohmann::json QuantConfig::to_json() const {
       {"activation", scheme.activation ? scheme.activation->to_json() : nlohmann::json()},
       {"quantize_lm_head", quantize_lm_head}};
   if (uses_calibration()) j["calibration"] = calibration.to_json();
-  if (method == "gptq") j["gptq"] = gptq.to_json();
-  if (method == "smoothquant") j["smoothquant"] = smoothquant.to_json();
-  if (method == "awq") j["awq"] = awq.to_json();
+  if (method_options) j[method] = method_options->to_json();
   return j;
 }
 
+namespace {
+
+// The registered method's `quant.<method>:` block, and a ConfigError for another method's block.
+std::shared_ptr<const MethodOptions> parse_method_options(const ConfigNode& node,
+                                                          const QuantMethodInfo& method) {
+  for (const auto& other : quant_methods()) {
+    if (other.name != method.name && other.parse_options && node.has(other.name))
+      node.fail(other.name, "only for method " + other.name + ", not " + method.name);
+  }
+  if (!method.parse_options) return nullptr;
+  if (!node.has(method.name)) return method.parse_options(nullptr);
+  const ConfigNode block = node.section(method.name);
+  return method.parse_options(&block);
+}
+
+std::optional<QuantSpec> parse_activation(const ConfigNode& node, std::optional<QuantSpec> preset,
+                                          QuantFlavour flavour) {
+  if (!node.has("activation")) return preset;
+  std::optional<ConfigNode> act;
+  try {
+    act = node.section("activation");
+  } catch (const ConfigError&) {
+    // Not a mapping: the only other accepted value is `none`.
+    if (node.get_string("activation", "") != "none")
+      node.fail("activation", "expected a mapping or 'none'");
+  }
+  if (!act) return std::nullopt;
+  QuantSpec base = preset.value_or(QuantSpec{8, true, Granularity::kPerToken, 0, flavour});
+  return parse_quant_spec(*act, QuantRole::kActivation, base);
+}
+
+}  // namespace
+
 QuantConfig parse_quant_section(const ConfigNode& node) {
-  node.allow_only({"method", "scheme", "weight", "activation", "quantize_lm_head", "calibration",
-                   "gptq", "smoothquant", "awq"});
+  std::vector<std::string> keys = {"method",     "scheme",           "weight",
+                                   "activation", "quantize_lm_head", "calibration"};
+  for (const auto& m : quant_methods()) {
+    if (m.parse_options) keys.push_back(m.name);
+  }
+  node.allow_only(keys);
   QuantConfig c;
-  c.method = node.get_choice("method", c.method, {"rtn", "gptq", "smoothquant", "awq"});
-  if (node.has("smoothquant")) {
-    if (c.method != "smoothquant")
-      node.fail("smoothquant", "only for method smoothquant, not " + c.method);
-    c.smoothquant = parse_smoothquant_section(node.section("smoothquant"), c.smoothquant);
-  }
-  if (node.has("awq")) {
-    if (c.method != "awq") node.fail("awq", "only for method awq, not " + c.method);
-    c.awq = parse_awq_section(node.section("awq"), c.awq);
-  }
-  // llm-compressor's SmoothQuant pairs with its own (compressed-tensors) quantizer.
+  c.method = node.get_string("method", c.method);
+  const QuantMethodInfo& method = find_quant_method(c.method, node.path() + ".method");
+  c.method_options = parse_method_options(node, method);
   const QuantFlavour flavour =
-      c.method == "smoothquant" && c.smoothquant.variant == SmoothVariant::kLlmCompressor
-          ? QuantFlavour::kCompressedTensors
-          : default_flavour(c.method);
+      c.method_options ? c.method_options->flavour().value_or(method.flavour) : method.flavour;
   c.scheme = scheme_preset(node.get_string("scheme", "w8a16"), flavour, node.path() + ".scheme");
   if (node.has("weight"))
     c.scheme.weight = parse_quant_spec(node.section("weight"), QuantRole::kWeight, c.scheme.weight);
   validate(c.scheme.weight, QuantRole::kWeight, node.path() + ".weight");
-  if (node.has("activation")) {
-    std::optional<ConfigNode> act;
-    try {
-      act = node.section("activation");
-    } catch (const ConfigError&) {
-      // Not a mapping: the only other accepted value is `none`.
-      if (node.get_string("activation", "") != "none")
-        node.fail("activation", "expected a mapping or 'none'");
-    }
-    if (act) {
-      QuantSpec base =
-          c.scheme.activation.value_or(QuantSpec{8, true, Granularity::kPerToken, 0, flavour});
-      c.scheme.activation = parse_quant_spec(*act, QuantRole::kActivation, base);
-    } else {
-      c.scheme.activation.reset();
-    }
-  }
+  c.scheme.activation = parse_activation(node, c.scheme.activation, flavour);
   if (c.scheme.activation)
     validate(*c.scheme.activation, QuantRole::kActivation, node.path() + ".activation");
   c.quantize_lm_head = node.get_bool("quantize_lm_head", c.quantize_lm_head);
-  c.calibration = default_calibration(c.method);
+  c.calibration = method.calibration.value_or(CalibrationConfig{});
   if (node.has("calibration")) {
-    if (!c.uses_calibration())
+    if (!method.calibration)
       node.fail("calibration", "method " + c.method + " uses no calibration");
     c.calibration = parse_calibration_section(node.section("calibration"), c.calibration);
-  }
-  if (node.has("gptq")) {
-    if (c.method != "gptq") node.fail("gptq", "only for method gptq, not " + c.method);
-    c.gptq = parse_gptq_section(node.section("gptq"), c.gptq);
   }
   return c;
 }

@@ -14,6 +14,11 @@ nlohmann::json SmoothQuantOptions::to_json() const {
           {"quantize_bmm_input", quantize_bmm_input}};
 }
 
+std::optional<QuantFlavour> SmoothQuantOptions::flavour() const {
+  if (variant == SmoothVariant::kLlmCompressor) return QuantFlavour::kCompressedTensors;
+  return std::nullopt;
+}
+
 SmoothQuantOptions parse_smoothquant_section(const ConfigNode& node, SmoothQuantOptions o) {
   node.allow_only({"alpha", "variant", "quantize_bmm_input"});
   o.alpha = node.get_double("alpha", o.alpha);

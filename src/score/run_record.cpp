@@ -119,9 +119,13 @@ QuantInfo read_quant(Reader r, const std::string& model_dtype) {
   q.w_bits = r.small_int("w_bits", 1).value_or(16);
   q.a_bits = r.small_int("a_bits", 1).value_or(16);
   q.kv_bits = r.small_int("kv_bits", 1);
+  // One encoding: a group size only for per_group weights. Files written before it said -1 for
+  // per channel; read that as no group (docs/result_schema.md).
   q.group_size = r.small_int("group_size", -1);
+  if (q.group_size && *q.group_size < 1) q.group_size.reset();
   q.label = r.string("label");
   // Written by `slmquant run` for the record; the scores do not use them.
+  r.find("granularity");
   r.find("config");
   r.find("summary");
   if (q.label.empty()) {

@@ -167,6 +167,12 @@ TEST(EvalCli, RunConfigEvalBlockFeedsReport) {
   ASSERT_EQ(e.exit_code, 0) << e.err;
   EXPECT_EQ(read_json(dir.path() / "cli/results.json")["results"]["arc_easy"],
             run["eval"]["results"]["arc_easy"]);
+  // ... and the run's result layout (one way to evaluate, one result file).
+  json cli_result = read_json(dir.path() / "cli/result.json");
+  EXPECT_EQ(cli_result["status"], "ok");
+  EXPECT_EQ(cli_result["schema_version"], run["schema_version"]);
+  EXPECT_EQ(cli_result["eval"]["tasks"]["arc_easy"], run["eval"]["tasks"]["arc_easy"]);
+  EXPECT_EQ(cli_result["model"]["params"], run["model"]["params"]);
 
   auto rep = test::run_cli("report " + (dir.path() / "runs").string() + " --out " +
                            (dir.path() / "report").string() + " --table always");

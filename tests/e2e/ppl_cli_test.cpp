@@ -35,6 +35,13 @@ TEST(PplCli, WikiTokenPerplexityAndKlAgainstReference) {
   ASSERT_EQ(r.exit_code, 0) << r.err;
   const auto j = nlohmann::json::parse(r.out);
   EXPECT_EQ(j, read_json_file(out.path() / "ppl.json"));
+  // The run's result layout holds the same numbers (pipeline/run_ppl.h serves both).
+  const auto result = read_json_file(out.path() / "result.json");
+  EXPECT_EQ(result["status"], "ok");
+  EXPECT_EQ(result["ppl"]["wiki_token_perplexity"], j["wiki_token_perplexity"]);
+  EXPECT_EQ(result["ppl"]["kl_divergence"], j["kl_divergence"]);
+  EXPECT_EQ(result["eval"]["tasks"]["wiki_token_ppl"]["value"], j["wiki_token_perplexity"]["ppl"]);
+  EXPECT_EQ(result["config"]["ppl"]["baseline"], ref_file("tiny").string());
   const auto& ppl = j["wiki_token_perplexity"];
   EXPECT_EQ(ppl["metric"], "wiki_token_perplexity");
   EXPECT_EQ(ppl["windows"].get<int64_t>(), cli["windows"].get<int64_t>());

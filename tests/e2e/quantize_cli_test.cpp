@@ -38,6 +38,17 @@ TEST(CliQuantize, UnsupportedGroupSizeFailsBeforeQuantizingWithTheNearestValidSi
   auto bad = test::run_cli("quantize " + tiny() + " --scheme w4a3");
   EXPECT_EQ(bad.exit_code, 2);
   EXPECT_NE(bad.err.find("quant.scheme"), std::string::npos) << bad.err;
+  // One encoding of "no group": a group size is positive; per channel is a granularity.
+  for (const char* size : {"0", "-1"}) {
+    auto no_group = test::run_cli("quantize " + tiny() + " --scheme w4a16 --group-size " + size);
+    EXPECT_EQ(no_group.exit_code, 2) << size;
+    EXPECT_NE(no_group.err.find("--granularity per_channel"), std::string::npos) << no_group.err;
+  }
+  auto per_channel =
+      test::run_cli("quantize " + tiny() + " --scheme w4a16 --granularity per_channel");
+  EXPECT_EQ(per_channel.exit_code, 0) << per_channel.err;
+  EXPECT_NE(per_channel.out.find("int4 sym per_channel compressed_tensors"), std::string::npos)
+      << per_channel.out;
 }
 
 // --out writes a compressed-tensors checkpoint that slmquant loads back (transformers' side:
@@ -48,9 +59,15 @@ TEST(CliQuantize, OutWritesACompressedTensorsCheckpointThatLoadsBack) {
   auto r =
       test::run_cli("quantize " + tiny() + " --scheme w4a16 --group-size 32 --out " + out.string());
   ASSERT_EQ(r.exit_code, 0) << r.err;
-  for (const char* f : {"config.json", "model.safetensors", "quantization.json"}) {
+  for (const char* f : {"config.json", "model.safetensors", "quantization.json", "result.json"}) {
     EXPECT_TRUE(std::filesystem::exists(out / f)) << f;
   }
+  // The run's result layout, from the same quant block as `slmquant run`.
+  const auto result = read_json_file(out / "result.json");
+  EXPECT_EQ(result["status"], "ok");
+  EXPECT_EQ(result["quant"]["granularity"], "per_group");
+  EXPECT_EQ(result["quant"]["group_size"], 32);
+  EXPECT_EQ(result["quant"]["summary"], read_json_file(out / "quantization.json")["summary"]);
   auto qc = read_json_file(out / "config.json")["quantization_config"];
   EXPECT_EQ(qc["quant_method"], "compressed-tensors");
   EXPECT_EQ(qc["format"], "pack-quantized");

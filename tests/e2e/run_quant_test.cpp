@@ -59,6 +59,31 @@ TEST(CliRunQuant, QuantBlockQuantizesAndRecordsMethodSchemeAndCost) {
       << nlohmann::json(rec.unknown_keys).dump();
 }
 
+// "No group" has one encoding: granularity per_channel in the config and the result file, and no
+// group size anywhere.
+TEST(CliRunQuant, PerChannelWeightsRecordNoGroupSize) {
+  test::TempDir dir;
+  const std::string model = (test::reference_dir("quant_rtn") / "llama_tied").string();
+  const auto config = dir.path() / "pc.yaml";
+  std::ofstream(config)
+      << "model: {path: " << model << ", device: cpu}\n"
+      << "quant: {method: rtn, scheme: w4a16, weight: {granularity: per_channel}}\n";
+  auto r = test::run_cli("run " + config.string() + " --out " + (dir.path() / "res").string());
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  auto result = read_json_file(dir.path() / "res" / "pc.json");
+  ASSERT_EQ(result["status"], "ok");
+  EXPECT_EQ(result["quant"]["granularity"], "per_channel");
+  EXPECT_FALSE(result["quant"].contains("group_size"));
+  EXPECT_EQ(result["config"]["quant"]["weight"]["granularity"], "per_channel");
+  EXPECT_FALSE(result["config"]["quant"]["weight"].contains("group_size"));
+  // Files written before the one encoding said -1: read as no group.
+  nlohmann::json old = result;
+  old["status"] = "failed";
+  old["quant"].erase("granularity");
+  old["quant"]["group_size"] = -1;
+  EXPECT_FALSE(score::parse_run_record(old, "old.json").quant.group_size.has_value());
+}
+
 TEST(CliRunQuant, MissingDataFailsBeforeQuantizing) {
   // The WikiText-2 file is read before the model is loaded, so a wrong data folder costs no
   // quantization, and the error names the file.

@@ -11,6 +11,7 @@
 #include "slmq/io/json_file.h"
 #include "slmq/io/safetensors.h"
 #include "slmq/model/model_loader.h"
+#include "slmq/pipeline/model_open.h"
 #include "slmq/quant/fake_quant_linear.h"
 #include "slmq/quant/quant_method.h"
 #include "support/quant_config.h"
@@ -53,7 +54,7 @@ TEST(CompressedTensorsLoad, TransformersAndSlmquantLoadTheSameWeightsAndLogits) 
       SCOPED_TRACE(name + " " + scheme);
       const auto folder = dir / name / scheme;
       auto ref = SafetensorsFile::open(dir / name / (scheme + ".safetensors"));
-      auto loaded = load_model(folder, {});
+      auto loaded = load_any_model(folder, {});
 
       // Load-back: bitwise the model that was saved.
       auto in_memory = load_model(fp_folder, {});

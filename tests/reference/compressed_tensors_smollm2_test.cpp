@@ -12,6 +12,7 @@
 #include "slmq/config/config_node.h"
 #include "slmq/export/compressed_tensors.h"
 #include "slmq/model/model_loader.h"
+#include "slmq/pipeline/model_open.h"
 #include "slmq/quant/quant_method.h"
 #include "support/temp_dir.h"
 
@@ -42,7 +43,7 @@ TEST(CompressedTensorsSmolLM2, SaveAndLoadBackGiveBitIdenticalLogits) {
     export_compressed_tensors(*model, source, out);
     const double save_s = seconds_since(t0);
     t0 = Clock::now();
-    auto loaded = load_model(out, {});
+    auto loaded = load_any_model(out, {});
     const double load_s = seconds_since(t0);
     EXPECT_TRUE(at::equal(loaded->forward(ids, {}), model->forward(ids, {})));
     EXPECT_EQ(loaded->summary().bytes, model->summary().bytes);

@@ -7,7 +7,8 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 
-#include "slmq/eval/datasets.h"
+#include "slmq/data/datasets.h"
+#include "slmq/data/wikitext.h"
 #include "slmq/eval/request.h"
 #include "support/temp_dir.h"
 
@@ -31,14 +32,14 @@ TEST(EvalHellaswagPreprocess, MatchesLmEvalOnConstructedText) {
   const json cases = json::parse(in);
   ASSERT_FALSE(cases["preprocess"].empty());
   for (const auto& c : cases["preprocess"]) {
-    EXPECT_EQ(hellaswag_preprocess(c[0].get<std::string>()), c[1].get<std::string>()) << c[0];
+    EXPECT_EQ(data::hellaswag_preprocess(c[0].get<std::string>()), c[1].get<std::string>()) << c[0];
   }
   for (const auto& row : cases["rows"]) {
     const json& raw = row["raw"];
-    HellaswagRaw r{raw["activity_label"], raw["ctx_a"], raw["ctx_b"],
-                   raw["endings"].get<std::vector<std::string>>(),
-                   std::stol(raw["label"].get<std::string>())};
-    const HellaswagDoc d = hellaswag_process(r);
+    data::HellaswagRaw r{raw["activity_label"], raw["ctx_a"], raw["ctx_b"],
+                         raw["endings"].get<std::vector<std::string>>(),
+                         std::stol(raw["label"].get<std::string>())};
+    const data::HellaswagDoc d = data::hellaswag_process(r);
     EXPECT_EQ(d.query, row["query"].get<std::string>());
     EXPECT_EQ(d.choices, row["choices"].get<std::vector<std::string>>());
     EXPECT_EQ(d.gold, row["gold"].get<long>());
@@ -46,8 +47,8 @@ TEST(EvalHellaswagPreprocess, MatchesLmEvalOnConstructedText) {
 }
 
 TEST(EvalDatasets, HfExportOfMmluEqualsTheCsvLayout) {
-  const auto csv = load_mmlu(data_dir(), "anatomy", "test");
-  const auto hf = load_mmlu(ref("hf_data"), "anatomy", "test");
+  const auto csv = data::load_mmlu(data_dir(), "anatomy", "test");
+  const auto hf = data::load_mmlu(ref("hf_data"), "anatomy", "test");
   ASSERT_EQ(csv.size(), 135u);
   ASSERT_EQ(hf.size(), csv.size());
   for (size_t i = 0; i < csv.size(); ++i) {
@@ -58,14 +59,14 @@ TEST(EvalDatasets, HfExportOfMmluEqualsTheCsvLayout) {
 }
 
 TEST(EvalDatasets, HfExportOfPiqaEqualsTheOriginalLayout) {
-  const auto original = load_piqa(data_dir(), "validation");
-  const auto hf = load_piqa(ref("hf_data"), "validation");
+  const auto original = data::load_piqa(data_dir(), "validation");
+  const auto hf = data::load_piqa(ref("hf_data"), "validation");
   ASSERT_EQ(original.size(), 1838u);
   EXPECT_EQ(hf, original);
 }
 
 TEST(EvalDatasets, WikitextPagesRebuiltLikeTheReference) {
-  const auto ours = load_wikitext_pages(data_dir());
+  const auto ours = data::load_wikitext_pages(data_dir());
   std::vector<std::string> reference;
   std::ifstream in(ref("hf_data") / "wikitext2" / "document_level" / "test.jsonl");
   for (std::string line; std::getline(in, line);) reference.push_back(json::parse(line)["page"]);
@@ -89,10 +90,10 @@ TEST(EvalEncodePair, ContextWhitespaceMovesLikeLmEval) {
 TEST(EvalWikitext, DetokenizerMatchesLmEvalOnEveryTestPage) {
   std::ifstream in(ref("wikitext_detokenized.json"));
   const json want = json::parse(in);
-  const auto pages = load_wikitext_pages(data_dir());
+  const auto pages = data::load_wikitext_pages(data_dir());
   ASSERT_EQ(pages.size(), want.size());
   for (size_t i = 0; i < pages.size(); ++i) {
-    EXPECT_EQ(wikitext_detokenize(pages[i]), want[i].get<std::string>()) << "page " << i;
+    EXPECT_EQ(data::wikitext_detokenize(pages[i]), want[i].get<std::string>()) << "page " << i;
   }
 }
 

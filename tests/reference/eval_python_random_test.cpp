@@ -6,7 +6,7 @@
 #include <nlohmann/json.hpp>
 #include <numeric>
 
-#include "slmq/eval/python_random.h"
+#include "slmq/data/python_random.h"
 #include "support/temp_dir.h"
 
 namespace slmq::eval {
@@ -20,13 +20,13 @@ json vectors() {
 }
 
 // Python ints beyond int64 (2**63-1 fits; negative seeds use |seed|) arrive as JSON numbers.
-PyRandom make(const json& seed) {
+data::PyRandom make(const json& seed) {
   if (seed.is_number_unsigned()) {
     const uint64_t s = seed.get<uint64_t>();
-    return PyRandom(
+    return data::PyRandom(
         std::vector<uint32_t>{static_cast<uint32_t>(s), static_cast<uint32_t>(s >> 32)});
   }
-  return PyRandom(seed.get<int64_t>());
+  return data::PyRandom(seed.get<int64_t>());
 }
 
 TEST(EvalPythonRandom, MatchesCPythonForEverySeed) {
@@ -35,27 +35,27 @@ TEST(EvalPythonRandom, MatchesCPythonForEverySeed) {
   for (const auto& v : all) {
     SCOPED_TRACE("seed " + v["seed"].dump());
     {
-      PyRandom r = make(v["seed"]);
+      data::PyRandom r = make(v["seed"]);
       for (const auto& want : v["uint32"]) EXPECT_EQ(r.genrand_uint32(), want.get<uint32_t>());
     }
     {
-      PyRandom r = make(v["seed"]);
+      data::PyRandom r = make(v["seed"]);
       for (const auto& kv : v["getrandbits"])
         EXPECT_EQ(r.getrandbits(kv[0].get<int>()), kv[1].get<uint64_t>());
     }
     {
-      PyRandom r = make(v["seed"]);
+      data::PyRandom r = make(v["seed"]);
       for (const auto& want : v["random"]) EXPECT_EQ(r.random(), want.get<double>());
     }
     {
-      PyRandom r = make(v["seed"]);
+      data::PyRandom r = make(v["seed"]);
       for (const auto& s : v["sample"]) {
         const auto got = r.sample_indices(s[0].get<size_t>(), s[1].get<size_t>());
         EXPECT_EQ(got, s[2].get<std::vector<size_t>>()) << "n=" << s[0] << " k=" << s[1];
       }
     }
     {
-      PyRandom r = make(v["seed"]);
+      data::PyRandom r = make(v["seed"]);
       for (const auto& want : v["shuffle"]) {
         std::vector<size_t> x(want.size());
         std::iota(x.begin(), x.end(), 0);
@@ -67,7 +67,7 @@ TEST(EvalPythonRandom, MatchesCPythonForEverySeed) {
 }
 
 TEST(EvalPythonRandom, SampleLargerThanPopulationThrows) {
-  PyRandom r(1);
+  data::PyRandom r(1);
   EXPECT_ANY_THROW(r.sample_indices(3, 4));
 }
 

@@ -25,6 +25,7 @@
 #include "slmq/model/model.h"
 #include "slmq/model/model_loader.h"
 #include "slmq/quant/fake_quant_linear.h"
+#include "slmq/quant/method_registry.h"
 #include "slmq/quant/quant_method.h"
 #include "slmq/tokenizer/tokenizer.h"
 #include "support/quant_config.h"

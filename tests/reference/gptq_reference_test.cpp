@@ -11,6 +11,7 @@
 
 #include <iostream>
 
+#include "slmq/calib/hessian.h"
 #include "slmq/core/dtype.h"
 #include "slmq/core/error.h"
 #include "slmq/io/json_file.h"

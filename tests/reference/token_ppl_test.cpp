@@ -10,7 +10,8 @@
 #include <iterator>
 
 #include "slmq/core/error.h"
-#include "slmq/eval/data_files.h"
+#include "slmq/data/data_files.h"
+#include "slmq/data/wikitext.h"
 #include "slmq/eval/kl_divergence.h"
 #include "slmq/eval/token_perplexity.h"
 #include "slmq/eval/wiki_corpus.h"
@@ -67,7 +68,7 @@ std::unique_ptr<Model> tiny(const std::string& name) {
 }
 
 std::vector<int64_t> short_corpus(BosPolicy bos) {
-  const auto rows = load_wikitext2_test_rows(data_dir());
+  const auto rows = data::load_wikitext2_test_rows(data_dir());
   const Tokenizer tok = load_model_tokenizer(ref_file("tiny"));
   return tokenize_corpus(join_corpus_rows(rows, cases()["short_rows"].get<size_t>()), tok, bos);
 }
@@ -82,11 +83,11 @@ void expect_rel(double actual, double expected, double tol, const std::string& w
 TEST(WikiCorpus, SyntheticRawGivesTheDatasetScriptRows) {
   const auto expected =
       read_json_file(ref_file("synthetic_rows.json")).get<std::vector<std::string>>();
-  EXPECT_EQ(wikitext_rows_from_raw(read_bytes(ref_file("synthetic_raw.txt"))), expected);
+  EXPECT_EQ(data::wikitext_rows_from_raw(read_bytes(ref_file("synthetic_raw.txt"))), expected);
 }
 
 TEST(WikiCorpus, JoinedTestTextEqualsHfRowsJoined) {
-  const auto rows = load_wikitext2_test_rows(data_dir());
+  const auto rows = data::load_wikitext2_test_rows(data_dir());
   const auto info = read_json_file(ref_file("corpus.json"));
   EXPECT_EQ(static_cast<int64_t>(rows.size()), info["rows"].get<int64_t>());
   const std::string joined = join_corpus_rows(rows);

@@ -10,6 +10,8 @@
 #include "slmq/core/error.h"
 #include "slmq/model/model.h"
 #include "slmq/model/model_loader.h"
+#include "slmq/quant/gptq_options.h"
+#include "slmq/quant/method_registry.h"
 #include "slmq/quant/quant_spec.h"
 #include "support/quant_config.h"
 #include "support/temp_dir.h"
@@ -35,9 +37,10 @@ TEST(CalibrationConfig, DefaultsFollowEachMethodsReference) {
   EXPECT_EQ(w.calibration.format, CalibFormat::kWikitext);
   EXPECT_EQ(w.calibration.nsamples, 4);
   EXPECT_FALSE(w.calibration.propagate_quantized);
-  EXPECT_TRUE(w.gptq.act_order && w.gptq.static_groups && w.gptq.true_sequential);
-  EXPECT_DOUBLE_EQ(w.gptq.percdamp, 0.1);
-  EXPECT_EQ(w.gptq.block_size, 64);
+  EXPECT_TRUE(w.options<GptqOptions>().act_order && w.options<GptqOptions>().static_groups &&
+              w.options<GptqOptions>().true_sequential);
+  EXPECT_DOUBLE_EQ(w.options<GptqOptions>().percdamp, 0.1);
+  EXPECT_EQ(w.options<GptqOptions>().block_size, 64);
   EXPECT_EQ(
       parse_quant_yaml("{method: gptq, calibration: {source: x/my.jsonl}}").calibration.format,
       CalibFormat::kJsonl);

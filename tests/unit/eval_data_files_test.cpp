@@ -7,10 +7,10 @@
 #include <fstream>
 
 #include "slmq/core/error.h"
-#include "slmq/eval/data_files.h"
-#include "slmq/eval/datasets.h"
-#include "slmq/eval/py_regex.h"
-#include "slmq/eval/py_text.h"
+#include "slmq/data/data_files.h"
+#include "slmq/data/datasets.h"
+#include "slmq/data/py_regex.h"
+#include "slmq/data/py_text.h"
 #include "slmq/eval/request.h"
 #include "slmq/eval/task.h"
 #include "support/temp_dir.h"
@@ -36,7 +36,7 @@ std::string data_error_message(const std::function<void()>& f) {
 
 TEST(EvalDataFiles, MissingFileIsADataErrorNamingIt) {
   test::TempDir dir;
-  const std::string msg = data_error_message([&] { load_gsm8k(dir.path(), "test"); });
+  const std::string msg = data_error_message([&] { data::load_gsm8k(dir.path(), "test"); });
   EXPECT_THAT(msg, HasSubstr((dir.path() / "gsm8k" / "test.jsonl").string()));
 }
 
@@ -44,10 +44,10 @@ TEST(EvalDataFiles, MalformedJsonlNamesFileAndLine) {
   test::TempDir dir;
   write(dir.path() / "gsm8k" / "test.jsonl",
         "{\"question\": \"q\", \"answer\": \"a\"}\n\n{\"question\": 3}\n");
-  EXPECT_THAT(data_error_message([&] { load_gsm8k(dir.path(), "test"); }),
+  EXPECT_THAT(data_error_message([&] { data::load_gsm8k(dir.path(), "test"); }),
               HasSubstr("test.jsonl:3:"));
   write(dir.path() / "gsm8k" / "test.jsonl", "{\"question\": \"q\", \"answer\": \"a\"}\n{broken\n");
-  EXPECT_THAT(data_error_message([&] { load_gsm8k(dir.path(), "test"); }),
+  EXPECT_THAT(data_error_message([&] { data::load_gsm8k(dir.path(), "test"); }),
               HasSubstr("test.jsonl:2: invalid JSON"));
 }
 
@@ -57,16 +57,16 @@ TEST(EvalDataFiles, CsvHandlesQuotesAndReportsBadRecordsByLine) {
   write(file,
         "question,choice0,choice1,choice2,choice3,answer\n\"multi\nline, "
         "\"\"q\"\"\",a,b,c,d,2\nq2,a,b,c,d,9\n");
-  EXPECT_THAT(data_error_message([&] { load_mmlu(dir.path(), "x", "test"); }),
+  EXPECT_THAT(data_error_message([&] { data::load_mmlu(dir.path(), "x", "test"); }),
               HasSubstr("x_test.csv:4: answer must be"));
   write(file,
         "question,choice0,choice1,choice2,choice3,answer\n\"multi\nline, \"\"q\"\"\",a,b,c,d,2\n");
-  const auto docs = load_mmlu(dir.path(), "x", "test");
+  const auto docs = data::load_mmlu(dir.path(), "x", "test");
   ASSERT_EQ(docs.size(), 1u);
   EXPECT_EQ(docs[0].question, "multi\nline, \"q\"");
   EXPECT_EQ(docs[0].answer, 2);
   write(file, "q,choice0\n");
-  EXPECT_THAT(data_error_message([&] { load_mmlu(dir.path(), "x", "test"); }),
+  EXPECT_THAT(data_error_message([&] { data::load_mmlu(dir.path(), "x", "test"); }),
               HasSubstr("x_test.csv:1: unexpected CSV header"));
 }
 
@@ -74,23 +74,23 @@ TEST(EvalDataFiles, PiqaLabelCountMustMatch) {
   test::TempDir dir;
   write(dir.path() / "piqa" / "dev.jsonl", "{\"goal\": \"g\", \"sol1\": \"a\", \"sol2\": \"b\"}\n");
   write(dir.path() / "piqa" / "dev-labels.lst", "0\n1\n");
-  EXPECT_THAT(data_error_message([&] { load_piqa(dir.path(), "validation"); }),
+  EXPECT_THAT(data_error_message([&] { data::load_piqa(dir.path(), "validation"); }),
               HasSubstr("dev-labels.lst"));
 }
 
 TEST(EvalDataFiles, HellaswagLlamaCppLayoutIsValidated) {
   test::TempDir dir;
   write(dir.path() / "hellaswag" / "hellaswag_val_full.txt", "ctx\n7\na\nb\nc\nd\n");
-  EXPECT_THAT(data_error_message([&] { load_hellaswag(dir.path()); }),
+  EXPECT_THAT(data_error_message([&] { data::load_hellaswag(dir.path()); }),
               HasSubstr("hellaswag_val_full.txt:2: gold"));
 }
 
 TEST(EvalDataFiles, DataDirComesFromArgumentThenEnvironmentThenDefault) {
   ::setenv("SLMQ_DATA_DIR", "/from/env", 1);
-  EXPECT_EQ(resolve_data_dir("/explicit"), "/explicit");
-  EXPECT_EQ(resolve_data_dir(), "/from/env");
+  EXPECT_EQ(data::resolve_data_dir("/explicit"), "/explicit");
+  EXPECT_EQ(data::resolve_data_dir(), "/from/env");
   ::unsetenv("SLMQ_DATA_DIR");
-  EXPECT_EQ(resolve_data_dir(), "assets/data");
+  EXPECT_EQ(data::resolve_data_dir(), "assets/data");
 }
 
 TEST(EvalTasks, UnknownTaskAndImpossibleFewshotAreConfigErrors) {
@@ -103,19 +103,19 @@ TEST(EvalTasks, UnknownTaskAndImpossibleFewshotAreConfigErrors) {
 }
 
 TEST(EvalPyText, PythonStringRules) {
-  EXPECT_EQ(py_strip("\u3000 a b\t\n"), "a b");
-  EXPECT_EQ(py_rstrip("x \u00a0"), "x");
-  EXPECT_EQ(py_replace("a    b", "  ", " "), "a  b");  // one pass, as str.replace
-  EXPECT_EQ(py_len("é€x"), 3u);
-  EXPECT_EQ(py_capitalize("then NASA"), "Then nasa");
-  EXPECT_EQ(py_whitespace_split_count(" a  b\n"), 4u);
-  EXPECT_THROW(py_len("\xff"), DataError);
+  EXPECT_EQ(data::py_strip("\u3000 a b\t\n"), "a b");
+  EXPECT_EQ(data::py_rstrip("x \u00a0"), "x");
+  EXPECT_EQ(data::py_replace("a    b", "  ", " "), "a  b");  // one pass, as str.replace
+  EXPECT_EQ(data::py_len("é€x"), 3u);
+  EXPECT_EQ(data::py_capitalize("then NASA"), "Then nasa");
+  EXPECT_EQ(data::py_whitespace_split_count(" a  b\n"), 4u);
+  EXPECT_THROW(data::py_len("\xff"), DataError);
 }
 
 TEST(EvalPyRegex, SubAndFindallFollowPythonSemantics) {
-  EXPECT_EQ(PyRegex("x*").sub("abxd", "-"), "-a-b--d-");
-  EXPECT_EQ(PyRegex("\\[.*?\\]").sub("a [b\nc] [d]", ""), "a [b\nc] ");
-  const auto m = PyRegex("(-?[$0-9.,]{2,})|(-?[0-9]+)").findall("pay $12, then 7");
+  EXPECT_EQ(data::PyRegex("x*").sub("abxd", "-"), "-a-b--d-");
+  EXPECT_EQ(data::PyRegex("\\[.*?\\]").sub("a [b\nc] [d]", ""), "a [b\nc] ");
+  const auto m = data::PyRegex("(-?[$0-9.,]{2,})|(-?[0-9]+)").findall("pay $12, then 7");
   ASSERT_EQ(m.size(), 2u);
   EXPECT_EQ(m[0], (std::vector<std::string>{"$12,", ""}));
   EXPECT_EQ(m[1], (std::vector<std::string>{"", "7"}));

@@ -4,6 +4,7 @@
 
 #include "slmq/core/error.h"
 #include "slmq/model/model_loader.h"
+#include "slmq/quant/method_registry.h"
 #include "slmq/quant/quant_method.h"
 #include "support/quant_config.h"
 #include "support/temp_dir.h"
@@ -71,9 +72,41 @@ TEST(QuantConfig, EachMethodDefaultsToItsOwnFlavour) {
   EXPECT_EQ(default_flavour("rtn"), QuantFlavour::kCompressedTensors);
   EXPECT_EQ(default_flavour("gptq"), QuantFlavour::kGptq);
   EXPECT_EQ(default_flavour("awq"), QuantFlavour::kAwq);
-  EXPECT_EQ(default_flavour("omniquant"), QuantFlavour::kOmniquant);
-  EXPECT_EQ(default_flavour("spinquant"), QuantFlavour::kQuarot);
   EXPECT_EQ(default_flavour("smoothquant"), QuantFlavour::kLlmc);
+  // llm-compressor's SmoothQuant pairs with its own quantizer: the options override the flavour.
+  EXPECT_EQ(parse_quant_yaml("{method: smoothquant, smoothquant: {variant: llm_compressor}}")
+                .scheme.weight.flavour,
+            QuantFlavour::kCompressedTensors);
+}
+
+// The registry is the one list of methods: each entry builds the method of its name, calibrating
+// methods have calibration defaults, and an options block is accepted for its own method only.
+TEST(QuantMethodRegistry, EachEntryBuildsItsMethodAndOwnsItsOptionsBlock) {
+  ASSERT_EQ(quant_method_list(), "rtn, gptq, smoothquant, awq");
+  for (const auto& info : quant_methods()) {
+    SCOPED_TRACE(info.name);
+    EXPECT_EQ(make_quant_method(info.name)->name(), info.name);
+    EXPECT_EQ(make_quant_method(info.name)->needs_calibration(), info.calibration.has_value());
+    const QuantConfig c = parse_quant_yaml("{method: " + info.name + "}");
+    EXPECT_EQ(c.uses_calibration(), info.calibration.has_value());
+    EXPECT_EQ(c.to_json().contains(info.name), static_cast<bool>(info.parse_options));
+    EXPECT_EQ(c.to_json().contains("calibration"), info.calibration.has_value());
+    for (const auto& other : quant_methods()) {
+      if (other.name == info.name || !other.parse_options) continue;
+      EXPECT_NE(quant_yaml_error("{method: " + info.name + ", " + other.name + ": {}}")
+                    .find("quant." + other.name + ": only for method " + other.name),
+                std::string::npos);
+    }
+  }
+  const std::string unknown = quant_yaml_error("{method: omniquantt}");
+  EXPECT_NE(unknown.find("quant.method: 'omniquantt' is not available (implemented: rtn, gptq, "
+                         "smoothquant, awq)"),
+            std::string::npos)
+      << unknown;
+  EXPECT_THROW(make_quant_method("quarot"), ConfigError);
+  // An options block of a registered method that has none is an unknown key.
+  EXPECT_NE(quant_yaml_error("{method: rtn, rtn: {}}").find("quant.rtn: unknown key"),
+            std::string::npos);
 }
 
 // The tiny llama has widths 64 (hidden, o_proj input) and 160 (down_proj input).

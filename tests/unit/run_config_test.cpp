@@ -5,6 +5,7 @@
 #include <fstream>
 
 #include "slmq/core/error.h"
+#include "slmq/pipeline/run_job.h"
 #include "support/temp_dir.h"
 
 namespace slmq {
@@ -109,9 +110,16 @@ TEST(RunConfigEval, ParsesListOrCommaStringAndValidates) {
   EXPECT_EQ(parse("model: {path: m}\neval: {tasks: 'piqa,gsm8k'}\n").eval.tasks,
             (std::vector<std::string>{"piqa", "gsm8k"}));
   EXPECT_FALSE(parse("model: {path: m}\n").eval.enabled);
-  EXPECT_NE(config_error("model: {path: m}\neval: {tasks: [arc_easy, mmmlu]}\n")
-                .find("eval.tasks: 'mmmlu' is not a task; known tasks: "),
-            std::string::npos);
+  // Task names are the pipeline's to check (config never includes eval).
+  const RunConfig unknown_task = parse("model: {path: m}\neval: {tasks: [arc_easy, mmmlu]}\n");
+  try {
+    check_run_config(unknown_task);
+    ADD_FAILURE() << "check_run_config accepted the unknown task mmmlu";
+  } catch (const ConfigError& e) {
+    EXPECT_NE(std::string(e.what()).find("eval.tasks: unknown eval task 'mmmlu'; known tasks: "),
+              std::string::npos)
+        << e.what();
+  }
   EXPECT_NE(config_error("model: {path: m}\neval: {limit: 3}\n").find("eval: needs 'tasks'"),
             std::string::npos);
   EXPECT_NE(config_error("model: {path: m}\neval: {tasks: [piqa], bos: sometimes}\n")
@@ -125,6 +133,13 @@ TEST(RunConfigEval, HashIgnoresSamplesAndBatchingButNotTheItems) {
   EXPECT_EQ(parse(base + ", log_samples: true, batch_tokens: 512}\n").hash(), h);
   EXPECT_NE(parse(base + ", limit: 10}\n").hash(), h);
   EXPECT_NE(parse("model: {path: m}\n").hash(), h);
+  // What `slmquant eval` also takes: the stem-merge width changes speed only; max_length changes
+  // the results. Neither is recorded unless set, so existing configs keep their hashes.
+  EXPECT_EQ(parse(base + ", stem_merge_width: 0}\n").hash(), h);
+  EXPECT_NE(parse(base + ", max_length: 256}\n").hash(), h);
+  EXPECT_FALSE(parse(base + "}\n").to_json()["eval"].contains("max_length"));
+  EXPECT_EQ(parse(base + ", max_length: 256}\n").eval.max_length, 256);
+  EXPECT_NE(config_error(base + ", max_length: 1}\n").find("eval.max_length"), std::string::npos);
 }
 
 TEST(RunConfigPpl, ParsesDefaultsAndValidates) {
@@ -147,6 +162,15 @@ TEST(RunConfigPpl, ParsesDefaultsAndValidates) {
   EXPECT_NE(parse("model: {path: m}\nppl: {seqlen: 512}\n").hash(),
             parse("model: {path: m}\nppl: {seqlen: 1024}\n").hash());
   EXPECT_EQ(parse("model: {path: m}\n").hash(), parse("model: {path: m}\n").hash());
+  // KL against another model (what `slmquant ppl --baseline` runs): kl without a quant block.
+  c = parse("model: {path: m}\nppl: {baseline: b, baseline_dtype: bf16}\n");
+  EXPECT_TRUE(c.ppl.kl);
+  EXPECT_EQ(c.ppl.baseline, "b");
+  EXPECT_EQ(c.ppl.baseline_dtype, "bfloat16");
+  EXPECT_FALSE(parse("model: {path: m}\nppl: {}\n").to_json()["ppl"].contains("baseline"));
+  EXPECT_NE(config_error("model: {path: m}\nppl: {baseline_dtype: bf16}\n")
+                .find("ppl.baseline_dtype: needs baseline"),
+            std::string::npos);
 }
 
 }  // namespace

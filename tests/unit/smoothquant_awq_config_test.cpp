@@ -4,7 +4,9 @@
 
 #include "slmq/core/error.h"
 #include "slmq/model/model_loader.h"
+#include "slmq/quant/awq_options.h"
 #include "slmq/quant/quant_method.h"
+#include "slmq/quant/smoothquant_options.h"
 #include "support/quant_config.h"
 #include "support/temp_dir.h"
 
@@ -20,15 +22,15 @@ bool has(const std::string& text, const std::string& part) {
 
 TEST(SmoothQuantAwqConfig, ParametersAndDefaults) {
   QuantConfig sq = parse_quant_yaml("{method: smoothquant, scheme: w8a8}");
-  EXPECT_DOUBLE_EQ(sq.smoothquant.alpha, 0.5);
-  EXPECT_EQ(sq.smoothquant.variant, SmoothVariant::kSmoothQuant);
-  EXPECT_FALSE(sq.smoothquant.quantize_bmm_input);
+  EXPECT_DOUBLE_EQ(sq.options<SmoothQuantOptions>().alpha, 0.5);
+  EXPECT_EQ(sq.options<SmoothQuantOptions>().variant, SmoothVariant::kSmoothQuant);
+  EXPECT_FALSE(sq.options<SmoothQuantOptions>().quantize_bmm_input);
   EXPECT_EQ(sq.scheme.weight.flavour, QuantFlavour::kLlmc);
   QuantConfig llmcomp = parse_quant_yaml(
       "{method: smoothquant, scheme: w8a8, smoothquant: {alpha: 0.8, variant: llm_compressor, "
       "quantize_bmm_input: true}}");
-  EXPECT_DOUBLE_EQ(llmcomp.smoothquant.alpha, 0.8);
-  EXPECT_TRUE(llmcomp.smoothquant.quantize_bmm_input);
+  EXPECT_DOUBLE_EQ(llmcomp.options<SmoothQuantOptions>().alpha, 0.8);
+  EXPECT_TRUE(llmcomp.options<SmoothQuantOptions>().quantize_bmm_input);
   // llm-compressor's own quantizer unless a flavour is given.
   EXPECT_EQ(llmcomp.scheme.weight.flavour, QuantFlavour::kCompressedTensors);
   EXPECT_EQ(llmcomp.scheme.activation->flavour, QuantFlavour::kCompressedTensors);
@@ -39,10 +41,10 @@ TEST(SmoothQuantAwqConfig, ParametersAndDefaults) {
   QuantConfig awq = parse_quant_yaml(
       "{method: awq, scheme: w4a16_asym, weight: {group_size: 64}, awq: {n_grid: 10, "
       "max_shrink: 0.3, clip: false}}");
-  EXPECT_EQ(awq.awq.n_grid, 10);
-  EXPECT_DOUBLE_EQ(awq.awq.max_shrink, 0.3);
-  EXPECT_FALSE(awq.awq.clip);
-  EXPECT_TRUE(awq.awq.scale);
+  EXPECT_EQ(awq.options<AwqOptions>().n_grid, 10);
+  EXPECT_DOUBLE_EQ(awq.options<AwqOptions>().max_shrink, 0.3);
+  EXPECT_FALSE(awq.options<AwqOptions>().clip);
+  EXPECT_TRUE(awq.options<AwqOptions>().scale);
   EXPECT_EQ(awq.scheme.weight.flavour, QuantFlavour::kAwq);
   EXPECT_EQ(awq.to_json()["awq"]["n_grid"], 10);
   EXPECT_EQ(sq.to_json()["smoothquant"]["variant"], "smoothquant");

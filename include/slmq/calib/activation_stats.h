@@ -9,8 +9,8 @@
 #include <string>
 #include <vector>
 
+#include "slmq/calib/hessian.h"
 #include "slmq/calib/recording_linear.h"
-#include "slmq/quant/gptq.h"
 
 namespace slmq {
 

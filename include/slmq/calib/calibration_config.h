@@ -36,11 +36,12 @@ enum class CalibSampling {
   kPackedDocuments,
 };
 
+// The defaults are GPTQ's (get_c4); each method registers its reference's (method_registry.h).
 struct CalibrationConfig {
   // A file path, or a name: "c4" (calibration/c4/c4_validation_2k.jsonl) or "wikitext2"
   // (wikitext2/wiki.test.raw) under the data directory.
   std::string source = "c4";
-  // Where the named sources are; empty: eval::resolve_data_dir's order ($SLMQ_DATA_DIR, then
+  // Where the named sources are; empty: data::resolve_data_dir's order ($SLMQ_DATA_DIR, then
   // assets/data). Not part of the result's settings: it says where, not what.
   std::string data_dir;
   CalibFormat format = CalibFormat::kJsonl;  // follows the source unless given
@@ -64,14 +65,9 @@ struct CalibrationConfig {
 std::string to_string(CalibFormat f);
 std::string to_string(CalibSampling s);
 
-// The calibration file `config.source` names (data_dir as eval::resolve_data_dir).
+// The calibration file `config.source` names (data_dir as data::resolve_data_dir).
 std::filesystem::path resolve_calibration_source(const CalibrationConfig& config,
                                                  const std::filesystem::path& data_dir = {});
-
-// The defaults each method's reference uses: gptq -> c4, random documents, 128 × 2048, seed 0;
-// smoothquant -> truncated documents, 512 × 512, seed 42; awq -> packed documents, 128 docs,
-// blocks of 512, seed 42; others as gptq.
-CalibrationConfig default_calibration(const std::string& method);
 
 // Parses `source, format, text_field, sampling, nsamples, seqlen, seed, shuffle,
 // max_document_tokens, batch_size, propagate (quantized|original)` on top of `base`; every error

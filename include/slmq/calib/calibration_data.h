@@ -1,10 +1,9 @@
 #pragma once
 // What a calibrated QuantMethod receives: the configuration and the token windows drawn from it.
 // Methods run their own block-by-block capture (LayerwiseCapture) over the windows.
-#include <filesystem>
-
 #include "slmq/calib/calibration_config.h"
 #include "slmq/calib/token_windows.h"
+#include "slmq/tokenizer/tokenizer.h"
 
 namespace slmq {
 
@@ -17,9 +16,8 @@ struct CalibrationData {
   nlohmann::json to_json() const;
 };
 
-// Windows for `config` with the tokenizer of the model at `model_path` (load_model_tokenizer),
-// timed. The named sources are looked up in config.data_dir as eval::resolve_data_dir does.
-CalibrationData prepare_calibration(const CalibrationConfig& config,
-                                    const std::filesystem::path& model_path);
+// Windows for `config` drawn with the model's `tokenizer`, timed (reading, tokenizing, sampling).
+// The named sources are looked up in config.data_dir as data::resolve_data_dir does.
+CalibrationData prepare_calibration(const CalibrationConfig& config, const Tokenizer& tokenizer);
 
 }  // namespace slmq

@@ -21,6 +21,7 @@ class ConfigNode {
   bool has(const std::string& key) const;
   // Throws ConfigError when the node is not a mapping or holds a key outside `allowed`.
   void allow_only(std::initializer_list<std::string_view> allowed) const;
+  void allow_only(const std::vector<std::string>& allowed) const;
   // The mapping at `key` (an empty mapping when absent). Throws when it is not a mapping.
   ConfigNode section(const std::string& key) const;
 
@@ -35,6 +36,8 @@ class ConfigNode {
   // A string that must be one of `choices`.
   std::string get_choice(const std::string& key, const std::string& fallback,
                          std::initializer_list<std::string_view> choices) const;
+  std::string get_choice(const std::string& key, const std::string& fallback,
+                         const std::vector<std::string>& choices) const;
 
   [[noreturn]] void fail(const std::string& key, const std::string& what) const;
 
@@ -48,5 +51,6 @@ class ConfigNode {
 
 // The valid key closest to `key` by edit distance, or "" when none is reasonably close.
 std::string nearest_key(std::string_view key, std::initializer_list<std::string_view> candidates);
+std::string nearest_key(std::string_view key, const std::vector<std::string>& candidates);
 
 }  // namespace slmq

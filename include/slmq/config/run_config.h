@@ -35,14 +35,19 @@ struct GenerateSection {
 // lm-eval-faithful evaluation after the model is loaded (docs/eval.md).
 struct EvalSection {
   bool enabled = false;  // true when `tasks` is given
-  std::vector<std::string>
-      tasks;                    // arc_easy, arc_challenge, piqa, hellaswag, mmlu, wikitext, gsm8k
+  // arc_easy, arc_challenge, piqa, hellaswag, mmlu, wikitext, gsm8k: checked by the pipeline
+  // (check_run_config), which knows the tasks; the config module does not.
+  std::vector<std::string> tasks;
   int64_t num_fewshot = -1;     // -1: each task's default
   int64_t limit = 0;            // 0: all docs; else the first N (per MMLU subject)
   std::string data_dir;         // empty: $SLMQ_DATA_DIR, else assets/data
   std::string bos = "default";  // default | always | never
   int64_t batch_tokens = 0;     // 0: chosen from free memory
   bool log_samples = false;     // per-item JSONL beside the result file
+  int64_t max_length = 0;       // context length; 0: lm-eval's rule from config.json
+  // Items sharing a few-shot stem (MMLU) are computed together in groups up to this many tokens;
+  // 0: each alone; -1: the evaluator's default. Changes speed, not results.
+  int64_t stem_merge_width = -1;
 };
 
 // The "Wiki" token perplexity of the quantization papers on WikiText-2 test, and with `kl` the KL
@@ -56,6 +61,9 @@ struct PplSection {
   std::string data_dir;         // empty: $SLMQ_DATA_DIR, else assets/data
   bool kl = false;              // needs `quant:`; the baseline is the unquantized model
   std::string kl_positions = "second-half";  // second-half (llama.cpp) | all
+  // KL against another model (HF folder or .gguf) instead of the unquantized one; implies kl.
+  std::string baseline;
+  std::string baseline_dtype;  // compute dtype of `baseline`; empty: model.dtype
 };
 
 // The inference profile (profile/inference_profile.h) written as the result's `profile` block.

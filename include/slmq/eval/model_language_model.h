@@ -41,9 +41,14 @@ int64_t lm_eval_max_length(const nlohmann::json& hf_config, const nlohmann::json
 
 class ModelLanguageModel : public LanguageModel {
  public:
-  // `model` must outlive this object.
+  // `model` must outlive this object; the tokenizer is shared with the run that opened it.
+  ModelLanguageModel(const Model& model, std::shared_ptr<const Tokenizer> tokenizer,
+                     int64_t max_length, ModelLanguageModelOptions options = {});
+  // Owning its tokenizer alone.
   ModelLanguageModel(const Model& model, Tokenizer tokenizer, int64_t max_length,
-                     ModelLanguageModelOptions options = {});
+                     ModelLanguageModelOptions options = {})
+      : ModelLanguageModel(model, std::make_shared<const Tokenizer>(std::move(tokenizer)),
+                           max_length, options) {}
 
   std::vector<int64_t> encode(const std::string& text, bool add_special_tokens) const override;
   std::string decode(const std::vector<int64_t>& tokens, bool skip_special_tokens) const override;
@@ -58,7 +63,7 @@ class ModelLanguageModel : public LanguageModel {
       const std::function<bool(size_t, const std::vector<int64_t>&)>& stop_row) const override;
 
   const Model& model() const { return model_; }
-  const Tokenizer& tokenizer() const { return tokenizer_; }
+  const Tokenizer& tokenizer() const { return *tokenizer_; }
 
  private:
   std::vector<std::vector<TokenScore>> score_packed(const std::vector<ScoreGroup>& groups) const;
@@ -68,13 +73,14 @@ class ModelLanguageModel : public LanguageModel {
   at::Tensor run_layers(const at::Tensor& ids, const AttentionContext& ctx) const;
 
   const Model& model_;
-  Tokenizer tokenizer_;
+  std::shared_ptr<const Tokenizer> tokenizer_;
   int64_t max_length_;
   ModelLanguageModelOptions options_;
 };
 
 // The tokenizer and lm-eval max_length that belong to `model_path` (HF folder or .gguf), for a
-// model already loaded (and possibly quantized) from it.
+// model already loaded (and possibly quantized) from it. Reopens the path's files; a run that has
+// them open constructs ModelLanguageModel directly (pipeline/run_eval.h).
 std::unique_ptr<ModelLanguageModel> make_model_language_model(
     const Model& model, const std::filesystem::path& model_path,
     ModelLanguageModelOptions options = {});

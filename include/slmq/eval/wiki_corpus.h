@@ -6,7 +6,8 @@
 // The rows are the lines of wiki.test.raw as the HF dataset script yields them
 // (huggingface/datasets datasets/wikitext/wikitext.py, _generate_examples): the file read in
 // Python text mode ("\r\n" and "\r" become "\n"), one row per line, kept with its "\n" when
-// line.strip() is non-empty, else "" (4358 rows for the test split). See docs/eval.md.
+// line.strip() is non-empty, else "" (4358 rows for the test split; data/datasets.h reads them).
+// See docs/eval.md.
 #include <cstdint>
 #include <filesystem>
 #include <string>
@@ -19,14 +20,6 @@
 #include "slmq/tokenizer/tokenizer.h"
 
 namespace slmq::eval {
-
-// The HF rows from the raw file's text (already decoded as the file's bytes; DataError on
-// invalid UTF-8 from py_strip).
-std::vector<std::string> wikitext_rows_from_raw(std::string_view raw_text);
-
-// The test rows: from the HF export wikitext2/wikitext-2-raw-v1/test.jsonl ("text" per row) when
-// present, else rebuilt from wikitext2/wiki.test.raw. DataError naming the file when missing.
-std::vector<std::string> load_wikitext2_test_rows(const std::filesystem::path& data_dir);
 
 // "\n\n".join(rows[:limit]) (limit 0: every row).
 std::string join_corpus_rows(const std::vector<std::string>& rows, size_t limit = 0);

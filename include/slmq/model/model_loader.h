@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -41,6 +42,12 @@ class LinearLoader {
                                               const LoadOptions& options) const = 0;
 };
 
+// Builds the LinearLoader of a checkpoint whose config.json has a "quantization_config" (`where`
+// names the file for errors). The model module knows no quantized format: the pipeline passes
+// the ones slmquant reads (pipeline/model_open.h), so model/ never depends on their readers.
+using QuantizedFormats = std::function<std::shared_ptr<const LinearLoader>(
+    const nlohmann::json& quantization_config, const std::string& where)>;
+
 // What a model path holds, opened but with no tensor read yet. A path is either an HF checkpoint
 // folder (config.json, model.safetensors or model.safetensors.index.json, optional
 // generation_config.json, tokenizer.json, tokenizer_config.json) or a GGUF file, whose metadata
@@ -52,13 +59,15 @@ struct ModelSource {
   std::unique_ptr<WeightSource> weights;
   nlohmann::json tokenizer;         // tokenizer.json content; null when there is none
   nlohmann::json tokenizer_config;  // tokenizer_config.json content; null when there is none
-  // Set when config.json has a compressed-tensors quantization_config.
+  // Set when config.json has a quantization_config and `quantized` formats were given.
   std::shared_ptr<const LinearLoader> linear_loader;
 };
 
-// Throws DataError for a path that is neither, or malformed files (named); UnsupportedError for a
-// quantization_config slmquant cannot load (only compressed-tensors, compressed, is).
-ModelSource open_model_source(const std::filesystem::path& path);
+// Throws DataError for a path that is neither, or malformed files (named); `quantized` throws
+// UnsupportedError for a quantization_config it cannot load. Without `quantized` a quantized
+// checkpoint opens with no linear_loader (its config and tokenizer are still usable).
+ModelSource open_model_source(const std::filesystem::path& path,
+                              const QuantizedFormats& quantized = {});
 
 // Throws DataError naming the source and tensor for a missing tensor or a wrong shape.
 // `linears` (may be null) builds the quantized linears.
@@ -66,6 +75,9 @@ std::unique_ptr<Model> build_model(const ModelConfig& config, const WeightSource
                                    const LoadOptions& options,
                                    const LinearLoader* linears = nullptr);
 
-std::unique_ptr<Model> load_model(const std::filesystem::path& path, const LoadOptions& options);
+// open_model_source + build_model. UnsupportedError for a quantized checkpoint without
+// `quantized` formats (pipeline/model_open.h's load_any_model passes slmquant's).
+std::unique_ptr<Model> load_model(const std::filesystem::path& path, const LoadOptions& options,
+                                  const QuantizedFormats& quantized = {});
 
 }  // namespace slmq

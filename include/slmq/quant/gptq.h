@@ -2,29 +2,15 @@
 // The GPTQ solver of IST-DASLab gptq.py `fasterquant` (specs/quant_methods.md §3.1) for one linear
 // given its input Hessian: blocked lazy updates, damping, act-order, static or dynamic groups
 // (dynamic group parameters come from the lazily updated matrix, as the original does), and a
-// Cholesky that raises the damping ×10 and retries when it fails. Calibration and the
-// layer-by-layer driver are in methods/gptq. The column loop runs on the CPU (see gptq.cpp).
+// Cholesky that raises the damping ×10 and retries when it fails. The Hessian comes from
+// calib/hessian.h; calibration and the layer-by-layer driver are in methods/gptq. The column loop
+// runs on the CPU (see gptq.cpp).
 #include <ATen/core/Tensor.h>
 
 #include "slmq/quant/gptq_options.h"
 #include "slmq/quant/quantizer.h"
 
 namespace slmq {
-
-// A linear's input Hessian H = (2/N) Σ x xᵀ over N calibration sequences, accumulated batch by
-// batch as gptq.py add_batch does (running rescale, fp32; N counts sequences, not tokens).
-class HessianAccumulator {
- public:
-  explicit HessianAccumulator(int64_t in_features);
-  // x: [B, T, in] (B sequences) or [T, in] (one sequence), any float dtype.
-  void add_batch(const at::Tensor& x);
-  const at::Tensor& hessian() const { return h_; }  // [in, in] fp32
-  int64_t sequences() const { return sequences_; }
-
- private:
-  at::Tensor h_;
-  int64_t sequences_ = 0;
-};
 
 struct GptqResult {
   QuantizedWeight weight;  // codes/scales/zeros in the original column order

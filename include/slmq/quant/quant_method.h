@@ -1,7 +1,7 @@
 #pragma once
-// A post-training quantization method (rtn now; smoothquant, gptq, awq later): it declares what
-// it cannot do for a model before starting, then replaces the model's linears with quantized
-// backends and reports what that did and cost.
+// A post-training quantization method: it declares what it cannot do for a model before starting,
+// then replaces the model's linears with quantized backends and reports what that did and cost.
+// Methods are registered by name in method_registry.h.
 #include <nlohmann/json.hpp>
 
 #include <memory>
@@ -63,7 +63,8 @@ class QuantMethod {
                           const CalibrationData* calib) const = 0;
 };
 
-// Throws ConfigError naming `quant.method` for a method slmquant does not have (yet).
+// The registered method `name` (method_registry.h); ConfigError naming `quant.method` and the
+// available methods for one slmquant does not have.
 std::unique_ptr<QuantMethod> make_quant_method(const std::string& name);
 
 // The linears a config quantizes: those inside decoder layers, plus lm_head when asked.

@@ -3,15 +3,16 @@
 // scale / zero-point / range formulas it reproduces (specs/quant_methods.md §1). Parsed and
 // validated from the `weight:` / `activation:` mappings of a run config's `quant:` block.
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 
 #include <nlohmann/json.hpp>
 
 #include "slmq/calib/calibration_config.h"
-#include "slmq/quant/awq_options.h"
-#include "slmq/quant/gptq_options.h"
-#include "slmq/quant/smoothquant_options.h"
+#include "slmq/core/error.h"
+#include "slmq/quant/method_options.h"
+#include "slmq/quant/quant_flavour.h"
 
 namespace slmq {
 
@@ -22,17 +23,6 @@ enum class Granularity {
   kPerChannel,  // weights: one per output row
   kPerGroup,    // weights: one per output row and `group_size` consecutive input columns
   kPerToken,    // activations: one per token vector (over the last dim), computed at run time
-};
-
-// Whose formulas: they differ in scale divisor, integer range, whether min/max are widened to
-// include 0, epsilons and what a group size that does not divide the width does.
-enum class QuantFlavour {
-  kGptq,               // IST-DASLab gptq quant.py: unsigned codes, sym zero 2^(b-1), Δ=2m/(2^b-1)
-  kCompressedTensors,  // llm-compressor / compressed-tensors: signed codes, Δ=m/((2^b-1)/2)
-  kQuarot,             // QuaRot / SpinQuant WeightQuantizer + ActQuantizer: Δ=m/(2^(b-1)-1)
-  kLlmc,               // LLMC IntegerQuantizer (also SmoothQuant's fake_quant): no 0 in range
-  kOmniquant,  // OmniQuant UniformAffineQuantizer (LWC off): sym ints [-(2^(b-1)-1), 2^(b-1)]
-  kAwq,        // llm-awq pseudo_quantize_tensor
 };
 
 // A weight quantizer sees a whole [out, in] matrix up front; an activation quantizer sees
@@ -59,11 +49,6 @@ std::string to_string(QuantFlavour f);
 // Throws ConfigError naming `key` for unknown names.
 Granularity parse_granularity(const std::string& name, const std::string& key);
 QuantFlavour parse_flavour(const std::string& name, const std::string& key);
-
-// The flavour each method's own reference code uses: rtn -> compressed_tensors (llm-compressor),
-// gptq -> gptq, awq -> awq, omniquant -> omniquant, quarot/spinquant -> quarot,
-// smoothquant -> llmc (identical to smoothquant's fake_quant for symmetric 8-bit).
-QuantFlavour default_flavour(const std::string& method);
 
 // Does the flavour accept a group size that does not divide the width? (GPTQ: last group
 // shorter; QuaRot weights: GPTQ's column slices, last group shorter; OmniQuant: zero padding,
@@ -93,30 +78,45 @@ QuantScheme scheme_preset(const std::string& name, QuantFlavour flavour, const s
 
 // The `quant:` block of a run config:
 //   quant:
-//     method: rtn                     # rtn (gptq, smoothquant, awq later)
+//     method: rtn                     # a registered method (method_registry.h)
 //     scheme: w4a16                   # optional preset filling weight/activation
 //     weight: {bits, symmetric, granularity, group_size, flavour, clip_ratio}
-//     activation: {bits, symmetric, granularity, flavour, clip_ratio, dynamic}  # or `activation:
-//     none` quantize_lm_head: false
+//     activation: {bits, symmetric, granularity, flavour, clip_ratio, dynamic}  # or `none`
+//     quantize_lm_head: false
 //     calibration: {source, format, text_field, sampling, nsamples, seqlen, seed, shuffle,
 //                   max_document_tokens, batch_size, propagate}   # calibrating methods
-//     gptq: {block_size, percdamp, act_order, static_groups, true_sequential}
-//     smoothquant: {alpha, variant, quantize_bmm_input}
-//     awq: {scale, n_grid, clip, max_shrink, n_sample_token}
+//     <method>: {...}                 # the method's own options, e.g. gptq: {act_order: true}
 struct QuantConfig {
   std::string method = "rtn";
   QuantScheme scheme;
   bool quantize_lm_head = false;
-  CalibrationConfig calibration;  // default_calibration(method) unless configured
-  GptqOptions gptq;
-  SmoothQuantOptions smoothquant;
-  AwqOptions awq;
+  CalibrationConfig calibration;  // the method's registered defaults unless configured
+  // The `quant.<method>:` block as the method's registration parsed it (its defaults when the
+  // block is absent); null for a method without options.
+  std::shared_ptr<const MethodOptions> method_options;
 
-  // Methods that draw calibration windows (all but rtn).
-  bool uses_calibration() const { return method != "rtn"; }
+  // The method's options struct: `config.options<GptqOptions>()`. Defaults when none were
+  // parsed (a QuantConfig built in code); InternalError when they are of another type.
+  template <class T>
+  const T& options() const;
+
+  // Whether the method draws calibration windows (its registration has calibration defaults).
+  bool uses_calibration() const;
 
   nlohmann::json to_json() const;
 };
+
+template <class T>
+const T& QuantConfig::options() const {
+  if (!method_options) {
+    static const T kDefaults{};
+    return kDefaults;
+  }
+  const auto* typed = dynamic_cast<const MethodOptionsOf<T>*>(method_options.get());
+  if (typed == nullptr)
+    throw InternalError("quant." + method + ": its options are not of the type asked for");
+  return typed->value();
+}
 
 // Validates the whole block; every error is a ConfigError naming the key path
 // ("quant.weight.bits").

@@ -3,7 +3,10 @@
 // SmoothQuantModifier, specs/quant_methods.md §2): the `quant.smoothquant:` config block.
 #include <nlohmann/json.hpp>
 
+#include <optional>
 #include <string>
+
+#include "slmq/quant/quant_flavour.h"
 
 namespace slmq {
 
@@ -29,6 +32,9 @@ struct SmoothQuantOptions {
   bool quantize_bmm_input = false;
 
   nlohmann::json to_json() const;
+  // llm-compressor's SmoothQuant pairs with its own (compressed_tensors) quantizer; the original
+  // keeps the method's flavour.
+  std::optional<QuantFlavour> flavour() const;
 };
 
 // `alpha` (0..1), `variant` (smoothquant | llm_compressor), `quantize_bmm_input` on top of `base`;

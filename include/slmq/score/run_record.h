@@ -31,7 +31,7 @@ struct QuantInfo {
   int w_bits = 16;
   int a_bits = 16;
   std::optional<int> kv_bits;
-  std::optional<int> group_size;  // -1 or absent: per-channel
+  std::optional<int> group_size;  // per_group weights only; absent: per channel (or tensor)
   bool is_baseline() const { return method == "none"; }
 };
 

@@ -1,26 +1,26 @@
 // arc_easy / arc_challenge (lm-eval tasks/arc): "Question: {{question}}\nAnswer:", choices the
 // raw choice texts, few-shot examples drawn from train without excluding the eval doc.
-#include "slmq/eval/data_files.h"
-#include "slmq/eval/datasets.h"
+#include "slmq/data/data_files.h"
+#include "slmq/data/datasets.h"
 #include "task_support.h"
 
 namespace slmq::eval::detail {
 namespace {
 
-McDoc to_mc(const ArcDoc& d) {
+McDoc to_mc(const data::ArcDoc& d) {
   return {"Question: " + d.question + "\nAnswer:", d.choice_texts, d.gold};
 }
 
 }  // namespace
 
 std::unique_ptr<Task> make_arc_task(const std::string& name, const TaskOptions& options) {
-  const auto dir = resolve_data_dir(options.data_dir);
+  const auto dir = data::resolve_data_dir(options.data_dir);
   const std::string config = name == "arc_easy" ? "ARC-Easy" : "ARC-Challenge";
-  const auto test = load_arc(dir, config, "test");
+  const auto test = data::load_arc(dir, config, "test");
   const int k = options.num_fewshot.value_or(0);
   std::vector<McDoc> train;
   if (k > 0) {
-    for (const auto& d : load_arc(dir, config, "train")) train.push_back(to_mc(d));
+    for (const auto& d : data::load_arc(dir, config, "train")) train.push_back(to_mc(d));
   }
   FewshotSampler sampler(train.size(), options.fewshot_seed);
   std::vector<McDoc> docs;

@@ -2,23 +2,23 @@
 // (Python random, seed 1234), scored by exact_match after the strict-match and
 // flexible-extract regex filters.
 #include "slmq/core/error.h"
-#include "slmq/eval/data_files.h"
-#include "slmq/eval/datasets.h"
+#include "slmq/data/data_files.h"
+#include "slmq/data/datasets.h"
 #include "slmq/eval/gsm8k_scoring.h"
 #include "task_support.h"
 
 namespace slmq::eval::detail {
 namespace {
 
-std::string doc_to_text(const Gsm8kDoc& d) { return "Question: " + d.question + "\nAnswer:"; }
+std::string doc_to_text(const data::Gsm8kDoc& d) { return "Question: " + d.question + "\nAnswer:"; }
 
 class Gsm8kTask : public Task {
  public:
   explicit Gsm8kTask(const TaskOptions& options) : k_(options.num_fewshot.value_or(5)) {
-    const auto dir = resolve_data_dir(options.data_dir);
-    auto test = load_gsm8k(dir, "test");
-    std::vector<Gsm8kDoc> train;
-    if (k_ > 0) train = load_gsm8k(dir, "train");
+    const auto dir = data::resolve_data_dir(options.data_dir);
+    auto test = data::load_gsm8k(dir, "test");
+    std::vector<data::Gsm8kDoc> train;
+    if (k_ > 0) train = data::load_gsm8k(dir, "train");
     if (static_cast<size_t>(k_) > train.size() && k_ > 0)
       throw ConfigError("gsm8k: num_fewshot exceeds the train split");
     FewshotSampler sampler(train.size(), options.fewshot_seed);

@@ -4,9 +4,9 @@
 #include <array>
 
 #include "slmq/core/error.h"
-#include "slmq/eval/data_files.h"
-#include "slmq/eval/datasets.h"
-#include "slmq/eval/py_text.h"
+#include "slmq/data/data_files.h"
+#include "slmq/data/datasets.h"
+#include "slmq/data/py_text.h"
 #include "task_support.h"
 
 namespace slmq::eval::detail {
@@ -80,8 +80,8 @@ constexpr std::array<Subject, 57> kSubjects = {{
 constexpr std::array<const char*, 4> kCategories = {"stem", "other", "social_sciences",
                                                     "humanities"};
 
-std::string doc_to_text(const MmluDoc& d) {
-  return py_strip(d.question) + "\nA. " + d.choices[0] + "\nB. " + d.choices[1] + "\nC. " +
+std::string doc_to_text(const data::MmluDoc& d) {
+  return data::py_strip(d.question) + "\nA. " + d.choices[0] + "\nB. " + d.choices[1] + "\nC. " +
          d.choices[2] + "\nD. " + d.choices[3] + "\nAnswer:";
 }
 
@@ -96,15 +96,15 @@ class MmluTask : public Task {
     if (k_ > 5)
       throw ConfigError("mmlu: num_fewshot " + std::to_string(k_) +
                         " exceeds the 5 dev examples per subject");
-    const auto dir = resolve_data_dir(options.data_dir);
+    const auto dir = data::resolve_data_dir(options.data_dir);
     for (const auto& subject : kSubjects) {
-      const auto test = load_mmlu(dir, subject.name, "test");
+      const auto test = data::load_mmlu(dir, subject.name, "test");
       std::string prefix = "The following are multiple choice questions (with answers) about " +
-                           py_replace(subject.name, "_", " ") + ".\n\n";
+                           data::py_replace(subject.name, "_", " ") + ".\n\n";
       if (k_ > 0) {
-        const auto dev = load_mmlu(dir, subject.name, "dev");
+        const auto dev = data::load_mmlu(dir, subject.name, "dev");
         if (dev.size() < static_cast<size_t>(k_)) {
-          throw_data_error(
+          data::throw_data_error(
               dir / "mmlu", 0,
               std::string(subject.name) + " has fewer than " + std::to_string(k_) + " dev rows");
         }

@@ -1,24 +1,24 @@
 // piqa (lm-eval tasks/piqa): "Question: {{goal}}\nAnswer:", choices [sol1, sol2]. Few-shot
 // examples come from train (not shipped here), drawing k+1 and dropping the eval doc.
-#include "slmq/eval/data_files.h"
-#include "slmq/eval/datasets.h"
+#include "slmq/data/data_files.h"
+#include "slmq/data/datasets.h"
 #include "task_support.h"
 
 namespace slmq::eval::detail {
 namespace {
 
-McDoc to_mc(const PiqaDoc& d) {
+McDoc to_mc(const data::PiqaDoc& d) {
   return {"Question: " + d.goal + "\nAnswer:", {d.sol1, d.sol2}, d.label};
 }
 
 }  // namespace
 
 std::unique_ptr<Task> make_piqa_task(const TaskOptions& options) {
-  const auto dir = resolve_data_dir(options.data_dir);
-  const auto validation = load_piqa(dir, "validation");
+  const auto dir = data::resolve_data_dir(options.data_dir);
+  const auto validation = data::load_piqa(dir, "validation");
   const int k = options.num_fewshot.value_or(0);
-  std::vector<PiqaDoc> train;
-  if (k > 0) train = load_piqa(dir, "train");
+  std::vector<data::PiqaDoc> train;
+  if (k > 0) train = data::load_piqa(dir, "train");
   FewshotSampler sampler(train.size(), options.fewshot_seed);
   std::vector<McDoc> docs;
   std::vector<std::string> contexts;

@@ -1,7 +1,7 @@
 #include "task_support.h"
 
 #include "slmq/core/error.h"
-#include "slmq/eval/data_files.h"
+#include "slmq/data/data_files.h"
 #include "slmq/eval/metrics.h"
 
 namespace slmq::eval::detail {

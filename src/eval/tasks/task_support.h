@@ -5,7 +5,7 @@
 #include <string>
 #include <vector>
 
-#include "slmq/eval/python_random.h"
+#include "slmq/data/python_random.h"
 #include "slmq/eval/task.h"
 
 namespace slmq::eval::detail {
@@ -32,7 +32,7 @@ class FewshotSampler {
 
  private:
   size_t pool_size_;
-  PyRandom rnd_;
+  data::PyRandom rnd_;
 };
 
 // Appends one loglikelihood request per choice: (context, " " + choice).

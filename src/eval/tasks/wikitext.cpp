@@ -6,65 +6,10 @@
 #include <string>
 
 #include "slmq/core/error.h"
-#include "slmq/eval/data_files.h"
-#include "slmq/eval/datasets.h"
-#include "slmq/eval/py_regex.h"
-#include "slmq/eval/py_text.h"
+#include "slmq/data/data_files.h"
+#include "slmq/data/py_text.h"
+#include "slmq/data/wikitext.h"
 #include "task_support.h"
-
-namespace slmq::eval::detail {
-namespace {
-
-std::string ws_pattern(const std::string& pattern) {
-  // The lm-eval patterns use Python's Unicode \s; spell it out as an explicit class.
-  return py_replace(pattern, "\\s", std::string("[") + kPyWhitespaceClass + "]");
-}
-
-}  // namespace
-}  // namespace slmq::eval::detail
-
-namespace slmq::eval {
-
-std::string wikitext_detokenize(const std::string& page) {
-  using detail::ws_pattern;
-  static const PyRegex kSlashNum("/' [0-9]/");
-  static const PyRegex kParens(ws_pattern("\\(\\s*([^\\)]*?)\\s*\\)"));
-  static const PyRegex kBrackets(ws_pattern("\\[\\s*([^\\]]*?)\\s*\\]"));
-  static const PyRegex kBraces(ws_pattern("\\{\\s*([^}]*?)\\s*\\}"));
-  static const PyRegex kDquotes(ws_pattern("\"\\s*([^\"]*?)\\s*\""));
-  static const PyRegex kSquotes(ws_pattern("'\\s*([^']*?)\\s*'"));
-  std::string s = py_replace(page, "s '", "s'");
-  s = kSlashNum.sub(s, "/'[0-9]/");
-  for (const auto& [from, to] : {std::pair{" @-@ ", "-"},
-                                 {" @,@ ", ","},
-                                 {" @.@ ", "."},
-                                 {" : ", ": "},
-                                 {" ; ", "; "},
-                                 {" . ", ". "},
-                                 {" ! ", "! "},
-                                 {" ? ", "? "},
-                                 {" , ", ", "}}) {
-    s = py_replace(s, from, to);
-  }
-  s = kParens.sub(s, "(\\1)");
-  s = kBrackets.sub(s, "[\\1]");
-  s = kBraces.sub(s, "{\\1}");
-  s = kDquotes.sub(s, "\"\\1\"");
-  s = kSquotes.sub(s, "'\\1'");
-  for (const auto& [from, to] : {std::pair{"= = = =", "===="},
-                                 {"= = =", "==="},
-                                 {"= =", "=="},
-                                 {" \u00b0 ", "\u00b0"},
-                                 {" \n", "\n"},
-                                 {"\n ", "\n"},
-                                 {" N ", " 1 "},
-                                 {" 's", "'s"}}) {
-    s = py_replace(s, from, to);
-  }
-  return s;
-}
-
-}  // namespace slmq::eval
 
 namespace slmq::eval::detail {
 namespace {
@@ -73,7 +18,7 @@ class WikitextTask : public Task {
  public:
   explicit WikitextTask(const TaskOptions& options) {
     if (options.num_fewshot.value_or(0) != 0) throw ConfigError("wikitext has no few-shot mode");
-    auto pages = load_wikitext_pages(resolve_data_dir(options.data_dir));
+    auto pages = data::load_wikitext_pages(data::resolve_data_dir(options.data_dir));
     pages.resize(apply_limit(pages.size(), options));
     const auto empty = std::make_shared<const std::string>();
     for (size_t i = 0; i < pages.size(); ++i) {
@@ -81,9 +26,9 @@ class WikitextTask : public Task {
       r.type = RequestType::kLoglikelihoodRolling;
       r.doc_index = i;
       r.context = empty;
-      r.continuation = wikitext_detokenize(pages[i]);
+      r.continuation = data::wikitext_detokenize(pages[i]);
       requests_.push_back(std::move(r));
-      words_.push_back(static_cast<double>(py_whitespace_split_count(pages[i])));
+      words_.push_back(static_cast<double>(data::py_whitespace_split_count(pages[i])));
       bytes_.push_back(static_cast<double>(pages[i].size()));
     }
   }

@@ -161,8 +161,9 @@ void scale_layer(DecoderLayer& layer, const std::vector<ScaleGroup>& groups, Fea
                  const std::vector<Chunk>& chunks, const QuantConfig& config, AwqLayerResult& out) {
   // Every group is searched on the unscaled layer, then all are applied in order.
   for (const ScaleGroup& g : groups) {
-    out.groups.push_back({g.fold.name, search_group(layer, g, feats.at(g.input), chunks,
-                                                    config.scheme.weight, config.awq.n_grid)});
+    out.groups.push_back(
+        {g.fold.name, search_group(layer, g, feats.at(g.input), chunks, config.scheme.weight,
+                                   config.options<AwqOptions>().n_grid)});
   }
   for (size_t i = 0; i < groups.size(); ++i)
     apply_group(layer, groups[i], out.groups[i].search.scales, feats);
@@ -174,8 +175,8 @@ void clip_layer(DecoderLayer& layer, const std::vector<ScaleGroup>& groups, cons
     const std::string& name = layer.linear_name(role);
     auto* slot = &layer.linear(role);
     const DenseLinear& fc = dense_linear(*slot, name);
-    at::Tensor max_val =
-        awq_search_clip(fc.weight(), feats.at(input), config.scheme.weight, config.awq);
+    at::Tensor max_val = awq_search_clip(fc.weight(), feats.at(input), config.scheme.weight,
+                                         config.options<AwqOptions>());
     *slot = std::make_unique<DenseLinear>(awq_apply_clip(fc.weight(), max_val), fc.bias());
     out.clips.emplace_back(name, std::move(max_val));
   }
@@ -205,10 +206,12 @@ AwqResult awq_transform(Model& model, const QuantConfig& config, const Calibrati
     const auto chunks = make_chunks(model, cap.inputs(), calib.config.batch_size);
     AwqLayerResult layer_result;
     auto t0 = SteadyClock::now();
-    if (config.awq.scale) scale_layer(cap.layer(), groups, feats, chunks, config, layer_result);
+    if (config.options<AwqOptions>().scale)
+      scale_layer(cap.layer(), groups, feats, chunks, config, layer_result);
     result.scale_search_seconds += seconds_since(t0);
     t0 = SteadyClock::now();
-    if (config.awq.clip) clip_layer(cap.layer(), groups, feats, config, layer_result);
+    if (config.options<AwqOptions>().clip)
+      clip_layer(cap.layer(), groups, feats, config, layer_result);
     result.clip_search_seconds += seconds_since(t0);
     spdlog::info("awq: layer {}/{} searched ({:.1f} s scales, {:.1f} s clips so far)",
                  cap.layer_index() + 1, model.num_layers(), result.scale_search_seconds,

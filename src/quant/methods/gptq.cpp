@@ -29,7 +29,8 @@ void quantize_linear(std::unique_ptr<LinearBackend>& slot, const std::string& fu
   if (dense == nullptr)
     throw InternalError("gptq: " + full_name + " is not dense after the support check");
   auto t0 = SteadyClock::now();
-  GptqResult r = gptq_quantize(dense->weight(), hessian, config.scheme.weight, config.gptq);
+  GptqResult r =
+      gptq_quantize(dense->weight(), hessian, config.scheme.weight, config.options<GptqOptions>());
   times.solve += seconds_since(t0);
   t0 = SteadyClock::now();
   report.layers.push_back(weight_error_stats(full_name, dense->weight(), r.dequantized));
@@ -94,8 +95,8 @@ std::optional<std::string> GptqMethod::unsupported_reason(
   }
   if (w.granularity == Granularity::kPerTensor)
     return std::string("gptq needs per_channel or per_group weights, not per_tensor");
-  if (w.granularity == Granularity::kPerGroup && config.gptq.act_order &&
-      !config.gptq.static_groups) {
+  if (w.granularity == Granularity::kPerGroup && config.options<GptqOptions>().act_order &&
+      !config.options<GptqOptions>().static_groups) {
     return fmt::format(
         "gptq act_order with dynamic groups (group size {}) orders groups by the permutation and "
         "needs a g_idx, which slmquant's quantized weights do not store; set static_groups: true "
@@ -120,7 +121,8 @@ QuantReport GptqMethod::run(Model& model, const QuantConfig& config,
   PhaseTimes times;
   LayerwiseCapture capture(model, calib->windows,
                            {calib->config.batch_size, calib->config.propagate_quantized});
-  const auto groups = gptq_linear_groups(model, config.gptq.true_sequential);
+  const auto groups =
+      gptq_linear_groups(model, config.options<GptqOptions>().true_sequential);
   const auto folds = model.arch().structure(model.config()).folds;
   for (; !capture.done(); capture.advance()) {
     const int64_t index = capture.layer_index();

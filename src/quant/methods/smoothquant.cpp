@@ -9,6 +9,7 @@
 #include "slmq/core/timing.h"
 #include "slmq/quant/fake_quant_linear.h"
 #include "slmq/quant/scale_folding.h"
+#include "slmq/quant/smoothquant_options.h"
 #include "slmq/quant/smoothquant_scales.h"
 
 namespace slmq {
@@ -100,7 +101,8 @@ SmoothingResult smooth_model(Model& model, const QuantConfig& config,
     cap.run(rec.hook(), rec.names());
     result.statistics_seconds += rec.seconds();
     const auto t0 = SteadyClock::now();
-    result.layers.push_back(smooth_layer(cap.layer(), groups, rec, config.smoothquant));
+    result.layers.push_back(
+        smooth_layer(cap.layer(), groups, rec, config.options<SmoothQuantOptions>()));
     result.smoothing_seconds += seconds_since(t0);
     spdlog::debug("smoothquant: layer {}/{} smoothed", cap.layer_index() + 1, model.num_layers());
   }
@@ -130,7 +132,7 @@ TransformThenQuantizeMethod::TransformRecord SmoothQuantMethod::transform(
 
 void SmoothQuantMethod::finish_linear(const Model& model, const std::string& name,
                                       FakeQuantLinear& linear, const QuantConfig& config) const {
-  if (config.smoothquant.quantize_bmm_input && is_qkv(model, name))
+  if (config.options<SmoothQuantOptions>().quantize_bmm_input && is_qkv(model, name))
     linear.set_output_quantizer(bmm_input_quantizer());
 }
 

@@ -28,7 +28,7 @@ struct SmoothingResult {
   nlohmann::json summary() const;  // per layer: min and max of each group's scales
 };
 
-// Smooths every decoder layer in place with config.smoothquant (the model's function is
+// Smooths every decoder layer in place with the smoothquant options (the model's function is
 // unchanged up to rounding). Statistics come from the layers as they were before smoothing.
 // InternalError for empty calibration data.
 SmoothingResult smooth_model(Model& model, const QuantConfig& config, const CalibrationData& calib);
@@ -42,7 +42,7 @@ class SmoothQuantMethod final : public TransformThenQuantizeMethod {
  private:
   TransformRecord transform(Model& model, const QuantConfig& config,
                             const CalibrationData& calib) const override;
-  // Adds the q/k/v output quantizer when config.smoothquant.quantize_bmm_input.
+  // Adds the q/k/v output quantizer when SmoothQuantOptions::quantize_bmm_input.
   void finish_linear(const Model& model, const std::string& name, FakeQuantLinear& linear,
                      const QuantConfig& config) const override;
 };

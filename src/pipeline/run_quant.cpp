@@ -1,25 +1,26 @@
-#include "slmq/sweep/run_quant.h"
+#include "slmq/pipeline/run_quant.h"
 
 #include <spdlog/spdlog.h>
 
-#include <chrono>
 #include <optional>
 
 #include "slmq/calib/calibration_data.h"
-#include "slmq/quant/quant_method.h"
+#include "slmq/core/error.h"
 
 namespace slmq {
 
-void run_quant_block(Model& model, const std::string& model_path, const QuantConfig& q,
-                     nlohmann::json& result) {
+QuantReport run_quant_block(RunModel& run, const QuantConfig& q, nlohmann::json& result) {
   auto method = make_quant_method(q.method);
+  // Refuse before the (possibly long) calibration sampling.
+  if (auto reason = method->unsupported_reason(run.model(), q))
+    throw UnsupportedError(q.method + ": " + *reason);
   std::optional<CalibrationData> calib;
   if (method->needs_calibration() || q.uses_calibration()) {
-    calib = prepare_calibration(q.calibration, model_path);
+    calib = prepare_calibration(q.calibration, *run.tokenizer());
     spdlog::info("calibration: {} windows of {} tokens from {} ({:.1f} s)", calib->windows.size(),
                  calib->windows.seqlen(), q.calibration.source, calib->sampling_seconds);
   }
-  QuantReport report = method->run(model, q, calib ? &*calib : nullptr);
+  QuantReport report = method->run(run.model(), q, calib ? &*calib : nullptr);
   if (calib) {
     // Sampling the windows is part of what quantizing costs.
     report.cost.phase_seconds.insert(report.cost.phase_seconds.begin(),
@@ -31,20 +32,26 @@ void run_quant_block(Model& model, const std::string& model_path, const QuantCon
   result["quant"] = {{"method", q.method},
                      {"w_bits", w.bits},
                      {"a_bits", q.scheme.activation ? q.scheme.activation->bits : 16},
-                     {"group_size", w.granularity == Granularity::kPerGroup ? w.group_size : -1},
+                     {"granularity", to_string(w.granularity)},
                      {"config", r["config"]},
                      {"summary", r["summary"]}};
+  // As in the config: a group size exists only for per_group weights.
+  if (w.granularity == Granularity::kPerGroup) result["quant"]["group_size"] = w.group_size;
   for (const char* key : {"calibration", "details"}) {
     if (r.contains(key)) result["quant"][key] = r[key];
   }
-  const nlohmann::json& gpu = result["environment"]["gpu"];
+  const nlohmann::json gpu = result.contains("environment")
+                                 ? result["environment"].value("gpu", nlohmann::json())
+                                 : nlohmann::json();
+  const std::string device = run.model().device().str();
   result["quant_cost"] = {
       {"wall_time_s", report.cost.wall_seconds},
       {"peak_memory_mib", static_cast<double>(report.cost.peak_rss_bytes) / (1024.0 * 1024.0)},
       {"memory_kind", "process_peak_rss"},
-      {"device", gpu.is_object() ? gpu.value("name", model.device().str()) : model.device().str()},
+      {"device", gpu.is_object() ? gpu.value("name", device) : device},
       {"phase_seconds", r["cost"]["phase_seconds"]}};
   spdlog::info("quantized with {} in {:.2f} s", q.method, report.cost.wall_seconds);
+  return report;
 }
 
 }  // namespace slmq

@@ -6,7 +6,7 @@
 #include <string>
 #include <string_view>
 
-namespace slmq::eval {
+namespace slmq::data {
 
 // Python str.isspace() for one code point.
 bool is_py_space(char32_t cp);
@@ -26,4 +26,4 @@ size_t py_whitespace_split_count(std::string_view s);
 // str.isdigit() over the whole string for ASCII digits only (non-empty).
 bool is_ascii_digits(std::string_view s);
 
-}  // namespace slmq::eval
+}  // namespace slmq::data

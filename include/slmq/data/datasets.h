@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-namespace slmq::eval {
+namespace slmq::data {
 
 struct ArcDoc {
   std::string id, question;
@@ -78,12 +78,4 @@ HellaswagData load_hellaswag(const std::filesystem::path& data_dir);
 std::vector<HellaswagDoc> load_hellaswag_hf(const std::filesystem::path& file);
 std::vector<HellaswagDoc> load_hellaswag_llamacpp(const std::filesystem::path& file);
 
-// WikiText-2 test documents (EleutherAI/wikitext_document_level pages): from the HF export
-// wikitext2/document_level/test.jsonl ("page") when present, else rebuilt from
-// wikitext2/wiki.test.raw the way lm-eval's dataset script built them (spec §7.1).
-std::vector<std::string> load_wikitext_pages(const std::filesystem::path& data_dir);
-std::vector<std::string> wikitext_pages_from_raw(const std::string& raw_text);
-// lm-eval's wikitext_detokenizer (spec §7.2), rule for rule: the text that is scored.
-std::string wikitext_detokenize(const std::string& page);
-
-}  // namespace slmq::eval
+}  // namespace slmq::data

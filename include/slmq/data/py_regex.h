@@ -10,7 +10,7 @@
 #include <string_view>
 #include <vector>
 
-namespace slmq::eval {
+namespace slmq::data {
 
 // Python str.isspace() as a PCRE2 character class body (use inside [...]).
 extern const char* const kPyWhitespaceClass;
@@ -34,4 +34,4 @@ class PyRegex {
   std::unique_ptr<Impl> impl_;
 };
 
-}  // namespace slmq::eval
+}  // namespace slmq::data

@@ -1,4 +1,4 @@
-#include "slmq/eval/py_text.h"
+#include "slmq/data/py_text.h"
 
 #include <utf8proc.h>
 
@@ -6,7 +6,7 @@
 
 #include "slmq/core/error.h"
 
-namespace slmq::eval {
+namespace slmq::data {
 namespace {
 
 struct Decoded {
@@ -121,4 +121,4 @@ bool is_ascii_digits(std::string_view s) {
   return true;
 }
 
-}  // namespace slmq::eval
+}  // namespace slmq::data

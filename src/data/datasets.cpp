@@ -1,12 +1,12 @@
-#include "slmq/eval/datasets.h"
+#include "slmq/data/datasets.h"
 
 #include <algorithm>
 
-#include "slmq/eval/data_files.h"
-#include "slmq/eval/py_regex.h"
-#include "slmq/eval/py_text.h"
+#include "slmq/data/data_files.h"
+#include "slmq/data/py_regex.h"
+#include "slmq/data/py_text.h"
 
-namespace slmq::eval {
+namespace slmq::data {
 namespace fs = std::filesystem;
 
 std::vector<ArcDoc> load_arc(const fs::path& data_dir, const std::string& config,
@@ -176,40 +176,4 @@ HellaswagData load_hellaswag(const fs::path& data_dir) {
   return data;
 }
 
-std::vector<std::string> wikitext_pages_from_raw(const std::string& raw_text) {
-  std::vector<std::string> pages;
-  std::string current;
-  bool have_lines = false;
-  for (const auto& line : split_lines(raw_text)) {
-    const std::string r = py_strip(py_replace(py_replace(line, "= = =", "==="), "= =", "=="));
-    const bool heading = r.size() >= 2 && r.compare(0, 2, "= ") == 0 && r.size() >= 2 &&
-                         r.compare(r.size() - 2, 2, " =") == 0;
-    if (heading) {
-      if (!py_strip(current).empty()) pages.push_back(current);
-      current.clear();
-      have_lines = false;
-    }
-    if (have_lines) current += "\n";
-    current += line;
-    have_lines = true;
-  }
-  pages.push_back(current);
-  return pages;
-}
-
-std::vector<std::string> load_wikitext_pages(const fs::path& data_dir) {
-  const fs::path hf = data_dir / "wikitext2" / "document_level" / "test.jsonl";
-  if (fs::exists(hf)) {
-    std::vector<std::string> pages;
-    for (const auto& [row, line] : read_jsonl(hf))
-      pages.push_back(json_string(row, "page", hf, line));
-    return pages;
-  }
-  const fs::path raw = data_dir / "wikitext2" / "wiki.test.raw";
-  std::string text = read_text_file(raw);
-  // Python's text mode reads "\r\n" and "\r" as "\n".
-  text = py_replace(py_replace(text, "\r\n", "\n"), "\r", "\n");
-  return wikitext_pages_from_raw(text);
-}
-
-}  // namespace slmq::eval
+}  // namespace slmq::data

@@ -1,4 +1,4 @@
-#include "slmq/eval/py_regex.h"
+#include "slmq/data/py_regex.h"
 
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include <pcre2.h>
@@ -7,7 +7,7 @@
 
 #include "slmq/core/error.h"
 
-namespace slmq::eval {
+namespace slmq::data {
 
 const char* const kPyWhitespaceClass =
     "\\t\\n\\x0b\\x0c\\r\\x1c-\\x1f \\x{85}\\x{a0}\\x{1680}\\x{2000}-\\x{200a}\\x{2028}\\x{2029}"
@@ -113,4 +113,4 @@ std::vector<std::vector<std::string>> PyRegex::findall(std::string_view text) co
   return out;
 }
 
-}  // namespace slmq::eval
+}  // namespace slmq::data

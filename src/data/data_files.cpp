@@ -1,4 +1,4 @@
-#include "slmq/eval/data_files.h"
+#include "slmq/data/data_files.h"
 
 #include <cstdlib>
 #include <fstream>
@@ -6,7 +6,7 @@
 
 #include "slmq/core/error.h"
 
-namespace slmq::eval {
+namespace slmq::data {
 
 std::filesystem::path resolve_data_dir(const std::filesystem::path& explicit_dir) {
   if (!explicit_dir.empty()) return explicit_dir;
@@ -153,4 +153,4 @@ std::vector<std::string> json_string_list(const nlohmann::json& row, const char*
   return out;
 }
 
-}  // namespace slmq::eval
+}  // namespace slmq::data

@@ -7,7 +7,7 @@
 
 #include <nlohmann/json.hpp>
 
-namespace slmq::eval {
+namespace slmq::data {
 
 // The data directory: `explicit_dir` when non-empty (config or CLI), else $SLMQ_DATA_DIR, else
 // "assets/data".
@@ -47,4 +47,4 @@ int64_t json_int(const nlohmann::json& row, const char* key, const std::filesyst
 std::vector<std::string> json_string_list(const nlohmann::json& row, const char* key,
                                           const std::filesystem::path& file, size_t line);
 
-}  // namespace slmq::eval
+}  // namespace slmq::data

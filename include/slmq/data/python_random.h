@@ -8,7 +8,7 @@
 #include <cstdint>
 #include <vector>
 
-namespace slmq::eval {
+namespace slmq::data {
 
 class PyRandom {
  public:
@@ -44,4 +44,4 @@ class PyRandom {
   int mti_ = kN + 1;
 };
 
-}  // namespace slmq::eval
+}  // namespace slmq::data

@@ -1,11 +1,11 @@
-#include "slmq/eval/python_random.h"
+#include "slmq/data/python_random.h"
 
 #include <cmath>
 #include <unordered_set>
 
 #include "slmq/core/error.h"
 
-namespace slmq::eval {
+namespace slmq::data {
 namespace {
 
 constexpr int kM = 397;
@@ -157,4 +157,4 @@ std::vector<size_t> PyRandom::sample_indices(size_t n, size_t k) {
   return result;
 }
 
-}  // namespace slmq::eval
+}  // namespace slmq::data

@@ -1,0 +1,44 @@
+#pragma once
+// A method's own `quant.<method>:` options, held by QuantConfig without a member per method: the
+// method's registration (method_registry.h) parses them into a plain struct, which QuantConfig
+// keeps type-erased and the method reads back with `config.options<ItsOptions>()`.
+#include <nlohmann/json.hpp>
+
+#include <optional>
+#include <utility>
+
+#include "slmq/quant/quant_flavour.h"
+
+namespace slmq {
+
+class MethodOptions {
+ public:
+  virtual ~MethodOptions() = default;
+  // What the result file records under quant.config.<method>.
+  virtual nlohmann::json to_json() const = 0;
+  // A quantizer flavour these options impose over the method's own (SmoothQuant's
+  // llm_compressor variant pairs with compressed_tensors); nullopt: the method's.
+  virtual std::optional<QuantFlavour> flavour() const = 0;
+};
+
+// The options struct T of one method. T needs `nlohmann::json to_json() const`; it may have
+// `std::optional<QuantFlavour> flavour() const` (see MethodOptions::flavour).
+template <class T>
+class MethodOptionsOf final : public MethodOptions {
+ public:
+  explicit MethodOptionsOf(T value) : value_(std::move(value)) {}
+  const T& value() const { return value_; }
+  nlohmann::json to_json() const override { return value_.to_json(); }
+  std::optional<QuantFlavour> flavour() const override {
+    if constexpr (requires(const T& t) { t.flavour(); }) {
+      return value_.flavour();
+    } else {
+      return std::nullopt;
+    }
+  }
+
+ private:
+  T value_;
+};
+
+}  // namespace slmq

@@ -1,0 +1,108 @@
+#include "slmq/quant/method_registry.h"
+
+#include "slmq/core/error.h"
+#include "slmq/quant/awq_options.h"
+#include "slmq/quant/gptq_options.h"
+#include "slmq/quant/methods/awq.h"
+#include "slmq/quant/methods/gptq.h"
+#include "slmq/quant/methods/rtn.h"
+#include "slmq/quant/methods/smoothquant.h"
+#include "slmq/quant/smoothquant_options.h"
+
+namespace slmq {
+namespace {
+
+// GPTQ get_c4 (llama.py): random documents, 128 windows of 2048 tokens, seed 0, each layer's
+// inputs from the layer as quantized.
+CalibrationConfig gptq_calibration() { return CalibrationConfig{}; }
+
+// SmoothQuant get_act_scales: the first 512 shuffled documents truncated to 512 tokens, seed 42;
+// statistics of the full-precision model.
+CalibrationConfig smoothquant_calibration() {
+  CalibrationConfig c;
+  c.sampling = CalibSampling::kTruncatedDocuments;
+  c.nsamples = 512;
+  c.seqlen = 512;
+  c.seed = 42;
+  c.propagate_quantized = false;
+  return c;
+}
+
+// llm-awq get_calib_dataset: 128 documents packed into blocks of 512, seed 42; run_awq feeds each
+// layer the full-precision layer's outputs.
+CalibrationConfig awq_calibration() {
+  CalibrationConfig c;
+  c.sampling = CalibSampling::kPackedDocuments;
+  c.nsamples = 128;
+  c.seqlen = 512;
+  c.seed = 42;
+  c.propagate_quantized = false;
+  return c;
+}
+
+std::vector<QuantMethodInfo> registered_methods() {
+  return {
+      {.name = "rtn",
+       .flavour = QuantFlavour::kCompressedTensors,  // llm-compressor's QuantizationModifier
+       .calibration = std::nullopt,
+       .make = [] { return std::make_unique<RtnMethod>(); },
+       .parse_options = nullptr},
+      {.name = "gptq",
+       .flavour = QuantFlavour::kGptq,
+       .calibration = gptq_calibration(),
+       .make = [] { return std::make_unique<GptqMethod>(); },
+       .parse_options = options_parser(parse_gptq_section)},
+      {.name = "smoothquant",
+       .flavour = QuantFlavour::kLlmc,  // = smoothquant's fake_quant for symmetric 8-bit
+       .calibration = smoothquant_calibration(),
+       .make = [] { return std::make_unique<SmoothQuantMethod>(); },
+       .parse_options = options_parser(parse_smoothquant_section)},
+      {.name = "awq",
+       .flavour = QuantFlavour::kAwq,
+       .calibration = awq_calibration(),
+       .make = [] { return std::make_unique<AwqMethod>(); },
+       .parse_options = options_parser(parse_awq_section)},
+  };
+}
+
+}  // namespace
+
+const std::vector<QuantMethodInfo>& quant_methods() {
+  static const std::vector<QuantMethodInfo> kMethods = registered_methods();
+  return kMethods;
+}
+
+std::vector<std::string> quant_method_names() {
+  std::vector<std::string> names;
+  for (const auto& m : quant_methods()) names.push_back(m.name);
+  return names;
+}
+
+std::string quant_method_list() {
+  std::string list;
+  for (const auto& m : quant_methods()) list += (list.empty() ? "" : ", ") + m.name;
+  return list;
+}
+
+const QuantMethodInfo& find_quant_method(const std::string& name, const std::string& key) {
+  for (const auto& m : quant_methods()) {
+    if (m.name == name) return m;
+  }
+  const std::string hint = nearest_key(name, quant_method_names());
+  throw ConfigError(key + ": '" + name + "' is not available (implemented: " + quant_method_list() +
+                    ")" + (hint.empty() ? "" : " (did you mean '" + hint + "'?)"));
+}
+
+QuantFlavour default_flavour(const std::string& method) {
+  return find_quant_method(method).flavour;
+}
+
+CalibrationConfig default_calibration(const std::string& method) {
+  return find_quant_method(method).calibration.value_or(CalibrationConfig{});
+}
+
+std::unique_ptr<QuantMethod> make_quant_method(const std::string& name) {
+  return find_quant_method(name).make();
+}
+
+}  // namespace slmq
