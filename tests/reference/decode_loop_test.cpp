@@ -21,8 +21,8 @@
 #include "slmq/model/model_loader.h"
 #include "slmq/quant/backends/backend_choice.h"
 #include "slmq/quant/quant_method.h"
-#include "support/temp_dir.h"
 #include "support/single_thread.h"
+#include "support/temp_dir.h"
 
 namespace slmq {
 namespace {

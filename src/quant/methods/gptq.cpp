@@ -121,8 +121,7 @@ QuantReport GptqMethod::run(Model& model, const QuantConfig& config,
   PhaseTimes times;
   LayerwiseCapture capture(model, calib->windows,
                            {calib->config.batch_size, calib->config.propagate_quantized});
-  const auto groups =
-      gptq_linear_groups(model, config.options<GptqOptions>().true_sequential);
+  const auto groups = gptq_linear_groups(model, config.options<GptqOptions>().true_sequential);
   const auto folds = model.arch().structure(model.config()).folds;
   for (; !capture.done(); capture.advance()) {
     const int64_t index = capture.layer_index();
