@@ -2,15 +2,18 @@
 # The test command: incremental build, reference data from the Python reference implementations
 # (scripts/reference/gen_*.py, each skipped when its inputs are unchanged), then the GoogleTest
 # suite through ctest, in parallel. Tests labelled `slow` (gtest names containing "Slow", each over
-# ~60 s on one thread) are left out unless the first argument is --slow. Other arguments go to
+# ~60 s on one thread) and the generators only they read (gen_*_slow.py) are left out unless the
+# first argument is --slow. Other arguments go to
 # ctest (e.g. -R Safetensors).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/lib/common.sh
 
 label_args=(-LE slow)
+slow=0
 if [ "${1:-}" = "--slow" ]; then
   label_args=()
+  slow=1
   shift
 fi
 
@@ -24,6 +27,8 @@ build_project
 export SLMQ_REFERENCE_DIR="$PWD/reference-data"
 for gen in scripts/reference/gen_*.py; do
   [ -e "$gen" ] || continue
+  # gen_*_slow.py feed only slow tests.
+  if [[ "$gen" == *_slow.py && $slow -eq 0 ]]; then continue; fi
   "$SLMQ_PYTHON" scripts/reference/run_generator.py "$gen" "$SLMQ_REFERENCE_DIR"
 done
 

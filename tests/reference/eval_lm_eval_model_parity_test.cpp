@@ -35,12 +35,15 @@ constexpr double kLoglikelihoodTolerance = 1e-3;
 constexpr double kRollingRelativeTolerance = 1e-6;
 constexpr double kAggregateTolerance = 1e-4;
 
-std::filesystem::path golden_root() { return test::reference_dir("lm_eval_model"); }
+// The tiny models' golden runs come from gen_lm_eval_model.py (default run); SmolLM2-135M's, about
+// 15 min of lm-eval and 4 min of this test on one thread, from gen_lm_eval_smollm2_slow.py
+// (scripts/test.sh --slow).
+constexpr const char* kTinyGolden = "lm_eval_model";
+constexpr const char* kSmolLM2Golden = "lm_eval_smollm2_slow";
 
-// The runs listed in index.json ({model_id: {model, runs: {run: file}}}).
-std::vector<std::filesystem::path> golden_files() {
+// The runs listed in ROOT/index.json ({model_id: {model, runs: {run: file}}}).
+std::vector<std::filesystem::path> golden_files(const std::filesystem::path& root) {
   std::vector<std::filesystem::path> files;
-  const auto root = golden_root();
   if (root.empty() || !std::filesystem::exists(root / "index.json")) return files;
   const json index = json::parse(std::ifstream(root / "index.json"));
   for (const auto& [model_id, entry] : index.items())
@@ -50,16 +53,21 @@ std::vector<std::filesystem::path> golden_files() {
   return files;
 }
 
-std::filesystem::path model_path(const json& model) {
+// A golden file's folder is ROOT/<model_id>/.
+std::filesystem::path root_of(const std::filesystem::path& file) {
+  return file.parent_path().parent_path();
+}
+
+std::filesystem::path model_path(const json& model, const std::filesystem::path& root) {
   const std::filesystem::path rel = model.at("path").get<std::string>();
   const auto in_repo = std::filesystem::path(SLMQ_SOURCE_DIR) / rel;
-  return std::filesystem::exists(in_repo) ? in_repo : golden_root() / rel;
+  return std::filesystem::exists(in_repo) ? in_repo : root / rel;
 }
 
 // The run's data_dir (relative to the golden folder), else the default data.
-std::filesystem::path data_dir(const json& ref) {
+std::filesystem::path data_dir(const json& ref, const std::filesystem::path& root) {
   if (ref.contains("data_dir") && ref["data_dir"].is_string())
-    return golden_root() / ref["data_dir"].get<std::string>();
+    return root / ref["data_dir"].get<std::string>();
   const char* env = std::getenv("SLMQ_DATA_DIR");
   return env ? std::filesystem::path(env)
              : std::filesystem::path(SLMQ_SOURCE_DIR) / "assets" / "data";
@@ -166,12 +174,13 @@ void check_tokens(const LanguageModel& lm, const Request& r, const json& g) {
 void check_run(const std::filesystem::path& file) {
   SCOPED_TRACE(file.string());
   json ref = json::parse(std::ifstream(file));
-  const auto path = model_path(ref.at("model"));
+  const auto root = root_of(file);
+  const auto path = model_path(ref.at("model"), root);
   auto model = load_model(path, {});
   ModelLanguageModel lm(*model, load_model_tokenizer(path), ref.at("max_length").get<int64_t>());
 
   TaskOptions options;
-  options.data_dir = data_dir(ref);
+  options.data_dir = data_dir(ref, root);
   if (ref.contains("num_fewshot") && ref["num_fewshot"].is_number())
     options.num_fewshot = ref["num_fewshot"].get<int>();
   if (ref.contains("limit") && ref["limit"].is_number()) options.limit = ref["limit"].get<size_t>();
@@ -235,17 +244,28 @@ void check_run(const std::filesystem::path& file) {
   compare_aggregates(mine, ref.at("results"), task->name());
 }
 
-TEST(LmEvalModelParity, EveryGoldenRun) {
-  const auto files = golden_files();
+// Every golden run under reference-data/NAME; a generator that exists but wrote nothing fails.
+void check_golden_runs(const std::string& name, const std::string& generator) {
+  const auto root = test::reference_dir(name);
+  const auto files = root.empty() ? std::vector<std::filesystem::path>{} : golden_files(root);
   if (files.empty()) {
-    const bool generator = std::filesystem::exists(std::filesystem::path(SLMQ_SOURCE_DIR) /
-                                                   "scripts/reference/gen_lm_eval_model.py");
-    ASSERT_FALSE(generator) << "gen_lm_eval_model.py exists but wrote no golden files under "
-                            << golden_root();
-    GTEST_SKIP() << "no lm-eval golden files: scripts/reference/gen_lm_eval_model.py is not in "
-                    "this checkout";
+    const bool exists = std::filesystem::exists(std::filesystem::path(SLMQ_SOURCE_DIR) /
+                                                "scripts/reference" / generator);
+    ASSERT_FALSE(exists) << generator << " exists but wrote no golden files under "
+                         << (root.empty() ? name : root.string())
+                         << " (slow generators run with scripts/test.sh --slow)";
+    GTEST_SKIP() << "no lm-eval golden files: scripts/reference/" << generator
+                 << " is not in this checkout";
   }
   for (const auto& f : files) check_run(f);
+}
+
+TEST(LmEvalModelParity, EveryGoldenRunOfTheTinyModels) {
+  check_golden_runs(kTinyGolden, "gen_lm_eval_model.py");
+}
+
+TEST(LmEvalModelParitySlow, EveryGoldenRunOfSmolLM2) {
+  check_golden_runs(kSmolLM2Golden, "gen_lm_eval_smollm2_slow.py");
 }
 
 }  // namespace

@@ -24,8 +24,10 @@ std::filesystem::path reference_dir(const std::string& name) {
       root ? root : std::filesystem::path(SLMQ_SOURCE_DIR) / "reference-data";
   auto dir = base / name;
   if (!std::filesystem::exists(dir)) {
-    throw std::runtime_error("reference data '" + dir.string() +
-                             "' is missing: run scripts/test.sh, which generates it");
+    throw std::runtime_error(
+        "reference data '" + dir.string() +
+        "' is missing: run scripts/test.sh, which generates it (scripts/test.sh --slow for "
+        "the data of slow tests)");
   }
   return dir;
 }
