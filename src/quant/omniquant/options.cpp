@@ -1,10 +1,20 @@
 #include "slmq/quant/omniquant/options.h"
 
 #include "slmq/config/config_node.h"
+#include "slmq/quant/quant_spec.h"
 
 namespace slmq {
 
 std::string to_string(OmniFlavour f) { return f == OmniFlavour::kLlmc ? "llmc" : "official"; }
+
+QuantFlavour OmniquantOptions::quantizer_flavour() const {
+  return variant == OmniFlavour::kLlmc ? QuantFlavour::kLlmc : QuantFlavour::kOmniquant;
+}
+
+std::optional<QuantFlavour> OmniquantOptions::flavour() const {
+  if (variant == OmniFlavour::kLlmc) return QuantFlavour::kLlmc;
+  return std::nullopt;
+}
 
 nlohmann::json OmniquantOptions::to_json() const {
   return {{"flavour", to_string(variant)},

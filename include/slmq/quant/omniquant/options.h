@@ -8,11 +8,10 @@
 
 #include <nlohmann/json.hpp>
 
-#include "slmq/quant/quant_spec.h"
-
 namespace slmq {
 
 class ConfigNode;
+enum class QuantFlavour;  // slmq/quant/quant_spec.h
 
 // Whose OmniQuant. They differ in (specs/quant_methods.md §5, §8):
 //  official: LET init w_j = max_i |W_ij|; with activations quantized, Q and K (after RoPE) and V
@@ -47,13 +46,9 @@ struct OmniquantOptions {
   // Whether LET runs for a scheme with or without quantized activations.
   bool let_enabled(bool activations_quantized) const { return let.value_or(activations_quantized); }
   // The quantizer formulas of the variant (omniquant's are the method's default).
-  QuantFlavour quantizer_flavour() const {
-    return variant == OmniFlavour::kLlmc ? QuantFlavour::kLlmc : QuantFlavour::kOmniquant;
-  }
+  QuantFlavour quantizer_flavour() const;
   // The quantizer flavour these options impose over the method's (llmc), for the registry.
-  std::optional<QuantFlavour> flavour() const {
-    return variant == OmniFlavour::kLlmc ? std::optional(QuantFlavour::kLlmc) : std::nullopt;
-  }
+  std::optional<QuantFlavour> flavour() const;
   nlohmann::json to_json() const;
 };
 
