@@ -136,6 +136,14 @@ void export_compressed_tensors(const Model& model, const ModelSource& source,
   }
   for (int64_t i = 0; i < model.num_layers(); ++i) {
     const std::string p = fmt::format("model.layers.{}.", i);
+    // Transforms inside attention (online rotations, Q/K/V quantizers) have no place in the
+    // config: a checkpoint without them would not compute what the model does.
+    if (const AttentionTransform* t = model.layer(i).attention_transform()) {
+      throw UnsupportedError(fmt::format(
+          "compressed-tensors export: layer {} has an attention transform ({}) that the format "
+          "cannot store",
+          i, t->describe()));
+    }
     const auto& w = model.layer(i).weights();
     for (const NormName& n : arch.norm_names()) b.add(p + n.hf + ".weight", w.norm(n.role));
     for (const LinearName& l : arch.linear_names()) b.add_linear(p + l.hf, *linears.at(p + l.hf));
