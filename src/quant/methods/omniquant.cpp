@@ -87,6 +87,11 @@ QuantReport OmniquantMethod::run(Model& model, const QuantConfig& config,
   report.layers = r.layers;
   report.linear_bytes_after = target_bytes(model, config);
   report.details = r.to_json(settings);
+  report.details["calibration_note"] =
+      "OmniQuant's reference calibrates on 128 random 2048-token windows of WikiText-2 train "
+      "(seed 2); slmquant's WikiText-2 file is the test split it evaluates on, so the default "
+      "source is the C4 slice (random documents, seed 2). A WikiText-2 train file can be given "
+      "as calibration.source with format: wikitext and sampling: random_windows.";
   report.cost.phase_seconds = {{"calibration", calib->sampling_seconds},
                                {"input_capture", embed_seconds},
                                {"fp_targets", r.fp_target_seconds - r.act_scale_seconds},
