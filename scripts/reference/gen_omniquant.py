@@ -7,7 +7,7 @@ FP block's output (+ the aug loss), then the in-place fold and the quantized cha
 (quant_out). Written for this test, not copied.
 
 The block is the model's own Llama block (RMSNorm normalised in fp32 as transformers does, RoPE
-tables in fp32 cast to the compute dtype, SDPA with a boolean causal mask), so the reference and
+tables in fp32 cast to the compute dtype, causal SDPA), so the reference and
 slmquant quantize the same function; the OmniQuant parts follow the references:
 * official: asymmetric per-token activation quantizers on every linear input and on Q, K (after
   RoPE) and V; LET init from max|W| of the keyed linear (q_proj, up_proj, o_proj);
@@ -189,7 +189,7 @@ class Block:
         h = h * self.torch.rsqrt(h.pow(2).mean(-1, keepdim=True) + self.eps)
         return w * h.to(x.dtype)
 
-    def __call__(self, x, cos, sin, mask):
+    def __call__(self, x, cos, sin):
         torch, F = self.torch, self.torch.nn.functional
         b, t, _ = x.shape
         ln1 = self.ln1_temp if self.ln1_temp is not None else self.ln1
@@ -206,7 +206,7 @@ class Block:
         q, k = rope(q), rope(k)
         if self.act_quant and self.qkv_quant is not None:
             q, k, v = self.qkv_quant(q), self.qkv_quant(k), self.qkv_quant(v)
-        o = F.scaled_dot_product_attention(q, k, v, attn_mask=mask, scale=self.head_dim ** -0.5,
+        o = F.scaled_dot_product_attention(q, k, v, is_causal=True, scale=self.head_dim ** -0.5,
                                            enable_gqa=self.heads != self.kv_heads)
         x = x + self.lin["self_attn.o_proj"](o.transpose(1, 2).reshape(b, t, -1))
         h = self.norm(x, ln2)
@@ -302,7 +302,6 @@ def omniquant(torch, model, ids, c, dtype, out):
     config = model.config
     mha = config.num_key_value_heads == config.num_attention_heads
     cos, sin = rope_tables(torch, config, ids.shape[1], dtype)
-    mask = torch.ones(ids.shape[1], ids.shape[1], dtype=torch.bool).tril()[None, None]
     with torch.no_grad():
         inps = model.model.embed_tokens.weight.to(dtype)[ids]
     fp_inps, quant_inps = inps.clone(), inps.clone()
@@ -318,8 +317,8 @@ def omniquant(torch, model, ids, c, dtype, out):
         with torch.no_grad():  # FP targets; act scales as generate_act_scale_shift.py
             for j in range(ids.shape[0]):
                 if c["aug_loss"]:
-                    fp_inps_2[j:j + 1] = blk(quant_inps[j:j + 1], cos, sin, mask)
-                fp_inps[j:j + 1] = blk(fp_inps[j:j + 1], cos, sin, mask)
+                    fp_inps_2[j:j + 1] = blk(quant_inps[j:j + 1], cos, sin)
+                fp_inps[j:j + 1] = blk(fp_inps[j:j + 1], cos, sin)
         act = {name: blk.lin[lin].stat for name, lin in keyed.items()} if let else {}
         for lin in keyed.values():
             blk.lin[lin].stat = None
@@ -343,7 +342,7 @@ def omniquant(torch, model, ids, c, dtype, out):
             first = len(steps)
             for j in range(ids.shape[0]):
                 smooth_temporary(blk, scales, mha)
-                quant_out = blk(quant_inps[j:j + 1], cos, sin, mask)
+                quant_out = blk(quant_inps[j:j + 1], cos, sin)
                 loss = torch.nn.functional.mse_loss(fp_inps[j:j + 1], quant_out)
                 if c["aug_loss"]:
                     loss = loss + torch.nn.functional.mse_loss(fp_inps_2[j:j + 1], quant_out)
@@ -366,7 +365,7 @@ def omniquant(torch, model, ids, c, dtype, out):
             out[f"layers.{i}.{n}.scales"] = codes[n][1].to(torch.float64)
         with torch.no_grad():  # quant_out: the quantized block on the quantized chain
             for j in range(ids.shape[0]):
-                quant_inps[j:j + 1] = blk(quant_inps[j:j + 1], cos, sin, mask)
+                quant_inps[j:j + 1] = blk(quant_inps[j:j + 1], cos, sin)
 
 
 def generate(out_dir):

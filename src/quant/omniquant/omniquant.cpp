@@ -19,7 +19,9 @@
 namespace slmq::omniquant {
 namespace {
 
-// Attention contexts of the training dtype by batch rows (the last chunk may be shorter).
+// Attention contexts of the training dtype by batch rows (the last chunk may be shorter): full
+// windows from position 0, so full-attention layers run causal SDPA without a mask (its flash
+// kernels on CPU and CUDA), sliding-window layers with theirs.
 class Contexts {
  public:
   Contexts(const Model& model, int64_t steps, c10::ScalarType dtype)
@@ -27,9 +29,11 @@ class Contexts {
   const AttentionContext& get(int64_t rows) {
     auto it = cache_.find(rows);
     if (it != cache_.end()) return it->second;
-    const at::Tensor mask =
-        at::ones({rows, steps_}, at::TensorOptions().dtype(at::kLong).device(model_.device()));
-    AttentionContext ctx = model_.attention_context(mask);
+    const at::Tensor positions =
+        at::arange(steps_, at::TensorOptions().dtype(at::kLong).device(model_.device()))
+            .unsqueeze(0)
+            .expand({rows, steps_});
+    AttentionContext ctx = model_.causal_attention_context(positions);
     for (auto& [cos, sin] : ctx.rope) {
       cos = cos.to(dtype_);
       sin = sin.to(dtype_);
