@@ -78,15 +78,16 @@ def value(v):
 
 
 def summary(r):
-    """(ppl, KL mean, same-top fraction, quantize wall s, training s per optimizer step)."""
+    """(ppl, KL mean, same-top fraction, quantize wall s, training wall s and CPU s per step)."""
     kl = r["ppl"].get("kl_divergence") or {}
     cost = r.get("quant_cost") or {}
     training = ((r.get("quant") or {}).get("details") or {}).get("training") or {}
     steps = training.get("optimizer_steps")
-    train_s = (cost.get("phase_seconds") or {}).get("training")
-    per_step = train_s / steps if steps and train_s else None
+    per_step = lambda t: t / steps if steps and t else None
     return (r["ppl"]["wiki_token_perplexity"]["ppl"], value(kl.get("kl_mean")),
-            value(kl.get("same_top_fraction")), cost.get("wall_time_s"), per_step)
+            value(kl.get("same_top_fraction")), cost.get("wall_time_s"),
+            per_step((cost.get("phase_seconds") or {}).get("training")),
+            per_step(training.get("cpu_seconds")))
 
 
 def main():
@@ -111,7 +112,9 @@ def main():
     if fp:
         rows.append(("fp32", "-", fp))
     for scheme in args.schemes.split(","):
-        cells = [(m, "official") for m in args.methods.split(",")]
+        # SmoothQuant smooths activation outliers: no cell for weight-only schemes.
+        cells = [(m, "official") for m in args.methods.split(",")
+                 if not (m == "smoothquant" and "a16" in scheme)]
         if args.llmc and "omniquant" in args.methods and "a16" not in scheme:
             cells.append(("omniquant", "llmc"))
         for method, variant in cells:
@@ -121,14 +124,16 @@ def main():
                 rows.append((scheme, name.removeprefix(scheme + "_"), r))
 
     fp_ppl = summary(fp)[0] if fp else None
-    print("| scheme | method | Wiki ppl | vs FP | KL mean | same top | quantize s | train s/step |")
+    print("| scheme | method | Wiki ppl | vs FP | KL mean | same top | quantize s | "
+          "train s/step (wall, CPU) |")
     print("|---|---|---|---|---|---|---|---|")
     f = lambda v, spec: "-" if v is None else format(v, spec)
     for scheme, method, r in rows:
-        ppl, kl, top, wall, per_step = summary(r)
+        ppl, kl, top, wall, step_wall, step_cpu = summary(r)
         rel = None if fp_ppl is None else 100 * (ppl / fp_ppl - 1)
         print(f"| {scheme} | {method} | {ppl:.3f} | {f(rel, '+.1f')}% | {f(kl, '.4f')} | "
-              f"{f(top, '.3f')} | {f(wall, '.0f')} | {f(per_step, '.3f')} |")
+              f"{f(top, '.3f')} | {f(wall, '.0f')} | {f(step_wall, '.3f')}, "
+              f"{f(step_cpu, '.3f')} |")
 
 
 if __name__ == "__main__":

@@ -83,6 +83,25 @@ void check_settings(const Settings& s) {
     throw UnsupportedError("omniquant: epochs > 0 with neither lwc nor let");
 }
 
+// cuBLAS TF32 for fp32 matmuls while it lives (CUDA training with `tf32: true`), then as before.
+class Tf32Scope {
+ public:
+  explicit Tf32Scope(bool on) : on_(on) {
+    if (!on_) return;
+    previous_ = at::globalContext().allowTF32CuBLAS();
+    at::globalContext().setAllowTF32CuBLAS(true);
+  }
+  ~Tf32Scope() {
+    if (on_) at::globalContext().setAllowTF32CuBLAS(previous_);
+  }
+  Tf32Scope(const Tf32Scope&) = delete;
+  Tf32Scope& operator=(const Tf32Scope&) = delete;
+
+ private:
+  bool on_;
+  bool previous_ = false;
+};
+
 void reset_device_peak(c10::Device device) {
 #ifdef SLMQ_WITH_CUDA
   if (device.is_cuda())
@@ -140,7 +159,10 @@ nlohmann::json Result::to_json(const Settings& s) const {
                                   : nlohmann::json(nullptr)},
             {"epochs", s.options.epochs},
             {"batch_size", s.options.batch_size},
+            {"tf32", s.options.tf32},
             {"optimizer_steps", optimizer_steps},
+            {"seconds", training_seconds},
+            {"cpu_seconds", training_cpu_seconds},
             {"inputs", s.propagate_quantized ? "quantized chain (quant_out)" : "FP chain"},
             {"nonfinite_loss_layers", nonfinite}}},
           {"blocks", blocks_json},
@@ -167,6 +189,7 @@ Result quantize_blocks(Model& model, const at::Tensor& inputs, const Settings& s
     throw UnsupportedError(fmt::format("omniquant: {} windows, fewer than batch_size {}",
                                        inputs.size(0), o.batch_size));
   reset_device_peak(model.device());
+  const Tf32Scope tf32(o.tf32 && model.device().is_cuda());
   Contexts contexts(model, inputs.size(1), r.train_dtype);
   at::Tensor fp, quant, aug;
   {
@@ -193,6 +216,7 @@ Result quantize_blocks(Model& model, const at::Tensor& inputs, const Settings& s
     if (train) {
       rec.training = train_block(block, quant, fp, aug, contexts.get(o.batch_size), ts);
       r.training_seconds += rec.training.seconds;
+      r.training_cpu_seconds += rec.training.cpu_seconds;
       r.optimizer_steps += rec.training.optimizer_steps;
       if (rec.training.nonfinite)
         spdlog::warn(

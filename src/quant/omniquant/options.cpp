@@ -27,12 +27,13 @@ nlohmann::json OmniquantOptions::to_json() const {
           {"epochs", epochs},
           {"aug_loss", aug_loss},
           {"batch_size", batch_size},
-          {"llmc_gqa_v_quirk", llmc_gqa_v_quirk}};
+          {"llmc_gqa_v_quirk", llmc_gqa_v_quirk},
+          {"tf32", tf32}};
 }
 
 OmniquantOptions parse_omniquant_section(const ConfigNode& node, OmniquantOptions o) {
   node.allow_only({"flavour", "lwc", "let", "lwc_lr", "let_lr", "alpha", "epochs", "wd", "aug_loss",
-                   "batch_size", "llmc_gqa_v_quirk"});
+                   "batch_size", "llmc_gqa_v_quirk", "tf32"});
   const std::string flavour =
       node.get_choice("flavour", to_string(o.variant), {"official", "llmc"});
   o.variant = flavour == "llmc" ? OmniFlavour::kLlmc : OmniFlavour::kOfficial;
@@ -52,6 +53,7 @@ OmniquantOptions parse_omniquant_section(const ConfigNode& node, OmniquantOption
   o.batch_size = node.get_int("batch_size", o.batch_size);
   if (o.batch_size < 1) node.fail("batch_size", "must be at least 1");
   o.llmc_gqa_v_quirk = node.get_bool("llmc_gqa_v_quirk", o.llmc_gqa_v_quirk);
+  o.tf32 = node.get_bool("tf32", o.tf32);
   if (o.epochs > 0 && !o.lwc && o.let == false)
     node.fail("epochs", "training needs lwc or let (both are off)");
   return o;

@@ -5,6 +5,7 @@
 #include <c10/core/GradMode.h>
 
 #include <cmath>
+#include <ctime>
 
 #include "slmq/core/error.h"
 #include "slmq/core/timing.h"
@@ -134,7 +135,8 @@ nlohmann::json BlockTraining::to_json() const {
                       {"epoch_grad_norm", epoch_grad_norm},
                       {"optimizer_steps", optimizer_steps},
                       {"skipped_steps", skipped_steps},
-                      {"seconds", seconds}};
+                      {"seconds", seconds},
+                      {"cpu_seconds", cpu_seconds}};
   if (nonfinite) {
     j["nonfinite_loss"] = {{"epoch", nonfinite->epoch},
                            {"step", nonfinite->step},
@@ -148,6 +150,7 @@ BlockTraining train_block(OmniBlock& block, const at::Tensor& inputs, const at::
                           const at::Tensor& aug_targets, const AttentionContext& ctx,
                           const TrainSettings& s) {
   const auto start = SteadyClock::now();
+  const std::clock_t cpu_start = std::clock();
   BlockTraining out;
   block.set_mode(BlockMode::kTrain);
   const std::vector<at::Tensor> let = block.let_parameters(), lwc = block.lwc_parameters();
@@ -202,6 +205,7 @@ BlockTraining train_block(OmniBlock& block, const at::Tensor& inputs, const at::
   }
   optimizer.zero_grad();
   out.seconds = seconds_since(start);
+  out.cpu_seconds = static_cast<double>(std::clock() - cpu_start) / CLOCKS_PER_SEC;
   return out;
 }
 

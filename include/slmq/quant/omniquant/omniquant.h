@@ -56,9 +56,10 @@ struct Result {
   double fp_target_seconds = 0;  // FP block forwards (targets, aug targets, act scales)
   double act_scale_seconds = 0;  // of which recording the act scales
   double training_seconds = 0;
-  double folding_seconds = 0;      // fold, quantization and install
-  double quant_chain_seconds = 0;  // quantized block forwards (the next block's inputs)
-  int64_t peak_device_bytes = 0;   // CUDA allocator peak during the run (0 on CPU)
+  double training_cpu_seconds = 0;  // process CPU time of the training (BlockTraining)
+  double folding_seconds = 0;       // fold, quantization and install
+  double quant_chain_seconds = 0;   // quantized block forwards (the next block's inputs)
+  int64_t peak_device_bytes = 0;    // CUDA allocator peak during the run (0 on CPU)
 
   // {flavour, transforms: {lwc, let, s_qkv..., skipped}, training: {...}, blocks: [...]}
   nlohmann::json to_json(const Settings& settings) const;

@@ -42,6 +42,9 @@ struct OmniquantOptions {
   int64_t batch_size = 1;  // windows per optimizer step (official: 1)
   // llmc flavour on GQA models: train v_proj without s_qkv as LLMC does (see OmniFlavour).
   bool llmc_gqa_v_quirk = true;
+  // CUDA: let cuBLAS use TF32 for fp32 matmuls while training (the reference trains in IEEE
+  // fp32; TF32 is several times faster on Ampere and later, with a 10-bit mantissa).
+  bool tf32 = false;
 
   // Whether LET runs for a scheme with or without quantized activations.
   bool let_enabled(bool activations_quantized) const { return let.value_or(activations_quantized); }
@@ -53,7 +56,8 @@ struct OmniquantOptions {
 };
 
 // `flavour (official|llmc), lwc, let, lwc_lr, let_lr, alpha, epochs, wd, aug_loss, batch_size,
-// llmc_gqa_v_quirk` on top of `base`; ConfigErrors name the key path ("quant.omniquant.alpha").
+// llmc_gqa_v_quirk, tf32` on top of `base`; ConfigErrors name the key path
+// ("quant.omniquant.alpha").
 OmniquantOptions parse_omniquant_section(const ConfigNode& node, OmniquantOptions base);
 
 }  // namespace slmq

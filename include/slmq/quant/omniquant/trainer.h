@@ -62,6 +62,9 @@ struct BlockTraining {
   // loss were put back (the official code drops into pdb here).
   std::optional<NonFiniteLoss> nonfinite;
   double seconds = 0;
+  // Process CPU time (all threads) during the training: on a shared machine the wall time
+  // depends on the other jobs, this does not.
+  double cpu_seconds = 0;
 
   nlohmann::json to_json() const;  // without step_loss
 };
