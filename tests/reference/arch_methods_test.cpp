@@ -1,11 +1,11 @@
-// The four methods on every family's tiny model (scripts/reference/gen_tiny_models.py), driven only
+// The five methods on every family's tiny model (scripts/reference/gen_tiny_models.py), driven only
 // by the architecture descriptions:
 // - SmoothQuant's smoothing and AWQ's scaling (clip off) are function-preserving transforms, so
 //   the smoothed model must give the FP model's logits: this checks every fold group of every
 //   family (Gemma-3's (1 + w) norms, Phi-3's split projections, Qwen3's q/k norms) against the
 //   model itself, an independent reference.
-// - RTN, GPTQ, SmoothQuant and AWQ at W4/W8 replace exactly the family's seven linears per layer
-//   and keep the model close to FP.
+// - RTN, GPTQ, SmoothQuant, AWQ and OmniQuant (one epoch of LWC + LET) at W4/W8 replace exactly
+//   the family's seven linears per layer and keep the model close to FP.
 #include <ATen/ATen.h>
 #include <gtest/gtest.h>
 
@@ -84,7 +84,8 @@ TEST_P(ArchMethods, EveryMethodQuantizesTheSevenLinearsOfEachLayer) {
        {"{method: rtn, scheme: w4a16, weight: {group_size: 16}}",
         "{method: gptq, scheme: w4a16, weight: {group_size: 16}}",
         "{method: smoothquant, scheme: w8a8}",
-        "{method: awq, scheme: w4a16_asym, weight: {group_size: 16}, awq: {n_grid: 4}}"}) {
+        "{method: awq, scheme: w4a16_asym, weight: {group_size: 16}, awq: {n_grid: 4}}",
+        "{method: omniquant, scheme: w4a8, omniquant: {epochs: 1}}"}) {
     auto model = load();
     const at::Tensor ids = input_ids(), before = logits(*model, ids);
     const QuantConfig config = test::parse_quant_yaml(yaml);

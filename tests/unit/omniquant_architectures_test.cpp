@@ -20,8 +20,8 @@ struct Family {
 };
 
 TEST(OmniquantArchitectures, EveryFamilyTrainsFoldsAndStaysClose) {
-  const Family families[] = {{"llama_tied", false, false},    {"qwen2_bias_tied", false, false},
-                             {"mistral_window", false, false}, {"qwen3_qknorm", false, false},
+  const Family families[] = {{"llama_tied", false, false},      {"qwen2_bias_tied", false, false},
+                             {"mistral_window", false, false},  {"qwen3_qknorm", false, false},
                              {"gemma3_sandwich", false, false}, {"phi3_longrope", true, true}};
   at::manual_seed(0);
   for (const Family& f : families) {

@@ -10,6 +10,7 @@
 #include "slmq/export/compressed_tensors.h"
 #include "slmq/io/safetensors.h"
 #include "slmq/model/model_loader.h"
+#include "slmq/pipeline/model_open.h"
 #include "slmq/quant/fake_quant_linear.h"
 #include "slmq/quant/quant_method.h"
 #include "support/calibration.h"
@@ -53,7 +54,7 @@ TEST(OmniquantExport, CheckpointsReloadWithIdenticalLogitsAndLearnedScales) {
     Quantized q = quantize(quant);
     const auto out = dir.path() / std::to_string(n++);
     export_compressed_tensors(*q.model, q.source, out);
-    auto loaded = load_model(out, {});
+    auto loaded = load_any_model(out, {});
     EXPECT_TRUE(at::equal(loaded->forward(ids, {}), q.model->forward(ids, {})));
 
     const auto& fq =

@@ -77,12 +77,20 @@ TEST(QuantConfig, EachMethodDefaultsToItsOwnFlavour) {
   EXPECT_EQ(parse_quant_yaml("{method: smoothquant, smoothquant: {variant: llm_compressor}}")
                 .scheme.weight.flavour,
             QuantFlavour::kCompressedTensors);
+  // OmniQuant: UniformAffineQuantizer, or LLMC's IntegerQuantizer with its llmc flavour; the
+  // reference's calibration seed 2 on the quantized chain.
+  EXPECT_EQ(default_flavour("omniquant"), QuantFlavour::kOmniquant);
+  EXPECT_EQ(
+      parse_quant_yaml("{method: omniquant, omniquant: {flavour: llmc}}").scheme.weight.flavour,
+      QuantFlavour::kLlmc);
+  EXPECT_EQ(default_calibration("omniquant").seed, 2);
+  EXPECT_TRUE(default_calibration("omniquant").propagate_quantized);
 }
 
 // The registry is the one list of methods: each entry builds the method of its name, calibrating
 // methods have calibration defaults, and an options block is accepted for its own method only.
 TEST(QuantMethodRegistry, EachEntryBuildsItsMethodAndOwnsItsOptionsBlock) {
-  ASSERT_EQ(quant_method_list(), "rtn, gptq, smoothquant, awq");
+  ASSERT_EQ(quant_method_list(), "rtn, gptq, smoothquant, awq, omniquant");
   for (const auto& info : quant_methods()) {
     SCOPED_TRACE(info.name);
     EXPECT_EQ(make_quant_method(info.name)->name(), info.name);
@@ -100,7 +108,7 @@ TEST(QuantMethodRegistry, EachEntryBuildsItsMethodAndOwnsItsOptionsBlock) {
   }
   const std::string unknown = quant_yaml_error("{method: omniquantt}");
   EXPECT_NE(unknown.find("quant.method: 'omniquantt' is not available (implemented: rtn, gptq, "
-                         "smoothquant, awq)"),
+                         "smoothquant, awq, omniquant) (did you mean 'omniquant'?)"),
             std::string::npos)
       << unknown;
   EXPECT_THROW(make_quant_method("quarot"), ConfigError);

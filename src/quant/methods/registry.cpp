@@ -5,8 +5,10 @@
 #include "slmq/quant/gptq_options.h"
 #include "slmq/quant/methods/awq.h"
 #include "slmq/quant/methods/gptq.h"
+#include "slmq/quant/methods/omniquant.h"
 #include "slmq/quant/methods/rtn.h"
 #include "slmq/quant/methods/smoothquant.h"
+#include "slmq/quant/omniquant/options.h"
 #include "slmq/quant/smoothquant_options.h"
 
 namespace slmq {
@@ -40,6 +42,15 @@ CalibrationConfig awq_calibration() {
   return c;
 }
 
+// OmniQuant main.py: 128 random 2048-token windows, seed 2, each block trained on the quantized
+// chain's inputs (quant_out). The reference samples WikiText-2 train; our default source is the
+// C4 slice (see docs/quantizers.md).
+CalibrationConfig omniquant_calibration() {
+  CalibrationConfig c;
+  c.seed = 2;
+  return c;
+}
+
 std::vector<QuantMethodInfo> registered_methods() {
   return {
       {.name = "rtn",
@@ -62,6 +73,11 @@ std::vector<QuantMethodInfo> registered_methods() {
        .calibration = awq_calibration(),
        .make = [] { return std::make_unique<AwqMethod>(); },
        .parse_options = options_parser(parse_awq_section)},
+      {.name = "omniquant",
+       .flavour = QuantFlavour::kOmniquant,  // UniformAffineQuantizer; flavour: llmc imposes llmc
+       .calibration = omniquant_calibration(),
+       .make = [] { return std::make_unique<OmniquantMethod>(); },
+       .parse_options = options_parser(parse_omniquant_section)},
   };
 }
 
