@@ -10,6 +10,10 @@
 #include "cpu_qlinear_impl.h"
 
 namespace slmq::kernels {
+
+void dequantize_rows_portable(const QuantWeightView& w, int64_t row_begin, int64_t row_end,
+                              float* out);
+
 namespace {
 
 bool g_force_portable = false;
@@ -84,7 +88,7 @@ void linear_f32_portable(const QuantWeightView& w, const F32Activations& x, cons
         if (zero != 0) acc -= zero * x.group_sums[i * groups + g];
         total += w.scales[n * groups + g] * acc;
       }
-      y[i * w.rows + n] = total + (bias ? bias[n] : 0.0f);
+      y[i * w.rows + n] = total + fix_term(w, n, xr) + (bias ? bias[n] : 0.0f);
     }
   }
 }
@@ -104,7 +108,7 @@ void linear_i8_portable(const QuantWeightView& w, const I8Activations& a, const 
         if (zero != 0) v -= zero * static_cast<float>(a.group_sums[i * groups + g]);
         total += w.scales[n * groups + g] * v;
       }
-      y[i * w.rows + n] = a.scale[i] * total + (bias ? bias[n] : 0.0f);
+      y[i * w.rows + n] = a.scale[i] * (total + fix_term(w, n, ar)) + (bias ? bias[n] : 0.0f);
     }
   }
 }
@@ -174,14 +178,20 @@ void linear_i8(const QuantWeightView& w, const int8_t* a, const int32_t* a_group
                const float* a_scale, int64_t m, const float* bias, float* y,
                const ParallelFor& parallel) {
   check_view(w);
-  detail::I8Activations acts{a, nullptr, nullptr, a_group_sums, a_scale, m};
+  detail::I8Activations acts{a, nullptr, nullptr, nullptr, a_group_sums, a_scale, m};
   const bool avx2 = use_avx2();
   thread_local std::vector<int8_t> arranged;
   thread_local std::vector<int16_t> widened;
+  thread_local std::vector<uint8_t> magnitude;
   if (avx2 && w.bits == 4) {
     arranged.resize(m * w.cols);
     detail::arrange_even_odd(a, m, w.cols, detail::int4_block(w), arranged.data());
     acts.arranged = arranged.data();
+  } else if (avx2 && w.codes_within_127) {
+    magnitude.resize(m * w.cols);
+    for (int64_t k = 0; k < m * w.cols; ++k)
+      magnitude[k] = static_cast<uint8_t>(a[k] < 0 ? -static_cast<int>(a[k]) : a[k]);
+    acts.magnitude = magnitude.data();
   } else if (avx2) {
     widened.assign(a, a + m * w.cols);
     acts.widened = widened.data();
@@ -196,6 +206,24 @@ void linear_i8(const QuantWeightView& w, const int8_t* a, const int32_t* a_group
 
 void dequantize_rows(const QuantWeightView& w, int64_t row_begin, int64_t row_end, float* out) {
   check_view(w);
+  const int64_t groups = groups_of(w);
+  if (use_avx2()) {
+    detail::dequantize_rows_avx2(w, row_begin, row_end, out);
+  } else {
+    dequantize_rows_portable(w, row_begin, row_end, out);
+  }
+  // Codes of -128 stored as -127: their true value.
+  for (int64_t n = row_begin; w.fix_row_start && n < row_end; ++n) {
+    for (int32_t j = w.fix_row_start[n]; j < w.fix_row_start[n + 1]; ++j) {
+      const int32_t k = w.fix_cols[j];
+      const float z = w.zeros ? w.zeros[n * groups + k / w.group] : w.zero;
+      out[(n - row_begin) * w.cols + k] = (-128.0f - z) * w.scales[n * groups + k / w.group];
+    }
+  }
+}
+
+void dequantize_rows_portable(const QuantWeightView& w, int64_t row_begin, int64_t row_end,
+                              float* out) {
   const int64_t groups = groups_of(w);
   for (int64_t n = row_begin; n < row_end; ++n) {
     float* o = out + (n - row_begin) * w.cols;

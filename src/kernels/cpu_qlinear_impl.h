@@ -19,10 +19,25 @@ struct I8Activations {
   const int8_t* a = nullptr;            // [m, cols] as quantized
   const int8_t* arranged = nullptr;     // 4-bit only: [m, cols], arranged in int4_block blocks
   const int16_t* widened = nullptr;     // 8-bit only: [m, cols] the codes as int16
+  const uint8_t* magnitude = nullptr;   // 8-bit codes within ±127: [m, cols] |a|
   const int32_t* group_sums = nullptr;  // [m, cols / group]
   const float* scale = nullptr;         // [m]
   int64_t m = 0;
 };
+
+// Σ over the fixed positions k of weight row n (codes of -128 stored as -127) of
+// scale·(-1)·act[k]: what the stored codes leave out of the row's dot product.
+template <typename T>
+float fix_term(const QuantWeightView& w, int64_t n, const T* act) {
+  if (w.fix_row_start == nullptr) return 0.0f;
+  float t = 0;
+  const int64_t groups = w.cols / w.group;
+  for (int32_t j = w.fix_row_start[n]; j < w.fix_row_start[n + 1]; ++j) {
+    const int32_t k = w.fix_cols[j];
+    t -= w.scales[n * groups + k / w.group] * static_cast<float>(act[k]);
+  }
+  return t;
+}
 
 // y rows [row_begin, row_end) for all m: y[i * w.rows + n].
 void linear_f32_portable(const QuantWeightView& w, const F32Activations& x, const float* bias,
@@ -34,6 +49,7 @@ void linear_f32_avx2(const QuantWeightView& w, const F32Activations& x, const fl
                      int64_t row_begin, int64_t row_end);
 void linear_i8_avx2(const QuantWeightView& w, const I8Activations& a, const float* bias, float* y,
                     int64_t row_begin, int64_t row_end);
+void dequantize_rows_avx2(const QuantWeightView& w, int64_t row_begin, int64_t row_end, float* out);
 void quantize_rows_int8_avx2(const float* x, int64_t m, int64_t cols, const float* scale, int lo,
                              int hi, int8_t* a);
 void row_min_max_avx2(const float* x, int64_t m, int64_t cols, float* min, float* max);

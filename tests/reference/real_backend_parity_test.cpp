@@ -107,10 +107,19 @@ TEST(RealBackendParity, StoresTheFakeBackendsCodesWithoutACopy) {
   EXPECT_TRUE(real4.stored_tensors()[0].is_same(fake4.packed_weight().data));
   // Symmetric: codes and scales only, as the fake backend stores them.
   EXPECT_EQ(real4.bytes(), fake4.bytes());
-  FakeQuantLinear fake8 = make_fake({"w8a8", QuantFlavour::kCompressedTensors, 0, 128, 16}, false);
+  FakeQuantLinear fake8 = make_fake({"w8a16", QuantFlavour::kCompressedTensors, 0, 128, 16}, false);
   CpuIntLinear real8(fake8, at::kFloat);
   EXPECT_TRUE(real8.stored_tensors()[0].is_same(fake8.packed_weight().data));
   EXPECT_EQ(real8.bytes(), fake8.bytes());
+  // W8A8 stores codes of -128 as -127 (for pmaddubsw) in a copy that replaces the twin's, plus
+  // the positions to correct: a few bytes per row.
+  FakeQuantLinear fake_a8 =
+      make_fake({"w8a8", QuantFlavour::kCompressedTensors, 0, 128, 16}, false);
+  ASSERT_TRUE(fake_a8.packed_weight().data.eq(-128).any().item<bool>());  // the outlier row
+  CpuIntLinear real_a8(fake_a8, at::kFloat);
+  EXPECT_FALSE(real_a8.stored_tensors()[0].eq(-128).any().item<bool>());
+  EXPECT_GT(real_a8.bytes(), fake_a8.bytes());
+  EXPECT_LE(real_a8.bytes(), fake_a8.bytes() + 8 * 17);
 }
 
 TEST(RealBackendParity, ExplainsWhatItCannotRun) {

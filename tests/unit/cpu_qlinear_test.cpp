@@ -124,18 +124,60 @@ INSTANTIATE_TEST_SUITE_P(Kernels, QLinearI8,
                          ::testing::Combine(::testing::Values(4, 8), ::testing::Values(0, 32, 128),
                                             ::testing::Bool(), ::testing::Bool()));
 
-TEST(QLinearKernels, DequantizeRowsIsExact) {
-  for (int bits : {4, 8}) {
-    RandomWeight w = make_weight(bits, 9, 128, 32, true, 3);
-    at::Tensor out = at::empty({4, 128});
-    kernels::dequantize_rows(w.view(), 3, 7, out.data_ptr<float>());
-    // fp32 (code − zero)·scale, as the reference dequantize computes it.
-    at::Tensor want =
-        ((w.codes.to(at::kFloat).view({9, 4, 32}) - w.zeros.unsqueeze(2)) * w.scales.unsqueeze(2))
-            .view({9, 128})
-            .narrow(0, 3, 4);
-    EXPECT_TRUE(at::equal(out, want)) << bits << " bits";
+// 8-bit codes of -128 stored as -127 with their positions listed (the W8A8 layout for
+// pmaddubsw): every kernel gives the result of the original codes.
+TEST(QLinearKernels, CodesWithin127WithFixesActAsTheOriginalCodes) {
+  RandomWeight w = make_weight(8, 23, 192, 64, false, 5);
+  w.codes.select(1, 7).fill_(-128);  // every row has at least one
+  w.codes[3][100] = -128;
+  at::Tensor low = w.codes.eq(-128);
+  at::Tensor stored = w.codes.masked_fill(low, -127).contiguous();
+  at::Tensor where = low.nonzero();
+  at::Tensor start =
+      at::cat({at::zeros({1}, at::kLong), at::bincount(where.select(1, 0), {}, 23).cumsum(0)})
+          .to(at::kInt);
+  at::Tensor cols = where.select(1, 1).to(at::kInt).contiguous();
+  kernels::QuantWeightView v = w.view();
+  v.codes = stored.data_ptr();
+  v.codes_within_127 = true;
+  v.fix_row_start = start.data_ptr<int32_t>();
+  v.fix_cols = cols.data_ptr<int32_t>();
+  for (bool portable : {false, true}) {
+    kernels::force_portable(portable);
+    at::Tensor a = at::randint(-128, 128, {3, 192}, at::kChar);
+    a[0][7] = -128;  // against a code of -128: the saturating case of a naive pmaddubsw
+    at::Tensor sums = a.to(at::kInt).view({3, 3, 64}).sum(2).to(at::kInt);
+    at::Tensor scale = at::rand({3}) + 0.5, y = at::empty({3, 23});
+    kernels::linear_i8(v, a.data_ptr<int8_t>(), sums.data_ptr<int32_t>(), scale.data_ptr<float>(),
+                       3, nullptr, y.data_ptr<float>(), {});
+    at::Tensor x64 = a.to(at::kDouble) * scale.to(at::kDouble).unsqueeze(1);
+    expect_within_bound(y, x64, w.dequantized(), {}, "i8 fixed");
+    at::Tensor x = at::randn({2, 192}), yf = at::empty({2, 23});
+    kernels::linear_f32(v, x.data_ptr<float>(), 2, nullptr, yf.data_ptr<float>(), {});
+    expect_within_bound(yf, x.to(at::kDouble), w.dequantized(), {}, "f32 fixed");
+    at::Tensor tile = at::empty({23, 192});
+    kernels::dequantize_rows(v, 0, 23, tile.data_ptr<float>());
+    EXPECT_TRUE(at::equal(tile, w.dequantized().to(at::kFloat))) << "portable " << portable;
   }
+  kernels::force_portable(false);
+}
+
+TEST(QLinearKernels, DequantizeRowsIsExact) {
+  for (bool portable : {false, true}) {
+    kernels::force_portable(portable);
+    for (int bits : {4, 8}) {
+      RandomWeight w = make_weight(bits, 9, 128, 32, true, 3);
+      at::Tensor out = at::empty({4, 128});
+      kernels::dequantize_rows(w.view(), 3, 7, out.data_ptr<float>());
+      // fp32 (code − zero)·scale, as the reference dequantize computes it.
+      at::Tensor want =
+          ((w.codes.to(at::kFloat).view({9, 4, 32}) - w.zeros.unsqueeze(2)) * w.scales.unsqueeze(2))
+              .view({9, 128})
+              .narrow(0, 3, 4);
+      EXPECT_TRUE(at::equal(out, want)) << bits << " bits, portable " << portable;
+    }
+  }
+  kernels::force_portable(false);
 }
 
 TEST(QLinearKernels, QuantizeRowsRoundsHalfToEvenAndClamps) {

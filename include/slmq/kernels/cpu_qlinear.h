@@ -32,6 +32,13 @@ struct QuantWeightView {
   const float* scales = nullptr;  // [rows, cols / group]
   const float* zeros = nullptr;   // [rows, cols / group] in code units; nullptr: `zero` for all
   float zero = 0;                 // the zero point of every group when `zeros` is null
+  // 8-bit only. true: every stored code lies in [-127, 127], so the int8-activation kernel may
+  // multiply sign-adjusted operands with pmaddubsw; codes of -128 are then stored as -127 and
+  // listed by row in fix_row_start [rows + 1] / fix_cols (CSR; null: none), and every kernel
+  // adds the missing -1 back.
+  bool codes_within_127 = false;
+  const int32_t* fix_row_start = nullptr;
+  const int32_t* fix_cols = nullptr;
 };
 
 // Throws std::invalid_argument naming what is wrong (bits, group, sizes, null pointers).

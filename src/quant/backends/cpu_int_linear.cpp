@@ -87,8 +87,25 @@ CpuIntLinear::CpuIntLinear(const FakeQuantLinear& fake, c10::ScalarType compute_
   view_.zeros = data_or_null(zeros_);
   kernels::check_view(view_);
   if (fake.activation()) activation_.emplace(*fake.activation(), std::nullopt);
+  if (activation_ && view_.bits == 8) store_codes_within_127();
   output_ = fake.output_quantizer();
   kind_ = fmt::format("cpu_w{}a{}", w.spec.bits, activation_ ? 8 : 16);
+}
+
+void CpuIntLinear::store_codes_within_127() {
+  at::Tensor low = codes_.eq(-128);
+  if (low.any().item<bool>()) {
+    // The fake twin keeps its own codes: this copy replaces them once the twin is dropped.
+    codes_ = codes_.masked_fill(low, -127).contiguous();
+    at::Tensor where = low.nonzero();  // [nnz, 2] (row, col), row-major order
+    at::Tensor counts = at::bincount(where.select(1, 0), {}, view_.rows);
+    fix_row_start_ = at::cat({at::zeros({1}, at::kLong), counts.cumsum(0)}).to(at::kInt);
+    fix_cols_ = where.select(1, 1).to(at::kInt).contiguous();
+    view_.fix_row_start = fix_row_start_.data_ptr<int32_t>();
+    view_.fix_cols = fix_cols_.data_ptr<int32_t>();
+  }
+  view_.codes = codes_.data_ptr();
+  view_.codes_within_127 = true;
 }
 
 at::Tensor CpuIntLinear::forward(const at::Tensor& x) const {
@@ -158,6 +175,7 @@ at::Tensor CpuIntLinear::tiled_gemm(const at::Tensor& x) const {
 std::vector<at::Tensor> CpuIntLinear::stored_tensors() const {
   std::vector<at::Tensor> out = {codes_, scales_};
   if (zeros_.defined()) out.push_back(zeros_);
+  if (fix_row_start_.defined()) out.insert(out.end(), {fix_row_start_, fix_cols_});
   if (bias_.defined()) out.push_back(bias_);
   return out;
 }

@@ -37,7 +37,8 @@ class CpuIntLinear final : public LinearBackend {
   void forward_into(const float* x, int64_t rows, float* y) const override;
   int64_t in_features() const override { return view_.cols; }
   int64_t out_features() const override { return view_.rows; }
-  // Codes, scales, zero points (when any is non-zero) and bias, as the kernels read them.
+  // Codes, scales, zero points (when any is non-zero), bias and the positions of codes of -128
+  // stored as -127 (W8A8), as the kernels read them.
   std::vector<at::Tensor> stored_tensors() const override;
   int64_t parameters() const override;
   std::string kind() const override { return kind_; }
@@ -51,7 +52,12 @@ class CpuIntLinear final : public LinearBackend {
   void gemv(const float* x, int64_t rows, float* y) const;  // rows <= kGemvMaxRows
   at::Tensor tiled_gemm(const at::Tensor& x2d) const;
 
+  // With int8 activations, 8-bit codes of -128 are stored as -127 (a copy of the codes) and
+  // listed here by row, so the kernel can use pmaddubsw (kernels/cpu_qlinear.h).
+  void store_codes_within_127();
+
   at::Tensor codes_, scales_, zeros_, bias_;
+  at::Tensor fix_row_start_, fix_cols_;  // int32 CSR, or undefined
   kernels::QuantWeightView view_;
   std::optional<Int8ActivationQuantizer> activation_;
   std::optional<QuantSpec> output_;
