@@ -23,8 +23,13 @@ PY_PACKAGES=(
   "compressed-tensors==0.20.0"
   "lm-eval==0.4.12"
   "accelerate==1.15.0"
+  "scipy"
+  "loguru"
 )
-PY_IMPORTS="transformers, tokenizers, safetensors, numpy, gguf, jsonschema, compressed_tensors, lm_eval, accelerate"
+PY_IMPORTS="transformers, tokenizers, safetensors, numpy, gguf, jsonschema, compressed_tensors, lm_eval, accelerate, scipy, llmcompressor"
+# llm-compressor (the SpinQuantModifier reference) pins an older compressed-tensors; installed
+# without its dependencies it works with the pinned one above (its other requirements are here).
+PY_NO_DEPS=("llmcompressor==0.14.0.1")
 
 install_system_packages() {
   local missing=()
@@ -49,6 +54,7 @@ install_python_packages() {
     log "installing Python packages into .venv (torch ${TORCH_VERSION} and the reference packages)"
     .venv/bin/pip install -q --upgrade pip
     .venv/bin/pip install -q "${PY_PACKAGES[@]}"
+    .venv/bin/pip install -q --no-deps "${PY_NO_DEPS[@]}"
   fi
 }
 

@@ -10,6 +10,7 @@ nlohmann::json CalibrationData::to_json() const {
   j["window_tokens"] = windows.seqlen();
   j["tokenized_documents"] = windows.tokenized_documents;
   j["sampling_seconds"] = sampling_seconds;
+  if (training) j["training"] = training->to_json();
   return j;
 }
 

@@ -58,6 +58,12 @@ struct QuantizeArgs {
   int64_t n_grid = kUnset;
   // `quant.`-relative overrides ("gptq.act_order=true"): every method's options, registered or new.
   std::vector<std::string> overrides;
+  // KV cache (`quant.kv`), and the quarot / spinquant options (`quant.<method>`).
+  int64_t kv_bits = kUnset, kv_group_size = kUnset;
+  bool kv_sym = false, act_asym = false, w_clip = false;
+  std::string r1, values, rotation_weights, train_data;
+  int64_t steps = kUnset, train_nsamples = kUnset, train_seqlen = kUnset, train_batch = kUnset;
+  double lr = -1;
 };
 
 // By reference: a copy of a default-constructed YAML::Node does not share the keys added to it.
@@ -105,6 +111,27 @@ YAML::Node quant_block(const QuantizeArgs& a) {
   set_if(awq, "n_grid", a.n_grid);
   if (a.no_awq_clip) awq["clip"] = false;
   if (awq.size() > 0) q["awq"] = awq;
+  if (a.act_asym && a.scheme.find("a16") == std::string::npos) q["activation"]["symmetric"] = false;
+  YAML::Node kv;
+  if (a.kv_bits != kUnset) kv["k_bits"] = kv["v_bits"] = a.kv_bits;
+  set_if(kv, "group_size", a.kv_group_size);
+  if (a.kv_bits != kUnset) kv["symmetric"] = a.kv_sym;
+  if (kv.size() > 0) q["kv"] = kv;
+  // The rotation flags fill the method's own block (`quant.quarot:` / `quant.spinquant:`).
+  YAML::Node rot;
+  set_if(rot, "r1", a.r1);
+  set_if(rot, "values", a.values);
+  set_if(rot, "weights", a.rotation_weights);
+  if (a.w_clip) rot["w_clip"] = true;
+  set_if(rot, "steps", a.steps);
+  set_if(rot, "batch_size", a.train_batch);
+  if (a.lr > 0) rot["lr"] = a.lr;
+  YAML::Node data;
+  set_if(data, "source", a.train_data);
+  set_if(data, "nsamples", a.train_nsamples);
+  set_if(data, "seqlen", a.train_seqlen);
+  if (data.size() > 0) rot["data"] = data;
+  if (rot.size() > 0) q[a.method] = rot;
   YAML::Node root;
   root["quant"] = q;
   for (const auto& o : a.overrides) apply_override(root, "quant." + o);
@@ -207,6 +234,22 @@ const RegisterCommand kQuantize{
       app.add_option("--calib-batch", args->batch_size, "sequences per layer forward");
       app.add_option("--propagate", args->propagate,
                      "next layer inputs from the quantized (default) or original layer");
+      app.add_option("--kv-bits", args->kv_bits, "KV-cache bits for keys and values (any method)");
+      app.add_option("--kv-group-size", args->kv_group_size,
+                     "KV group: -1 (per token) or head_dim");
+      app.add_flag("--kv-sym", args->kv_sym, "symmetric KV quantizers (default asymmetric)");
+      app.add_flag("--act-asym", args->act_asym, "asymmetric per-token activations");
+      app.add_option("--r1", args->r1, "quarot/spinquant R1: random_hadamard, hadamard, random");
+      app.add_option("--values", args->values, "quarot/spinquant value rotation: quarot, r2, none");
+      app.add_option("--rotation-weights", args->rotation_weights, "quarot/spinquant: gptq or rtn");
+      app.add_flag("--w-clip", args->w_clip, "quarot/spinquant: MSE weight-clip search (rtn)");
+      app.add_option("--steps", args->steps, "spinquant: Cayley SGD steps (default 100)");
+      app.add_option("--lr", args->lr, "spinquant: learning rate (default 1.5, cosine)");
+      app.add_option("--train-data", args->train_data,
+                     "spinquant training text: c4 (default) or a file (e.g. wikitext-2 train)");
+      app.add_option("--train-nsamples", args->train_nsamples, "spinquant training windows");
+      app.add_option("--train-seqlen", args->train_seqlen, "spinquant training window tokens");
+      app.add_option("--train-batch", args->train_batch, "spinquant global batch (default 8)");
       app.add_flag("--act-order", args->act_order, "gptq: columns by decreasing Hessian diagonal");
       app.add_flag("--static-groups", args->static_groups,
                    "gptq: group parameters from the weight before updates");

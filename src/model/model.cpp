@@ -138,6 +138,26 @@ at::Tensor Model::head(const at::Tensor& hidden) const {
   return logits;
 }
 
+void Model::untie_embeddings() {
+  if (!config_.tie_word_embeddings) return;
+  lm_head_ = std::make_unique<DenseLinear>(embed_tokens_.clone(), at::Tensor());
+  config_.tie_word_embeddings = false;
+}
+
+void Model::set_embed_tokens(const at::Tensor& weight) {
+  embed_tokens_ = weight.to(device_, dtype_).contiguous();
+}
+
+at::Tensor Model::final_norm_gain() const {
+  at::Tensor w = final_norm_.to(at::kFloat);
+  return config_.norm_kind == NormKind::kRms ? w : w + 1.0;
+}
+
+void Model::set_final_norm_gain(const at::Tensor& gain) {
+  at::Tensor g = gain.to(at::kFloat).to(final_norm_.device());
+  final_norm_ = (config_.norm_kind == NormKind::kRms ? g : g - 1.0).to(final_norm_.scalar_type());
+}
+
 std::vector<std::pair<std::string, std::unique_ptr<LinearBackend>*>> Model::linears() {
   std::vector<std::pair<std::string, std::unique_ptr<LinearBackend>*>> out;
   for (size_t i = 0; i < layers_.size(); ++i) {

@@ -6,6 +6,7 @@
 
 #include "slmq/calib/calibration_data.h"
 #include "slmq/core/error.h"
+#include "slmq/quant/kv_quant.h"
 
 namespace slmq {
 
@@ -16,11 +17,12 @@ QuantReport run_quant_block(RunModel& run, const QuantConfig& q, nlohmann::json&
     throw UnsupportedError(q.method + ": " + *reason);
   std::optional<CalibrationData> calib;
   if (method->needs_calibration() || q.uses_calibration()) {
-    calib = prepare_calibration(q.calibration, *run.tokenizer());
+    calib = prepare_method_calibration(*method, q, *run.tokenizer());
     spdlog::info("calibration: {} windows of {} tokens from {} ({:.1f} s)", calib->windows.size(),
                  calib->windows.seqlen(), q.calibration.source, calib->sampling_seconds);
   }
   QuantReport report = method->run(run.model(), q, calib ? &*calib : nullptr);
+  attach_method_kv_quantizers(run.model(), q);
   if (calib) {
     // Sampling the windows is part of what quantizing costs.
     report.cost.phase_seconds.insert(report.cost.phase_seconds.begin(),
@@ -33,6 +35,7 @@ QuantReport run_quant_block(RunModel& run, const QuantConfig& q, nlohmann::json&
                      {"w_bits", w.bits},
                      {"a_bits", q.scheme.activation ? q.scheme.activation->bits : 16},
                      {"granularity", to_string(w.granularity)},
+                     {"kv_bits", q.kv.enabled() ? q.kv.kv_bits() : 16},
                      {"config", r["config"]},
                      {"summary", r["summary"]}};
   // As in the config: a group size exists only for per_group weights.

@@ -92,6 +92,16 @@ nlohmann::json QuantReport::to_json() const {
   return j;
 }
 
+CalibrationData prepare_method_calibration(const QuantMethod& method, const QuantConfig& config,
+                                           const Tokenizer& tokenizer) {
+  CalibrationData data = prepare_calibration(config.calibration, tokenizer);
+  if (auto training = method.training_calibration(config)) {
+    data.training =
+        std::make_shared<const CalibrationData>(prepare_calibration(*training, tokenizer));
+  }
+  return data;
+}
+
 bool is_quant_target(const std::string& linear_name, const QuantConfig& config) {
   if (linear_name == "lm_head") return config.quantize_lm_head;
   return linear_name.rfind("model.layers.", 0) == 0;

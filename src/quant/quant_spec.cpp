@@ -193,7 +193,8 @@ QuantScheme scheme_preset(const std::string& name, QuantFlavour flavour, const s
 
 bool QuantConfig::uses_calibration() const {
   for (const auto& m : quant_methods()) {
-    if (m.name == method) return m.calibration.has_value();
+    if (m.name == method)
+      return m.calibration.has_value() && (!method_options || method_options->uses_calibration());
   }
   return false;
 }
@@ -206,6 +207,7 @@ nlohmann::json QuantConfig::to_json() const {
       {"quantize_lm_head", quantize_lm_head}};
   if (uses_calibration()) j["calibration"] = calibration.to_json();
   if (method_options) j[method] = method_options->to_json();
+  if (kv.enabled()) j["kv"] = kv.to_json();
   return j;
 }
 
@@ -244,7 +246,8 @@ std::optional<QuantSpec> parse_activation(const ConfigNode& node, std::optional<
 
 QuantConfig parse_quant_section(const ConfigNode& node) {
   std::vector<std::string> keys = {"method",     "scheme",           "weight",
-                                   "activation", "quantize_lm_head", "calibration"};
+                                   "activation", "quantize_lm_head", "calibration",
+                                   "kv"};
   for (const auto& m : quant_methods()) {
     if (m.parse_options) keys.push_back(m.name);
   }
@@ -269,6 +272,7 @@ QuantConfig parse_quant_section(const ConfigNode& node) {
       node.fail("calibration", "method " + c.method + " uses no calibration");
     c.calibration = parse_calibration_section(node.section("calibration"), c.calibration);
   }
+  if (node.has("kv")) c.kv = parse_kv_section(node.section("kv"));
   return c;
 }
 

@@ -80,6 +80,17 @@ class Model {
   const at::Tensor& embed_tokens() const { return embed_tokens_; }
   const at::Tensor& final_norm() const { return final_norm_; }
 
+  // --- Weight rewriting for rotation methods (QuaRot, SpinQuant) ---
+  // Gives lm_head its own dense copy of a tied embedding and marks the config untied, so that
+  // later edits of one do not alias the other; no-op for untied models.
+  void untie_embeddings();
+  // Replaces the embedding table ([V,C], converted to the compute dtype and device).
+  void set_embed_tokens(const at::Tensor& weight);
+  // The final norm's effective per-channel multiplier (fp32 [C]) and its setter, with the
+  // semantics of DecoderLayer::norm_gain / set_norm_gain.
+  at::Tensor final_norm_gain() const;
+  void set_final_norm_gain(const at::Tensor& gain);
+
   // Every linear layer, keyed by HF module name ("model.layers.0.self_attn.q_proj", "lm_head").
   std::vector<std::pair<std::string, std::unique_ptr<LinearBackend>*>> linears();
   // The same, read-only.

@@ -19,10 +19,14 @@ class MethodOptions {
   // A quantizer flavour these options impose over the method's own (SmoothQuant's
   // llm_compressor variant pairs with compressed_tensors); nullopt: the method's.
   virtual std::optional<QuantFlavour> flavour() const = 0;
+  // False when these options make a calibrating method draw no windows (QuaRot with RTN
+  // weights); true otherwise.
+  virtual bool uses_calibration() const = 0;
 };
 
 // The options struct T of one method. T needs `nlohmann::json to_json() const`; it may have
-// `std::optional<QuantFlavour> flavour() const` (see MethodOptions::flavour).
+// `std::optional<QuantFlavour> flavour() const` and `bool uses_calibration() const` (see
+// MethodOptions).
 template <class T>
 class MethodOptionsOf final : public MethodOptions {
  public:
@@ -34,6 +38,13 @@ class MethodOptionsOf final : public MethodOptions {
       return value_.flavour();
     } else {
       return std::nullopt;
+    }
+  }
+  bool uses_calibration() const override {
+    if constexpr (requires(const T& t) { t.uses_calibration(); }) {
+      return value_.uses_calibration();
+    } else {
+      return true;
     }
   }
 

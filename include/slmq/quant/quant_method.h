@@ -57,6 +57,11 @@ class QuantMethod {
       const Model& model, const QuantConfig& config) const noexcept = 0;
   // Whether run() needs calibration windows (built from config.calibration).
   virtual bool needs_calibration() const { return false; }
+  // A second window set run() learns from besides config.calibration (SpinQuant's
+  // rotation-training text), handed over in CalibrationData::training; nullopt for most methods.
+  virtual std::optional<CalibrationConfig> training_calibration(const QuantConfig&) const {
+    return std::nullopt;
+  }
   // Quantizes in place. Throws UnsupportedError carrying unsupported_reason() when there is one,
   // and InternalError when a calibrating method gets no (or empty) calibration data.
   virtual QuantReport run(Model& model, const QuantConfig& config,
@@ -66,6 +71,11 @@ class QuantMethod {
 // The registered method `name` (method_registry.h); ConfigError naming `quant.method` and the
 // available methods for one slmquant does not have.
 std::unique_ptr<QuantMethod> make_quant_method(const std::string& name);
+
+// The windows `method` gets for `config`: config.calibration's, plus the method's training set in
+// `training` when it has one (training_calibration). Throws what prepare_calibration throws.
+CalibrationData prepare_method_calibration(const QuantMethod& method, const QuantConfig& config,
+                                           const Tokenizer& tokenizer);
 
 // The linears a config quantizes: those inside decoder layers, plus lm_head when asked.
 bool is_quant_target(const std::string& linear_name, const QuantConfig& config);

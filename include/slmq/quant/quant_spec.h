@@ -11,6 +11,7 @@
 
 #include "slmq/calib/calibration_config.h"
 #include "slmq/core/error.h"
+#include "slmq/quant/kv_quant_config.h"
 #include "slmq/quant/method_options.h"
 #include "slmq/quant/quant_flavour.h"
 
@@ -86,6 +87,7 @@ QuantScheme scheme_preset(const std::string& name, QuantFlavour flavour, const s
 //     calibration: {source, format, text_field, sampling, nsamples, seqlen, seed, shuffle,
 //                   max_document_tokens, batch_size, propagate}   # calibrating methods
 //     <method>: {...}                 # the method's own options, e.g. gptq: {act_order: true}
+//     kv: {k_bits, v_bits, group_size, symmetric, clip_ratio}   # every method (kv_quant_config.h)
 struct QuantConfig {
   std::string method = "rtn";
   QuantScheme scheme;
@@ -100,7 +102,11 @@ struct QuantConfig {
   template <class T>
   const T& options() const;
 
-  // Whether the method draws calibration windows (its registration has calibration defaults).
+  // KV-cache quantization, for every method (`kv:`; quantizes nothing by default).
+  KvQuantConfig kv;
+
+  // Whether the method draws calibration windows: its registration has calibration defaults and
+  // its options do not turn them off (MethodOptions::uses_calibration: QuaRot with RTN weights).
   bool uses_calibration() const;
 
   nlohmann::json to_json() const;

@@ -6,9 +6,12 @@
 #include "slmq/quant/methods/awq.h"
 #include "slmq/quant/methods/gptq.h"
 #include "slmq/quant/methods/omniquant.h"
+#include "slmq/quant/methods/quarot.h"
 #include "slmq/quant/methods/rtn.h"
 #include "slmq/quant/methods/smoothquant.h"
+#include "slmq/quant/methods/spinquant.h"
 #include "slmq/quant/omniquant/options.h"
+#include "slmq/quant/rotation/rotation_options.h"
 #include "slmq/quant/smoothquant_options.h"
 
 namespace slmq {
@@ -78,6 +81,18 @@ std::vector<QuantMethodInfo> registered_methods() {
        .calibration = omniquant_calibration(),
        .make = [] { return std::make_unique<OmniquantMethod>(); },
        .parse_options = options_parser(parse_omniquant_section)},
+      // Stage B's GPTQ calibration is GPTQ's (weights: rtn draws none, QuarotOptions); SpinQuant's
+      // rotation-training text is quant.spinquant.data (SpinQuantMethod::training_calibration).
+      {.name = "quarot",
+       .flavour = QuantFlavour::kQuarot,
+       .calibration = gptq_calibration(),
+       .make = [] { return std::make_unique<QuarotMethod>(); },
+       .parse_options = options_parser(parse_quarot_section)},
+      {.name = "spinquant",
+       .flavour = QuantFlavour::kQuarot,
+       .calibration = gptq_calibration(),
+       .make = [] { return std::make_unique<SpinQuantMethod>(); },
+       .parse_options = options_parser(parse_spinquant_section)},
   };
 }
 
