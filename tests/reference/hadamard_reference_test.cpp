@@ -32,8 +32,9 @@ TEST(HadamardReference, FactorTablesEqualTheReferenceTables) {
   }
 }
 
-// fp64 the butterflies are exact up to the final scale: 1e-12. fp32: one rounding per butterfly
-// level and the K-sum, relative ~1e-7 of |x|·sqrt(log n); bound 1e-6 on inputs of unit scale.
+// fp64: the butterflies are exact up to the final scale, 1e-12. fp32: one rounding per butterfly
+// level and per term of the K-sum (K up to 172), ~1e-7 relative to the outputs (of magnitude up to
+// ~4 for unit-normal inputs; measured max 1.7e-6 absolute); bound 1e-6 relative to max |y|.
 TEST(HadamardReference, FastTransformEqualsDenseProduct) {
   const auto dir = test::reference_dir("hadamard");
   auto ref = SafetensorsFile::open(dir / "reference.safetensors");
@@ -44,7 +45,7 @@ TEST(HadamardReference, FastTransformEqualsDenseProduct) {
     const at::Tensor y = ref.load(fmt::format("transform_{}_y", n));
     HadamardTransform t(n);
     EXPECT_LE(max_abs(t.apply(x), y), 1e-12);
-    const double fp32 = max_abs(t.apply(x.to(at::kFloat)), y);
+    const double fp32 = max_abs(t.apply(x.to(at::kFloat)), y) / y.abs().max().item<double>();
     EXPECT_LE(fp32, 1e-6);
     // Inverse and dense matrix agree with the transform.
     EXPECT_LE(max_abs(t.apply_transposed(t.apply(x)), x), 1e-12);

@@ -58,6 +58,9 @@ QuantReport SpinQuantMethod::run(Model& model, const QuantConfig& config,
   const double train_s = seconds_since(t0);
   phases.emplace_back("rotation_training", train_s);
   t0 = SteadyClock::now();
+  // GPTQ runs with full-precision activations and keys/values (QuaRot/SpinQuant configure those
+  // quantizers after it); quantize_rotated attaches them again.
+  for (int64_t i = 0; i < model.num_layers(); ++i) model.layer(i).set_attention_transform(nullptr);
   rotate_residual(model, trained.rotations.r1);
   rotate_values(model, trained.rotations.r2);
   phases.emplace_back("fold", seconds_since(t0));

@@ -90,6 +90,8 @@ std::optional<std::string> rotation_unsupported_reason(const Model& model,
         return std::string("spinquant learns R2; quant.spinquant.values: quarot is QuaRot's form");
       if (auto r = quarot_value_rotation_reason(model)) return r;
     }
+    if (rotation.values == "r2")
+      if (auto r = hadamard_unsupported_reason(model.config().head_dim, "head_dim (R2)")) return r;
     if (rotation.r4)
       if (auto r = down_proj_rotation_reason(model)) return r;
     if (auto r = kv_unsupported_reason(model, config.kv, config.kv.k_bits < 16)) return r;

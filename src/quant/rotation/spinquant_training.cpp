@@ -139,8 +139,9 @@ RotationTrainingResult train_rotations(
       inner = std::move(rot);
     }
   }
-  std::vector<at::Tensor> params = {init.r1.to(at::kFloat).clone().requires_grad_(true)};
-  for (const auto& r : init.r2) params.push_back(r.to(at::kFloat).clone().requires_grad_(true));
+  const auto on_device = at::TensorOptions().dtype(at::kFloat).device(model.device());
+  std::vector<at::Tensor> params = {init.r1.to(on_device).clone().requires_grad_(true)};
+  for (const auto& r : init.r2) params.push_back(r.to(on_device).clone().requires_grad_(true));
   eval::PyRandom rng(rotation_options(config).seed);
   RotationTrainingResult result;
   const int64_t chunk = data.seqlen() > 512 ? 1 : opt.batch_size;
@@ -180,7 +181,7 @@ RotationTrainingResult train_rotations(
     result.forward_backward_seconds += seconds_since(t0);
     t0 = SteadyClock::now();
     // Push the leaves' gradients through the rotations: d/dR Σ_i <W_eff,i(R), G_i>.
-    at::Tensor surrogate = at::zeros({}, at::kFloat);
+    at::Tensor surrogate = at::zeros({}, on_device);
     for (size_t k = 0; k < swapped.size(); ++k) {
       const RotatingLinear& l = *swapped[k].rotating;
       if (l.leaf_weight().grad().defined())
