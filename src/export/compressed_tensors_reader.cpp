@@ -8,6 +8,7 @@
 #include "slmq/export/compressed_tensors.h"
 #include "slmq/export/compressed_tensors_scheme.h"
 #include "slmq/quant/fake_quant_linear.h"
+#include "slmq/quant/rotation/online_transforms_json.h"
 
 namespace slmq {
 namespace {
@@ -38,7 +39,8 @@ struct GroupSpec {
 
 class CtLinearLoader final : public LinearLoader {
  public:
-  CtLinearLoader(const nlohmann::json& qc, std::string where) : where_(std::move(where)) {
+  CtLinearLoader(const nlohmann::json& qc, std::string where, nlohmann::json online)
+      : where_(std::move(where)), online_(std::move(online)) {
     const std::string method = qc.value("quant_method", "");
     if (method != "compressed-tensors") {
       throw UnsupportedError(where_ + ": quantization_config.quant_method '" + method +
@@ -68,11 +70,14 @@ class CtLinearLoader final : public LinearLoader {
       w.data = w.data.to(options.device);
       w.scales = w.scales.to(options.device);
       w.zeros = w.zeros.to(options.device);
-      return std::make_unique<FakeQuantLinear>(std::move(w), std::move(bias), options.dtype,
-                                               g.activation);
+      return wrap_declared_online(std::make_unique<FakeQuantLinear>(std::move(w), std::move(bias),
+                                                                    options.dtype, g.activation),
+                                  relative_name(prefix), online_, where_);
     }
     return nullptr;
   }
+
+  void finish(Model& model) const override { attach_declared_attention(model, online_, where_); }
 
  private:
   GroupSpec group(const std::string& name, const nlohmann::json& g,
@@ -218,7 +223,16 @@ class CtLinearLoader final : public LinearLoader {
     }
   };
 
+  // "model.layers.3.mlp.down_proj" -> "mlp.down_proj".
+  static std::string relative_name(const std::string& prefix) {
+    const std::string head = "model.layers.";
+    if (prefix.rfind(head, 0) != 0) return prefix;
+    const auto dot = prefix.find('.', head.size());
+    return dot == std::string::npos ? prefix : prefix.substr(dot + 1);
+  }
+
   std::string where_;
+  nlohmann::json online_;
   nlohmann::json ignore_;
   std::vector<GroupSpec> groups_;
 };
@@ -226,10 +240,11 @@ class CtLinearLoader final : public LinearLoader {
 }  // namespace
 
 std::shared_ptr<const LinearLoader> make_ct_linear_loader(const nlohmann::json& quantization_config,
-                                                          const std::string& where) {
+                                                          const std::string& where,
+                                                          const nlohmann::json& online_transforms) {
   if (!quantization_config.is_object())
     throw DataError(where + ": quantization_config must be an object");
-  return std::make_shared<CtLinearLoader>(quantization_config, where);
+  return std::make_shared<CtLinearLoader>(quantization_config, where, online_transforms);
 }
 
 }  // namespace slmq

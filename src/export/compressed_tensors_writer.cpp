@@ -9,6 +9,8 @@
 #include "slmq/export/compressed_tensors_scheme.h"
 #include "slmq/io/safetensors.h"
 #include "slmq/quant/fake_quant_linear.h"
+#include "slmq/quant/rotation/online_hadamard.h"
+#include "slmq/quant/rotation/online_transforms_json.h"
 
 namespace slmq {
 namespace {
@@ -35,7 +37,9 @@ class CheckpointBuilder {
     tensors_.emplace_back(name, t.detach().to(at::kCPU).contiguous());
   }
 
-  void add_linear(const std::string& prefix, const LinearBackend& linear) {
+  void add_linear(const std::string& prefix, const LinearBackend& wrapped) {
+    // Online rotations (QuaRot/SpinQuant) are declared in config.json, not stored per linear.
+    const LinearBackend& linear = unwrap_online(wrapped);
     if (const auto* dense = dynamic_cast<const DenseLinear*>(&linear)) {
       add(prefix + ".weight", dense->weight());
       if (dense->bias().defined()) add(prefix + ".bias", dense->bias());
@@ -168,6 +172,12 @@ void export_compressed_tensors(const Model& model, const ModelSource& source,
   config.erase("torch_dtype");
   config["tie_word_embeddings"] = tied;
   config["quantization_config"] = b.quantization_config();
+  const nlohmann::json online = describe_online_transforms(model);
+  if (online.is_null()) {
+    config.erase(kOnlineTransformsKey);
+  } else {
+    config[kOnlineTransformsKey] = online;
+  }
 
   AtomicFolder folder(out);
   write_json(folder.path() / "config.json", config);

@@ -191,7 +191,9 @@ std::unique_ptr<Model> build_model(const ModelConfig& config, const WeightSource
                   ? std::make_unique<DenseLinear>(w.embed_tokens, at::Tensor())
                   : f.linear("lm_head", config.vocab_size, config.hidden_size, false);
   f.log_unused();
-  return std::make_unique<Model>(config, std::move(w), options.dtype, options.device);
+  auto model = std::make_unique<Model>(config, std::move(w), options.dtype, options.device);
+  if (linears != nullptr) linears->finish(*model);
+  return model;
 }
 
 namespace {
@@ -215,7 +217,7 @@ ModelSource open_checkpoint_folder(const std::filesystem::path& path,
   src.tokenizer = read_json_if_present(path / "tokenizer.json");
   src.tokenizer_config = read_json_if_present(path / "tokenizer_config.json");
   if (src.hf_config.contains("quantization_config") && quantized)
-    src.linear_loader = quantized(src.hf_config["quantization_config"], config_path.string());
+    src.linear_loader = quantized(src.hf_config, config_path.string());
   return src;
 }
 

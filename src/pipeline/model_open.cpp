@@ -5,7 +5,11 @@
 namespace slmq {
 
 const QuantizedFormats& quantized_checkpoint_formats() {
-  static const QuantizedFormats kFormats = make_ct_linear_loader;
+  static const QuantizedFormats kFormats = [](const nlohmann::json& hf_config,
+                                              const std::string& where) {
+    return make_ct_linear_loader(hf_config.at("quantization_config"), where,
+                                 hf_config.value(kOnlineTransformsKey, nlohmann::json()));
+  };
   return kFormats;
 }
 

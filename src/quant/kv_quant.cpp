@@ -71,6 +71,10 @@ at::Tensor KvQuantTransform::values(const at::Tensor& v) const {
   return straight_through(v, quantize_kv(v.detach(), kv_.v_bits, /*keys=*/false));
 }
 
+nlohmann::json KvQuantTransform::to_json() const {
+  return {{"hadamard_qk", hadamard_qk_}, {"kv", kv_.to_json()}, {"flavour", to_string(flavour_)}};
+}
+
 std::string KvQuantTransform::describe() const {
   std::string s = hadamard_qk_ ? "hadamard q/k" : "";
   if (kv_.enabled()) {

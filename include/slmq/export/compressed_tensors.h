@@ -39,7 +39,18 @@ void export_compressed_tensors(const Model& model, const ModelSource& source,
 // errors). Throws UnsupportedError for other quant_methods, statuses other than "compressed",
 // formats other than pack-quantized / int-quantized / naive-quantized, and args slmquant cannot
 // run; DataError for malformed entries.
-std::shared_ptr<const LinearLoader> make_ct_linear_loader(const nlohmann::json& quantization_config,
-                                                          const std::string& where);
+// `online_transforms`: config.json's kOnlineTransformsKey entry (null when absent), whose linear
+// wrappers the loader puts back and whose attention transform finish() attaches.
+std::shared_ptr<const LinearLoader> make_ct_linear_loader(
+    const nlohmann::json& quantization_config, const std::string& where,
+    const nlohmann::json& online_transforms = nlohmann::json());
+
+// config.json key of a rotated model's online transforms (QuaRot/SpinQuant: the rotations are
+// folded into the weights, but these must run at inference): {"note", "linears": {relative linear
+// name: {"mode": "full" | "across_heads", "heads", "size", "factor", "fp32"}}, "attention":
+// {"hadamard_qk", "kv": {k_bits, v_bits, group_size, symmetric, clip_ratio}, "flavour"}}. The
+// transforms are QuaRot's (matmul_hadU with get_hadK's factor), not compressed-tensors'
+// transform_config Hadamards, which differ for sizes that are not powers of two.
+inline constexpr const char* kOnlineTransformsKey = "slmquant_online_transforms";
 
 }  // namespace slmq

@@ -40,13 +40,17 @@ class LinearLoader {
   virtual std::unique_ptr<LinearBackend> load(const std::string& prefix, int64_t out, int64_t in,
                                               at::Tensor bias, const WeightSource& weights,
                                               const LoadOptions& options) const = 0;
+  // Called by build_model once the model is built, for what the checkpoint declares beyond its
+  // linears (slmquant's online rotations and KV quantizers, compressed_tensors.h). Default: none.
+  virtual void finish(Model& model) const {}
 };
 
-// Builds the LinearLoader of a checkpoint whose config.json has a "quantization_config" (`where`
-// names the file for errors). The model module knows no quantized format: the pipeline passes
+// Builds the LinearLoader of a checkpoint whose config.json (`hf_config`, the whole file) has a
+// "quantization_config" (`where` names the file for errors); the format may read other keys of it
+// (slmquant's online transforms). The model module knows no quantized format: the pipeline passes
 // the ones slmquant reads (pipeline/model_open.h), so model/ never depends on their readers.
 using QuantizedFormats = std::function<std::shared_ptr<const LinearLoader>(
-    const nlohmann::json& quantization_config, const std::string& where)>;
+    const nlohmann::json& hf_config, const std::string& where)>;
 
 // What a model path holds, opened but with no tensor read yet. A path is either an HF checkpoint
 // folder (config.json, model.safetensors or model.safetensors.index.json, optional

@@ -27,6 +27,8 @@ class KvQuantTransform final : public AttentionTransform {
                                                  const at::Tensor& k) const override;
   at::Tensor values(const at::Tensor& v) const override;
   std::string describe() const override;
+  // {"hadamard_qk", "kv": KvQuantConfig::to_json(), "flavour"} (checkpoint declarations).
+  nlohmann::json to_json() const;
 
   // x [B,H,T,D] -> fake-quantized, per token over all heads (group -1) or per token and head.
   at::Tensor quantize_kv(const at::Tensor& x, int bits, bool keys) const;
