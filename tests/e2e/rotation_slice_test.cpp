@@ -1,0 +1,64 @@
+// QuaRot against RTN on the real SmolLM2-135M-Instruct (its Q4_1 GGUF dequantized to fp32) and a
+// slice of WikiText-2 (4 windows of 512 tokens), as scripts/bench/rotation_smollm2.sh measured them
+// (dev box, one thread; docs/quantizers.md has the table): FP 30.96; W4A4KV4 (w4 per channel, a4
+// asym per token, KV 4-bit per head) RTN 3504.6, QuaRot (R1 + R2 + R3 + R4, RTN weights) 269.4;
+// W4A8 per channel RTN 75.66, QuaRot 120.38.
+//  - W4A4KV4: rotations make 4-bit activations and KV usable (QuaRot, SpinQuant papers): QuaRot is
+//    an order of magnitude better than RTN.
+//  - W4A8 per channel: the literature expects QuaRot ≤ RTN; on SmolLM2-135M with RTN weights it is
+//    worse (8-bit activations gain little from the rotation, and its int4 per-channel weights in
+//    the rotated basis cost more perplexity at about the same weight error, 0.139 against 0.144
+//    relative). The test records that disagreement; it is reported, not tuned away.
+// ~20 minutes on one thread of the shared 2-core box: the gtest name carries `Slow`.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <string>
+
+#include "slmq/io/json_file.h"
+#include "support/run_cli.h"
+#include "support/temp_dir.h"
+
+namespace slmq {
+namespace {
+
+const std::filesystem::path kRoot = SLMQ_SOURCE_DIR;
+
+double slice_perplexity(const test::TempDir& dir, const std::string& name,
+                        const std::string& quant) {
+  const auto config = dir.path() / (name + ".yaml");
+  std::ofstream(config) << "name: " << name << "\n"
+                        << "model: {path: "
+                        << (kRoot / "assets/models/SmolLM2-135M-Instruct.Q4_1.gguf").string()
+                        << ", device: cpu, dtype: float32}\n"
+                        << "quant: " << quant << "\n"
+                        << "ppl: {seqlen: 512, limit_windows: 4, data_dir: "
+                        << (kRoot / "assets/data").string() << "}\n";
+  const auto out = dir.path() / "results";
+  auto r = test::run_cli("run " + config.string() + " --out " + out.string());
+  EXPECT_EQ(r.exit_code, 0) << name << ": " << r.err;
+  const auto result = read_json_file(out / (name + ".json"));
+  const double ppl = result.at("ppl").at("wiki_token_perplexity").at("ppl").get<double>();
+  std::cout << "[rotation-slice] " << name << ": wiki token ppl " << ppl << "\n";
+  return ppl;
+}
+
+TEST(RotationSmolLM2Slow, QuarotAgainstRtnAtW4A4KV4AndW4A8) {
+  test::TempDir dir;
+  const std::string w4a4kv4 =
+      "scheme: w4a4, weight: {granularity: per_channel}, activation: {symmetric: false}, "
+      "kv: {k_bits: 4, v_bits: 4, group_size: 64}";
+  const std::string w4a8 = "scheme: w4a8, weight: {granularity: per_channel}";
+  const std::string quarot = "method: quarot, quarot: {values: r2, weights: rtn}, ";
+  const double rtn_a4 = slice_perplexity(dir, "w4a4kv4_rtn", "{method: rtn, " + w4a4kv4 + "}");
+  const double quarot_a4 = slice_perplexity(dir, "w4a4kv4_quarot", "{" + quarot + w4a4kv4 + "}");
+  const double rtn_a8 = slice_perplexity(dir, "w4a8_rtn", "{method: rtn, " + w4a8 + "}");
+  const double quarot_a8 = slice_perplexity(dir, "w4a8_quarot", "{" + quarot + w4a8 + "}");
+  EXPECT_LT(quarot_a4, 0.2 * rtn_a4);
+  EXPECT_GT(quarot_a8, rtn_a8);  // the disagreement with the literature measured on this model
+}
+
+}  // namespace
+}  // namespace slmq
