@@ -16,7 +16,9 @@ QuantReport run_quant_block(RunModel& run, const QuantConfig& q, nlohmann::json&
   if (auto reason = method->unsupported_reason(run.model(), q))
     throw UnsupportedError(q.method + ": " + *reason);
   std::optional<CalibrationData> calib;
-  if (method->needs_calibration() || q.uses_calibration()) {
+  // The config decides (QuantConfig::uses_calibration): a method's options may turn its
+  // calibration off (QuaRot with RTN weights).
+  if (q.uses_calibration()) {
     calib = prepare_method_calibration(*method, q, *run.tokenizer());
     spdlog::info("calibration: {} windows of {} tokens from {} ({:.1f} s)", calib->windows.size(),
                  calib->windows.seqlen(), q.calibration.source, calib->sampling_seconds);

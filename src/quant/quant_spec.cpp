@@ -245,9 +245,8 @@ std::optional<QuantSpec> parse_activation(const ConfigNode& node, std::optional<
 }  // namespace
 
 QuantConfig parse_quant_section(const ConfigNode& node) {
-  std::vector<std::string> keys = {"method",     "scheme",           "weight",
-                                   "activation", "quantize_lm_head", "calibration",
-                                   "kv"};
+  std::vector<std::string> keys = {"method",           "scheme",      "weight", "activation",
+                                   "quantize_lm_head", "calibration", "kv"};
   for (const auto& m : quant_methods()) {
     if (m.parse_options) keys.push_back(m.name);
   }

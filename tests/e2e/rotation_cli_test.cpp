@@ -23,7 +23,7 @@ TEST(RotationCli, QuarotValueFormRefusesNineHeads) {
 
 TEST(RotationCli, QuarotWithR2AndKvRunsOnSmolLM2) {
   auto r = test::run_cli("quantize " + kModel.string() +
-                         " --method quarot --scheme w4a8 --group-size 0 --values r2"
+                         " --method quarot --scheme w4a8 --granularity per_channel --values r2"
                          " --rotation-weights rtn --kv-bits 4 --kv-group-size 64 --json");
   ASSERT_EQ(r.exit_code, 0) << r.err;
   const auto j = nlohmann::json::parse(r.out);

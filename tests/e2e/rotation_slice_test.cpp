@@ -55,7 +55,7 @@ TEST(RotationSmolLM2Slow, QuarotBeatsRtnAtW4A4KV4AndW4A8) {
   const double rtn_a8 = slice_perplexity(dir, "w4a8_rtn", "{method: rtn, " + w4a8 + "}");
   const double quarot_a8 = slice_perplexity(
       dir, "w4a8_quarot_gptq",
-      "{method: quarot, rotation: {values: r2, weights: gptq}, calibration: {data_dir: " +
+      "{method: quarot, quarot: {values: r2, weights: gptq}, calibration: {data_dir: " +
           (kRoot / "assets/data").string() + ", nsamples: 8, seqlen: 512, seed: 1}, " + w4a8 + "}");
   EXPECT_LT(quarot_a4, 0.2 * rtn_a4);
   EXPECT_LT(quarot_a8, 0.8 * rtn_a8);

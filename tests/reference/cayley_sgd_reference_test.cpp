@@ -7,7 +7,7 @@
 
 #include <iostream>
 
-#include "slmq/eval/python_random.h"
+#include "slmq/data/python_random.h"
 #include "slmq/io/json_file.h"
 #include "slmq/io/safetensors.h"
 #include "slmq/quant/rotation/cayley_sgd.h"
@@ -57,7 +57,7 @@ TEST(CayleySgdReference, RetractionDrawsArePythonsRandint) {
   const auto dir = test::reference_dir("cayley_sgd");
   auto ref = SafetensorsFile::open(dir / "reference.safetensors");
   const at::Tensor draws = ref.load("draws");
-  eval::PyRandom rng(0);
+  data::PyRandom rng(0);
   int hits = 0;
   for (int64_t i = 0; i < draws.size(0); ++i) {
     const bool d = draw_retraction(rng);
@@ -84,7 +84,7 @@ TEST(CayleySgd, ClipGradNormScalesTheGlobalNorm) {
 TEST(CayleySgd, HundredFp32StepsStayOrthogonal) {
   at::Tensor r = random_hadamard_matrix(64, seeded_cpu_generator(0)).to(at::kFloat);
   auto gen = seeded_cpu_generator(9);
-  eval::PyRandom rng(0);
+  data::PyRandom rng(0);
   for (int64_t k = 0; k < 100; ++k) {
     at::Tensor g = at::randn({64, 64}, gen, at::TensorOptions().dtype(at::kFloat));
     std::vector<at::Tensor> grads = {g};

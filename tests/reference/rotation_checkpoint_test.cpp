@@ -6,6 +6,7 @@
 #include "slmq/export/compressed_tensors.h"
 #include "slmq/io/json_file.h"
 #include "slmq/model/model_loader.h"
+#include "slmq/pipeline/model_open.h"
 #include "slmq/quant/quant_method.h"
 #include "support/quant_config.h"
 #include "support/temp_dir.h"
@@ -19,7 +20,7 @@ TEST(RotationCheckpoint, SavesDeclaresAndLoadsBackIdentically) {
   auto model = build_model(source.config, *source.weights, {at::kFloat, c10::Device(c10::kCPU)});
   const QuantConfig config = test::parse_quant_yaml(
       "method: quarot\nscheme: w4a16\nweight: {granularity: per_channel}\n"
-      "kv: {k_bits: 4, v_bits: 4, group_size: 16}\nrotation: {weights: rtn}\n");
+      "kv: {k_bits: 4, v_bits: 4, group_size: 16}\nquarot: {weights: rtn}\n");
   make_quant_method("quarot")->run(*model, config, nullptr);
   const at::Tensor ids = at::arange(3, 23, at::kLong).view({2, 10});
   const at::Tensor before = model->forward(ids, at::Tensor());
@@ -35,7 +36,7 @@ TEST(RotationCheckpoint, SavesDeclaresAndLoadsBackIdentically) {
   EXPECT_EQ(online["linears"]["self_attn.o_proj"]["mode"], "across_heads");
   EXPECT_TRUE(online["attention"]["hadamard_qk"].get<bool>());
 
-  auto loaded = load_model(out, {at::kFloat, c10::Device(c10::kCPU)});
+  auto loaded = load_any_model(out, {at::kFloat, c10::Device(c10::kCPU)});
   EXPECT_EQ(loaded->layer(0).linear(LinearRole::kDown)->kind(), "hadamard+fake_quant");
   ASSERT_NE(loaded->layer(0).attention_transform(), nullptr);
   // Same codes, scales, transforms and operations: bit-identical logits.

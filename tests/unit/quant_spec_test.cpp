@@ -90,7 +90,7 @@ TEST(QuantConfig, EachMethodDefaultsToItsOwnFlavour) {
 // The registry is the one list of methods: each entry builds the method of its name, calibrating
 // methods have calibration defaults, and an options block is accepted for its own method only.
 TEST(QuantMethodRegistry, EachEntryBuildsItsMethodAndOwnsItsOptionsBlock) {
-  ASSERT_EQ(quant_method_list(), "rtn, gptq, smoothquant, awq, omniquant");
+  ASSERT_EQ(quant_method_list(), "rtn, gptq, smoothquant, awq, omniquant, quarot, spinquant");
   for (const auto& info : quant_methods()) {
     SCOPED_TRACE(info.name);
     EXPECT_EQ(make_quant_method(info.name)->name(), info.name);
@@ -108,13 +108,18 @@ TEST(QuantMethodRegistry, EachEntryBuildsItsMethodAndOwnsItsOptionsBlock) {
   }
   const std::string unknown = quant_yaml_error("{method: omniquantt}");
   EXPECT_NE(unknown.find("quant.method: 'omniquantt' is not available (implemented: rtn, gptq, "
-                         "smoothquant, awq, omniquant) (did you mean 'omniquant'?)"),
+                         "smoothquant, awq, omniquant, quarot, spinquant) (did you mean "
+                         "'omniquant'?)"),
             std::string::npos)
       << unknown;
-  EXPECT_THROW(make_quant_method("quarot"), ConfigError);
+  EXPECT_THROW(make_quant_method("nosuchmethod"), ConfigError);
   // An options block of a registered method that has none is an unknown key.
   EXPECT_NE(quant_yaml_error("{method: rtn, rtn: {}}").find("quant.rtn: unknown key"),
             std::string::npos);
+  // Options may turn a method's calibration off: QuaRot with RTN weights draws no windows.
+  const QuantConfig quarot_rtn = parse_quant_yaml("{method: quarot, quarot: {weights: rtn}}");
+  EXPECT_FALSE(quarot_rtn.uses_calibration());
+  EXPECT_FALSE(quarot_rtn.to_json().contains("calibration"));
 }
 
 // The tiny llama has widths 64 (hidden, o_proj input) and 160 (down_proj input).

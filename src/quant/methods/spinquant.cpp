@@ -49,8 +49,8 @@ QuantReport SpinQuantMethod::run(Model& model, const QuantConfig& config,
   t0 = SteadyClock::now();
   const int64_t steps = options.steps;
   RotationTrainingResult trained =
-      train_rotations(model, config, calib->training->windows,
-                      initial_rotations(model, rotation), [&](int64_t step, double loss) {
+      train_rotations(model, config, calib->training->windows, initial_rotations(model, rotation),
+                      [&](int64_t step, double loss) {
                         if (step % 10 == 0 || step + 1 == steps)
                           spdlog::info("spinquant: step {}/{} loss {:.4f} ({:.1f} s)", step + 1,
                                        steps, loss, seconds_since(t0));

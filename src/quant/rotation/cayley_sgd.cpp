@@ -29,7 +29,7 @@ CayleyStep cayley_sgd_step(const at::Tensor& r, const at::Tensor& grad, double l
   return out;
 }
 
-bool draw_retraction(eval::PyRandom& rng) { return rng.randbelow(101) == 0; }
+bool draw_retraction(data::PyRandom& rng) { return rng.randbelow(101) == 0; }
 
 double cosine_lr(double lr, int64_t step, int64_t total) {
   if (total <= 0) return lr;

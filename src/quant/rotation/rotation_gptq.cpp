@@ -73,7 +73,8 @@ void quantize_rotated_gptq(Model& model, const QuantConfig& config, const Calibr
         const std::string full =
             fmt::format("model.layers.{}.{}", layer.index(), layer.linear_name(role));
         auto t0 = SteadyClock::now();
-        GptqResult r = gptq_quantize(dense->weight(), h, config.scheme.weight, rotation_options(config).gptq);
+        GptqResult r =
+            gptq_quantize(dense->weight(), h, config.scheme.weight, rotation_options(config).gptq);
         solve_s += seconds_since(t0);
         report.layers.push_back(weight_error_stats(full, dense->weight(), r.dequantized));
         report.details["linears"].push_back({{"name", full},

@@ -7,7 +7,7 @@
 
 #include "slmq/core/error.h"
 #include "slmq/core/timing.h"
-#include "slmq/eval/python_random.h"
+#include "slmq/data/python_random.h"
 #include "slmq/model/model.h"
 #include "slmq/quant/quantizer.h"
 #include "slmq/quant/rotation/cayley_sgd.h"
@@ -142,7 +142,7 @@ RotationTrainingResult train_rotations(
   const auto on_device = at::TensorOptions().dtype(at::kFloat).device(model.device());
   std::vector<at::Tensor> params = {init.r1.to(on_device).clone().requires_grad_(true)};
   for (const auto& r : init.r2) params.push_back(r.to(on_device).clone().requires_grad_(true));
-  eval::PyRandom rng(rotation_options(config).seed);
+  data::PyRandom rng(rotation_options(config).seed);
   RotationTrainingResult result;
   const int64_t chunk = data.seqlen() > 512 ? 1 : opt.batch_size;
   int64_t next_row = 0;
@@ -154,9 +154,10 @@ RotationTrainingResult train_rotations(
       auto [w, b] = effective(*s.rotating, s.role, params[0], params[1 + s.layer], c.num_heads,
                               c.num_kv_heads, c.head_dim);
       if (opt.train_weights) {
-        const at::Tensor q = dequantize(
-            rotation_options(config).w_clip ? quantize_weight_mse_clip(w.detach(), config.scheme.weight)
-                                   : quantize_weight(w.detach(), config.scheme.weight));
+        const at::Tensor q =
+            dequantize(rotation_options(config).w_clip
+                           ? quantize_weight_mse_clip(w.detach(), config.scheme.weight)
+                           : quantize_weight(w.detach(), config.scheme.weight));
         w = straight_through(w, q.to(w.scalar_type()));
       }
       s.rotating->set_effective(w.detach().requires_grad_(true),

@@ -15,6 +15,7 @@ class QuarotMethod final : public QuantMethod {
   std::string name() const override { return "quarot"; }
   std::optional<std::string> unsupported_reason(const Model& model,
                                                 const QuantConfig& config) const noexcept override;
+  bool needs_calibration() const override { return true; }  // for GPTQ weights, the default
   // Throws UnsupportedError "quarot: <reason>"; InternalError for GPTQ without calibration.
   QuantReport run(Model& model, const QuantConfig& config,
                   const CalibrationData* calib) const override;

@@ -13,7 +13,7 @@
 #include <cstdint>
 #include <vector>
 
-#include "slmq/eval/python_random.h"
+#include "slmq/data/python_random.h"
 
 namespace slmq {
 
@@ -28,7 +28,7 @@ CayleyStep cayley_sgd_step(const at::Tensor& r, const at::Tensor& grad, double l
 
 // Python's random.randint(1, 101) == 1 from `rng` (one draw per parameter per step, in parameter
 // order, as SGDG does).
-bool draw_retraction(eval::PyRandom& rng);
+bool draw_retraction(data::PyRandom& rng);
 
 // HF Trainer's cosine schedule without warm-up: lr · ½(1 + cos(π · step / total)).
 double cosine_lr(double lr, int64_t step, int64_t total);
