@@ -16,6 +16,7 @@
 //         bool lwc = true;
 //         nlohmann::json to_json() const;  // recorded as quant.config.omniquant
 //         // optional: std::optional<QuantFlavour> flavour() const;  (see MethodOptions)
+//         // optional: bool uses_calibration() const;  (false: this config draws no windows)
 //       };
 //       // ConfigErrors name the key path ("quant.omniquant.epochs").
 //       OmniquantOptions parse_omniquant_section(const ConfigNode& node, OmniquantOptions base) {
