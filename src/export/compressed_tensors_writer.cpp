@@ -9,6 +9,7 @@
 #include "slmq/export/compressed_tensors_scheme.h"
 #include "slmq/io/safetensors.h"
 #include "slmq/quant/fake_quant_linear.h"
+#include "slmq/quant/kv_quant.h"
 #include "slmq/quant/rotation/online_hadamard.h"
 #include "slmq/quant/rotation/online_transforms_json.h"
 
@@ -140,9 +141,12 @@ void export_compressed_tensors(const Model& model, const ModelSource& source,
   }
   for (int64_t i = 0; i < model.num_layers(); ++i) {
     const std::string p = fmt::format("model.layers.{}.", i);
-    // Transforms inside attention (online rotations, Q/K/V quantizers) have no place in the
-    // config: a checkpoint without them would not compute what the model does.
-    if (const AttentionTransform* t = model.layer(i).attention_transform()) {
+    // Transforms inside attention have no place in the compressed-tensors config. slmquant's
+    // R3 and KV quantizers (KvQuantTransform) are declared under kOnlineTransformsKey and put
+    // back on load; any other (OmniQuant's Q/K/V quantizers) would be lost, and a checkpoint
+    // without it would not compute what the model does.
+    const AttentionTransform* t = model.layer(i).attention_transform();
+    if (t != nullptr && dynamic_cast<const KvQuantTransform*>(t) == nullptr) {
       throw UnsupportedError(fmt::format(
           "compressed-tensors export: layer {} has an attention transform ({}) that the format "
           "cannot store",

@@ -109,10 +109,17 @@ void attach_kv_quantizers(Model& model, const KvQuantConfig& kv, QuantFlavour fl
 }
 
 void attach_method_kv_quantizers(Model& model, const QuantConfig& config) {
-  if (!config.kv.enabled()) return;
+  if (!config.kv.enabled() || model.num_layers() == 0) return;
   // A method that attached its own (QuaRot's and SpinQuant's R3 transform carries the KV
-  // quantizers) keeps it.
-  if (model.num_layers() > 0 && model.layer(0).attention_transform() != nullptr) return;
+  // quantizers) keeps it; another method's transform (OmniQuant's Q/K/V quantizers) would be
+  // replaced, so the combination is refused rather than silently changed.
+  if (const AttentionTransform* t = model.layer(0).attention_transform()) {
+    if (dynamic_cast<const KvQuantTransform*>(t) != nullptr) return;
+    throw UnsupportedError(fmt::format(
+        "quant.kv: method {} left its own attention transform ({}); KV-cache quantizers cannot "
+        "be combined with it yet",
+        config.method, t->describe()));
+  }
   const QuantFlavour flavour =
       config.scheme.activation ? config.scheme.activation->flavour : config.scheme.weight.flavour;
   attach_kv_quantizers(model, config.kv, flavour, /*hadamard_qk=*/false);

@@ -8,6 +8,7 @@
 
 #include <iostream>
 
+#include "slmq/core/error.h"
 #include "slmq/model/model_loader.h"
 #include "slmq/quant/kv_quant.h"
 #include "slmq/quant/quant_method.h"
@@ -81,6 +82,27 @@ TEST(KvQuant, EveryMethodGetsTheQuantizers) {
   attach_method_kv_quantizers(*model, config);
   ASSERT_NE(model->layer(0).attention_transform(), nullptr);
   EXPECT_NE(model->layer(0).attention_transform()->describe().find("k4 v8"), std::string::npos);
+}
+
+// Another method's attention transform (OmniQuant's Q/K/V quantizers) would be replaced by the KV
+// quantizers: refused, naming it, and left in place.
+TEST(KvQuant, AnotherMethodsAttentionTransformIsRefusedNotReplaced) {
+  struct Other final : AttentionTransform {
+    std::string describe() const override { return "other q/k/v"; }
+  };
+  auto model = tiny("llama_tied");
+  const QuantConfig config = test::parse_quant_yaml(
+      "method: rtn\nscheme: w8a16\nkv: {k_bits: 4, v_bits: 4, group_size: 16}\n");
+  make_quant_method("rtn")->run(*model, config, nullptr);
+  for (int64_t i = 0; i < model->num_layers(); ++i)
+    model->layer(i).set_attention_transform(std::make_shared<const Other>());
+  try {
+    attach_method_kv_quantizers(*model, config);
+    ADD_FAILURE() << "no UnsupportedError";
+  } catch (const UnsupportedError& e) {
+    EXPECT_NE(std::string(e.what()).find("other q/k/v"), std::string::npos) << e.what();
+  }
+  EXPECT_EQ(model->layer(0).attention_transform()->describe(), "other q/k/v");
 }
 
 TEST(KvQuant, ConfigErrorsNameTheKey) {

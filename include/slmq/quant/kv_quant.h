@@ -51,9 +51,10 @@ void attach_kv_quantizers(Model& model, const KvQuantConfig& kv, QuantFlavour fl
                           bool hadamard_qk);
 
 // The KV quantizers of `config.kv` for a method that did not attach its own (every method but
-// quarot and spinquant, whose R3 transform carries them; a model whose layers already have an
-// attention transform is left as it is): the method's activation flavour (or weight flavour for
-// weight-only schemes), no R3. No-op when kv quantizes nothing.
+// quarot and spinquant, whose R3 transform carries them: a model whose layers already have a
+// KvQuantTransform is left as it is): the method's activation flavour (or weight flavour for
+// weight-only schemes), no R3. No-op when kv quantizes nothing. UnsupportedError when the method
+// left another attention transform (OmniQuant's Q/K/V quantizers), which these would replace.
 void attach_method_kv_quantizers(Model& model, const QuantConfig& config);
 
 }  // namespace slmq
