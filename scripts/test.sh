@@ -1,10 +1,9 @@
 #!/usr/bin/env bash
 # The test command: incremental build, reference data from the Python reference implementations
 # (scripts/reference/gen_*.py, each skipped when its inputs are unchanged), then the GoogleTest
-# suite through ctest, in parallel. Tests labelled `slow` (gtest suite or test names ending in "Slow", each over
-# ~60 s on one thread) and the generators only they read (gen_*_slow.py) are left out unless the
-# first argument is --slow. Other arguments go to
-# ctest (e.g. -R Safetensors).
+# suite through ctest, in parallel. Tests labelled `slow` (gtest suite or test names ending in
+# "Slow", each over ~60 s on one thread) and the generators only they read (gen_*_slow.py) are left
+# out unless the first argument is --slow. Other arguments go to ctest (e.g. -R Safetensors).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/lib/common.sh
