@@ -15,43 +15,24 @@
 //    bounds below are the measured ones with margin, not 1%.
 #include <gtest/gtest.h>
 
-#include <filesystem>
-#include <fstream>
 #include <map>
 #include <string>
 
-#include "slmq/io/json_file.h"
-#include "support/run_cli.h"
+#include "support/smollm2_slice.h"
 #include "support/temp_dir.h"
 
 namespace slmq {
 namespace {
 
-const std::filesystem::path kRoot = SLMQ_SOURCE_DIR;
-
-// Wiki token perplexity of SmolLM2 after the given `quant:` block (empty: unquantized).
+// Wiki token perplexity of SmolLM2 over the first 8 windows after the `quant:` block.
 double slice_perplexity(const test::TempDir& dir, const std::string& name,
                         const std::string& quant) {
-  const auto config = dir.path() / (name + ".yaml");
-  std::ofstream(config) << "name: " << name << "\n"
-                        << "model: {path: "
-                        << (kRoot / "assets/models/SmolLM2-135M-Instruct.Q4_1.gguf").string()
-                        << ", device: cpu, dtype: float32}\n"
-                        << (quant.empty() ? "" : "quant: " + quant + "\n")
-                        << "ppl: {seqlen: 512, limit_windows: 8, data_dir: "
-                        << (kRoot / "assets/data").string() << "}\n";
-  const auto out = dir.path() / "results";
-  auto r = test::run_cli("run " + config.string() + " --out " + out.string());
-  EXPECT_EQ(r.exit_code, 0) << name << ": " << r.err;
-  const auto result = read_json_file(out / (name + ".json"));
-  const double ppl = result.at("ppl").at("wiki_token_perplexity").at("ppl").get<double>();
-  std::cout << "[literature-slice] " << name << ": wiki token ppl " << ppl << "\n";
-  return ppl;
+  return test::smollm2_slice_perplexity(dir, name, quant, 8);
 }
 
 TEST(QuantLiteratureSmolLM2Slow, MethodsRankAsThePapersReport) {
   test::TempDir dir;
-  const std::string data = "data_dir: " + (kRoot / "assets/data").string();
+  const std::string data = "data_dir: " + test::bundled_data_dir();
   const std::string calib = "calibration: {" + data + ", nsamples: 64, seqlen: 512, seed: 1}";
   const double fp = slice_perplexity(dir, "fp32", "");
   std::map<std::string, double> ppl;

@@ -10,37 +10,18 @@
 // ~30 minutes on one thread of the shared 2-core box: the gtest name carries `Slow`.
 #include <gtest/gtest.h>
 
-#include <filesystem>
-#include <fstream>
-#include <iostream>
 #include <string>
 
-#include "slmq/io/json_file.h"
-#include "support/run_cli.h"
+#include "support/smollm2_slice.h"
 #include "support/temp_dir.h"
 
 namespace slmq {
 namespace {
 
-const std::filesystem::path kRoot = SLMQ_SOURCE_DIR;
-
+// Wiki token perplexity of SmolLM2 over the first 4 windows after the `quant:` block.
 double slice_perplexity(const test::TempDir& dir, const std::string& name,
                         const std::string& quant) {
-  const auto config = dir.path() / (name + ".yaml");
-  std::ofstream(config) << "name: " << name << "\n"
-                        << "model: {path: "
-                        << (kRoot / "assets/models/SmolLM2-135M-Instruct.Q4_1.gguf").string()
-                        << ", device: cpu, dtype: float32}\n"
-                        << "quant: " << quant << "\n"
-                        << "ppl: {seqlen: 512, limit_windows: 4, data_dir: "
-                        << (kRoot / "assets/data").string() << "}\n";
-  const auto out = dir.path() / "results";
-  auto r = test::run_cli("run " + config.string() + " --out " + out.string());
-  EXPECT_EQ(r.exit_code, 0) << name << ": " << r.err;
-  const auto result = read_json_file(out / (name + ".json"));
-  const double ppl = result.at("ppl").at("wiki_token_perplexity").at("ppl").get<double>();
-  std::cout << "[rotation-slice] " << name << ": wiki token ppl " << ppl << "\n";
-  return ppl;
+  return test::smollm2_slice_perplexity(dir, name, quant, 4);
 }
 
 TEST(RotationSmolLM2Slow, QuarotBeatsRtnAtW4A4KV4AndW4A8) {
@@ -56,7 +37,7 @@ TEST(RotationSmolLM2Slow, QuarotBeatsRtnAtW4A4KV4AndW4A8) {
   const double quarot_a8 = slice_perplexity(
       dir, "w4a8_quarot_gptq",
       "{method: quarot, quarot: {values: r2, weights: gptq}, calibration: {data_dir: " +
-          (kRoot / "assets/data").string() + ", nsamples: 8, seqlen: 512, seed: 1}, " + w4a8 + "}");
+          test::bundled_data_dir() + ", nsamples: 8, seqlen: 512, seed: 1}, " + w4a8 + "}");
   EXPECT_LT(quarot_a4, 0.2 * rtn_a4);
   EXPECT_LT(quarot_a8, 0.8 * rtn_a8);
 }
