@@ -3,7 +3,7 @@
 // weight rows at a time (over_rows says how many and why), with independent accumulators per row
 // and the per-row fixed costs (horizontal sums, zero-point terms) paid once per row, not per
 // group. Activation rows are handled one after the other over the same weight rows, which stay in
-// L1; software prefetch runs kPrefetchBytes ahead of the 8-bit streams.
+// L1; software prefetch runs kPrefetchBytes ahead of every weight stream.
 #include <immintrin.h>
 
 #include <algorithm>
@@ -83,8 +83,10 @@ void block_f32_w4(const QuantWeightView& w, int64_t n, const float* xr, __m256* 
       const __m256 x0 = _mm256_loadu_ps(xr + k), x1 = _mm256_loadu_ps(xr + k + 8);
       const __m256 x2 = _mm256_loadu_ps(xr + k + 16), x3 = _mm256_loadu_ps(xr + k + 24);
       for (int r = 0; r < R; ++r) {
-        const __m128i b =
-            _mm_loadu_si128(reinterpret_cast<const __m128i*>(codes + r * (w.cols / 2) + k / 2));
+        const uint8_t* c = codes + r * (w.cols / 2) + k / 2;
+        if ((k & 127) == 0)  // one prefetch per 64-byte line (128 columns)
+          _mm_prefetch(reinterpret_cast<const char*>(c + kPrefetchBytes), _MM_HINT_T0);
+        const __m128i b = _mm_loadu_si128(reinterpret_cast<const __m128i*>(c));
         const __m128i lo = _mm_and_si128(b, mask);
         const __m128i hi = _mm_and_si128(_mm_srli_epi16(b, 4), mask);
         auto f = [](__m128i v) { return _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(v)); };
@@ -174,8 +176,9 @@ void block_i8_w4_64(const QuantWeightView& w, int64_t n, const int8_t* ar, __m25
       const __m256i ae = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(ar + k));
       const __m256i ao = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(ar + k + 32));
       for (int r = 0; r < R; ++r) {
-        const __m256i b =
-            _mm256_loadu_si256(reinterpret_cast<const __m256i*>(codes + r * (w.cols / 2) + k / 2));
+        const uint8_t* c = codes + r * (w.cols / 2) + k / 2;
+        _mm_prefetch(reinterpret_cast<const char*>(c + kPrefetchBytes), _MM_HINT_T0);
+        const __m256i b = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(c));
         const __m256i lo = _mm256_and_si256(b, mask);
         const __m256i hi = _mm256_and_si256(_mm256_srli_epi16(b, 4), mask);
         const __m256i p =
@@ -203,8 +206,10 @@ void block_i8_w4_32(const QuantWeightView& w, int64_t n, const int8_t* ar, __m25
     for (int64_t k = g * w.group; k < (g + 1) * w.group; k += 32) {
       const __m256i a = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(ar + k));
       for (int r = 0; r < R; ++r) {
-        const __m128i b =
-            _mm_loadu_si128(reinterpret_cast<const __m128i*>(codes + r * (w.cols / 2) + k / 2));
+        const uint8_t* c = codes + r * (w.cols / 2) + k / 2;
+        if ((k & 127) == 0)  // one prefetch per 64-byte line (128 columns)
+          _mm_prefetch(reinterpret_cast<const char*>(c + kPrefetchBytes), _MM_HINT_T0);
+        const __m128i b = _mm_loadu_si128(reinterpret_cast<const __m128i*>(c));
         const __m256i u =
             _mm256_set_m128i(_mm_and_si128(_mm_srli_epi16(b, 4), mask), _mm_and_si128(b, mask));
         acc[r] = _mm256_add_epi32(acc[r], _mm256_madd_epi16(_mm256_maddubs_epi16(u, a), ones));
