@@ -87,6 +87,18 @@ void silu_mul(float* gate, const float* up, int64_t n) {
   for (int64_t i = 0; i < n; ++i) gate[i] = gate[i] / (1.0f + std::exp(-gate[i])) * up[i];
 }
 
+void gelu_tanh_mul(float* gate, const float* up, int64_t n) {
+  if (use_avx2_now()) return detail::gelu_tanh_mul_avx2(gate, up, n);
+  for (int64_t i = 0; i < n; ++i) {
+    const float x = gate[i], u = 0.7978845608028654f * (x + 0.044715f * x * x * x);
+    gate[i] = x / (1.0f + std::exp(-2.0f * u)) * up[i];
+  }
+}
+
+void soft_cap(float* x, int64_t n, float cap) {
+  for (int64_t i = 0; i < n; ++i) x[i] = std::tanh(x[i] / cap) * cap;
+}
+
 void add_into(float* x, const float* y, int64_t n) {
   if (use_avx2_now()) return detail::add_into_avx2(x, y, n);
   for (int64_t i = 0; i < n; ++i) x[i] += y[i];

@@ -102,6 +102,23 @@ void silu_mul_avx2(float* gate, const float* up, int64_t n) {
   for (; i < n; ++i) gate[i] = gate[i] / (1.0f + std::exp(-gate[i])) * up[i];
 }
 
+void gelu_tanh_mul_avx2(float* gate, const float* up, int64_t n) {
+  const __m256 one = _mm256_set1_ps(1.0f), c = _mm256_set1_ps(0.044715f);
+  const __m256 minus_two_k = _mm256_set1_ps(-2.0f * 0.7978845608028654f);
+  int64_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    const __m256 x = _mm256_loadu_ps(gate + i);
+    const __m256 inner = _mm256_fmadd_ps(_mm256_mul_ps(c, x), _mm256_mul_ps(x, x), x);
+    const __m256 e = exp8(_mm256_mul_ps(minus_two_k, inner));  // e^-2u
+    const __m256 g = _mm256_div_ps(x, _mm256_add_ps(one, e));
+    _mm256_storeu_ps(gate + i, _mm256_mul_ps(g, _mm256_loadu_ps(up + i)));
+  }
+  for (; i < n; ++i) {
+    const float x = gate[i], u = 0.7978845608028654f * (x + 0.044715f * x * x * x);
+    gate[i] = x / (1.0f + std::exp(-2.0f * u)) * up[i];
+  }
+}
+
 void add_into_avx2(float* x, const float* y, int64_t n) {
   int64_t i = 0;
   for (; i + 8 <= n; i += 8)

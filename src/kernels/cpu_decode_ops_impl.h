@@ -13,6 +13,7 @@ void axpy_avx2(float a, const float* x, float* y, int64_t n);  // y += a·x
 // x[i] = exp(x[i] − shift), returns the sum.
 float exp_shift_sum_avx2(float* x, int64_t n, float shift);
 void silu_mul_avx2(float* gate, const float* up, int64_t n);
+void gelu_tanh_mul_avx2(float* gate, const float* up, int64_t n);
 void add_into_avx2(float* x, const float* y, int64_t n);
 
 }  // namespace slmq::kernels::detail

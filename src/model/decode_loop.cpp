@@ -14,30 +14,21 @@
 namespace slmq {
 namespace {
 
-const float* float_data(const at::Tensor& t) { return t.data_ptr<float>(); }
-
 bool plain_float(const at::Tensor& t) {
   return t.defined() && t.scalar_type() == at::kFloat && t.device().is_cpu() && t.is_contiguous();
 }
 
-}  // namespace
-
-namespace {
-
-// The block elements the loop implements: the Llama block (two RMSNorms, SiLU, one RoPE with
-// head_dim^-0.5 scaling and no per-call frequency switch).
+// The block elements the loop does not implement: per-call frequency switches (LongRoPE) and
+// partial rotary embeddings.
 std::optional<std::string> unsupported_block(const Model& model) {
   const auto& c = model.config();
-  if (c.activation != Activation::kSilu) return "activation " + c.hidden_act + " (SiLU only)";
-  if (c.norm_kind != NormKind::kRms) return std::string("(1 + w) norms (plain RMSNorm only)");
-  if (c.embedding_multiplier || c.final_logit_softcapping || c.query_pre_attn_scalar)
-    return std::string("embedding multiplier, soft-capping or attention scalar");
-  if (c.local_rope || c.rope.type == "longrope" || c.rope.partial_rotary_factor != 1.0)
-    return std::string("per-layer, LongRoPE or partial rotary embeddings");
-  for (NormRole role : {NormRole::kAttnOut, NormRole::kMlpOut, NormRole::kQ, NormRole::kK}) {
-    if (model.arch().has_norm(role))
-      return std::string("the ") + to_string(role) + " norm of " + c.architecture;
-  }
+  if (c.activation != Activation::kSilu && c.activation != Activation::kGeluTanh)
+    return "activation " + c.hidden_act + " (SiLU or tanh GELU only)";
+  auto rope_ok = [](const RopeConfig& r) {
+    return r.type != "longrope" && r.partial_rotary_factor == 1.0;
+  };
+  if (!rope_ok(c.rope) || (c.local_rope && !rope_ok(*c.local_rope)))
+    return std::string("LongRoPE or partial rotary embeddings");
   return std::nullopt;
 }
 
@@ -58,8 +49,13 @@ std::optional<std::string> DecodeLoop::unsupported_reason(const Model& model) {
       return "layer " + std::to_string(i) + " has an attention transform (" +
              layer.attention_transform()->describe() + ")";
     const auto& w = layer.weights();
-    if (!plain_float(w.norm(NormRole::kAttnIn)) || !plain_float(w.norm(NormRole::kMlpIn)))
-      return "layer " + std::to_string(i) + " norms not contiguous float32 CPU tensors";
+    for (int role = 0; role < kNormRoles; ++role) {
+      const at::Tensor& n = w.norm(static_cast<NormRole>(role));
+      if (n.defined() && !plain_float(n))
+        return "layer " + std::to_string(i) + " norms not contiguous float32 CPU tensors";
+    }
+    if (!w.norm(NormRole::kAttnIn).defined() || !w.norm(NormRole::kMlpIn).defined())
+      return "layer " + std::to_string(i) + " lacks a pre-attention or pre-MLP norm";
   }
   return std::nullopt;
 }
@@ -74,19 +70,53 @@ DecodeLoop::DecodeLoop(const Model& model) : model_(model) {
   intermediate_ = c.intermediate_size;
   vocab_ = c.vocab_size;
   eps_ = static_cast<float>(c.rms_norm_eps);
-  scale_ = static_cast<float>(1.0 / std::sqrt(static_cast<double>(head_dim_)));
+  scale_ = static_cast<float>(c.attention_scale());
+  gelu_ = c.activation == Activation::kGeluTanh;
+  // Model::embed casts the multiplier to the compute dtype (float32 here) before multiplying.
+  if (c.embedding_multiplier) embed_scale_ = static_cast<float>(*c.embedding_multiplier);
+  if (c.final_logit_softcapping) soft_cap_ = static_cast<float>(*c.final_logit_softcapping);
+  gains_.reserve(static_cast<size_t>(model.num_layers() * kNormRoles + 1));
   for (int64_t i = 0; i < model.num_layers(); ++i) {
     const DecoderLayer& layer = model.layer(i);
     const auto& w = layer.weights();
-    layers_.push_back({float_data(w.norm(NormRole::kAttnIn)), float_data(w.norm(NormRole::kMlpIn)),
-                       &w.linear(LinearRole::kQ), &w.linear(LinearRole::kK),
-                       &w.linear(LinearRole::kV), &w.linear(LinearRole::kO),
-                       &w.linear(LinearRole::kGate), &w.linear(LinearRole::kUp),
-                       &w.linear(LinearRole::kDown), layer.sliding_window().value_or(0)});
+    Layer L{{},
+            &w.linear(LinearRole::kQ),
+            &w.linear(LinearRole::kK),
+            &w.linear(LinearRole::kV),
+            &w.linear(LinearRole::kO),
+            &w.linear(LinearRole::kGate),
+            &w.linear(LinearRole::kUp),
+            &w.linear(LinearRole::kDown),
+            layer.sliding_window().value_or(0),
+            layer.sliding_window() && c.local_rope ? 1 : 0};
+    for (int role = 0; role < kNormRoles; ++role) {
+      const at::Tensor& n = w.norm(static_cast<NormRole>(role));
+      if (n.defined()) L.norm[role] = gain(n);
+    }
+    layers_.push_back(L);
   }
+  final_gain_ = gain(model.final_norm());
   for (const auto& [name, linear] : model.linears())
     if (name == "lm_head") head_ = linear;
   if (head_ == nullptr) throw InternalError("decode loop: the model has no lm_head");
+}
+
+// The norm's gain as the model's forward applies it: w, or 1 + w computed in fp32 as
+// rms_norm_one_plus does (so the product with the normalised row is the same float operation).
+const float* DecodeLoop::gain(const at::Tensor& weight) {
+  const float* w = weight.data_ptr<float>();
+  std::vector<float> g(w, w + weight.numel());
+  if (model_.config().norm_kind == NormKind::kRmsOnePlus)
+    for (float& v : g) v = 1.0f + v;
+  gains_.push_back(std::move(g));
+  return gains_.back().data();
+}
+
+// RMSNorm of `rows` rows of `width` from x into out (out may alias x).
+void DecodeLoop::norm_rows(const float* g, float* x, int64_t rows, int64_t width,
+                           float* out) const {
+  for (int64_t r = 0; r < rows; ++r)
+    kernels::rms_norm_row(x + r * width, g, width, eps_, out + r * width);
 }
 
 void DecodeLoop::ensure_rope(int64_t positions) {
@@ -95,10 +125,12 @@ void DecodeLoop::ensure_rope(int64_t positions) {
   // The model's own cos/sin, so the rotation uses exactly the values its forward uses.
   at::Tensor ids = at::arange(n, at::TensorOptions().dtype(at::kLong)).unsqueeze(0);
   AttentionContext ctx = model_.causal_attention_context(ids);
-  at::Tensor cos = ctx.rope.at(0).first.reshape({n, head_dim_}).contiguous();
-  at::Tensor sin = ctx.rope.at(0).second.reshape({n, head_dim_}).contiguous();
-  cos_.assign(cos.data_ptr<float>(), cos.data_ptr<float>() + n * head_dim_);
-  sin_.assign(sin.data_ptr<float>(), sin.data_ptr<float>() + n * head_dim_);
+  for (size_t r = 0; r < ctx.rope.size() && r < 2; ++r) {
+    at::Tensor cos = ctx.rope[r].first.reshape({n, head_dim_}).contiguous();
+    at::Tensor sin = ctx.rope[r].second.reshape({n, head_dim_}).contiguous();
+    cos_[r].assign(cos.data_ptr<float>(), cos.data_ptr<float>() + n * head_dim_);
+    sin_[r].assign(sin.data_ptr<float>(), sin.data_ptr<float>() + n * head_dim_);
+  }
   rope_positions_ = n;
 }
 
@@ -132,20 +164,25 @@ const float* DecodeLoop::step(const std::vector<int64_t>& tokens, KVCache& cache
       throw InternalError("decode loop: token id outside the vocabulary");
     std::memcpy(&x_[b * hidden_], embed + tokens[b] * hidden_, hidden_ * sizeof(float));
   }
+  if (embed_scale_ != 0)
+    for (int64_t i = 0; i < batch * hidden_; ++i) x_[i] *= embed_scale_;
   const auto* valid = reinterpret_cast<const uint8_t*>(cache.valid_data());
   for (size_t l = 0; l < layers_.size(); ++l) {
     const Layer& L = layers_[l];
-    for (int64_t b = 0; b < batch; ++b)
-      kernels::rms_norm_row(&x_[b * hidden_], L.input_norm, hidden_, eps_, &h_[b * hidden_]);
+    norm_rows(L.norm[int(NormRole::kAttnIn)], x_.data(), batch, hidden_, h_.data());
     L.q->forward_into(h_.data(), batch, q_.data());
     L.k->forward_into(h_.data(), batch, k_.data());
     L.v->forward_into(h_.data(), batch, v_.data());
+    if (const float* g = L.norm[int(NormRole::kQ)])
+      norm_rows(g, q_.data(), batch * heads_, head_dim_, q_.data());
+    if (const float* g = L.norm[int(NormRole::kK)])
+      norm_rows(g, k_.data(), batch * kv_heads_, head_dim_, k_.data());
     float* keys = cache.keys_data(static_cast<int64_t>(l));
     float* values = cache.values_data(static_cast<int64_t>(l));
     const int64_t first = L.window > 0 ? std::max<int64_t>(0, slot - L.window + 1) : 0;
     for (int64_t b = 0; b < batch; ++b) {
-      const float* cos = &cos_[next[b] * head_dim_];
-      const float* sin = &sin_[next[b] * head_dim_];
+      const float* cos = &cos_[L.rope][next[b] * head_dim_];
+      const float* sin = &sin_[L.rope][next[b] * head_dim_];
       kernels::rope_rotate_half(&q_[b * q_width], heads_, head_dim_, cos, sin);
       kernels::rope_rotate_half(&k_[b * kv_width], kv_heads_, head_dim_, cos, sin);
       for (int64_t g = 0; g < kv_heads_; ++g) {
@@ -159,21 +196,24 @@ const float* DecodeLoop::step(const std::vector<int64_t>& tokens, KVCache& cache
                                 scores_.data(), &attn_[b * q_width]);
     }
     L.o->forward_into(attn_.data(), batch, o_.data());
+    if (const float* g = L.norm[int(NormRole::kAttnOut)])
+      norm_rows(g, o_.data(), batch, hidden_, o_.data());
     kernels::add_into(x_.data(), o_.data(), batch * hidden_);
-    for (int64_t b = 0; b < batch; ++b) {
-      kernels::rms_norm_row(&x_[b * hidden_], L.post_attention_norm, hidden_, eps_,
-                            &h_[b * hidden_]);
-    }
+    norm_rows(L.norm[int(NormRole::kMlpIn)], x_.data(), batch, hidden_, h_.data());
     L.gate->forward_into(h_.data(), batch, gate_.data());
     L.up->forward_into(h_.data(), batch, up_.data());
-    kernels::silu_mul(gate_.data(), up_.data(), batch * intermediate_);
+    if (gelu_)
+      kernels::gelu_tanh_mul(gate_.data(), up_.data(), batch * intermediate_);
+    else
+      kernels::silu_mul(gate_.data(), up_.data(), batch * intermediate_);
     L.down->forward_into(gate_.data(), batch, o_.data());
+    if (const float* g = L.norm[int(NormRole::kMlpOut)])
+      norm_rows(g, o_.data(), batch, hidden_, o_.data());
     kernels::add_into(x_.data(), o_.data(), batch * hidden_);
   }
-  const float* final_norm = model_.final_norm().data_ptr<float>();
-  for (int64_t b = 0; b < batch; ++b)
-    kernels::rms_norm_row(&x_[b * hidden_], final_norm, hidden_, eps_, &h_[b * hidden_]);
+  norm_rows(final_gain_, x_.data(), batch, hidden_, h_.data());
   head_->forward_into(h_.data(), batch, logits_.data());
+  if (soft_cap_ != 0) kernels::soft_cap(logits_.data(), batch * vocab_, soft_cap_);
   cache.advance_all_valid();
   return logits_.data();
 }

@@ -1,7 +1,9 @@
 // The tensor-free decode loop against Model::forward (itself checked against transformers in
 // model_parity_test.cpp): the same decode steps from the same prefilled caches, on tiny models of
-// every architecture (left padding, q/k/v bias, llama3 RoPE, a sliding window shorter than the
-// sequences) with dense and with real integer linears; and SmolLM2's greedy tokens both ways.
+// every architecture the loop runs (left padding, q/k/v bias, llama3 RoPE, a sliding window shorter
+// than the sequences, Qwen3's q/k norms, Gemma-3's (1 + w) sandwich norms, GELU, local RoPE,
+// embedding multiplier and attention scalar) with dense and with real integer linears; and
+// SmolLM2's and Gemma-3-270M's greedy tokens both ways.
 //
 // Tolerances. Dense and W4A16 (float activations): 1e-4 on logits of magnitude ~1..4 (as
 // model_parity_test's fp32): both sides run the same fp32 operations on the same weights and
@@ -90,7 +92,15 @@ TEST_P(DecodeLoopParity, StepsMatchModelForwardDenseAndQuantized) {
 
 INSTANTIATE_TEST_SUITE_P(TinyModels, DecodeLoopParity,
                          ::testing::Values("llama_tied", "llama3_scaled_sharded", "qwen2_bias_tied",
-                                           "mistral_window"));
+                                           "mistral_window", "qwen3_qknorm", "gemma3_sandwich"));
+
+TEST(DecodeLoop, RefusesLongRope) {
+  const auto tiny = test::reference_dir("tiny_models");
+  auto phi3 = load_model(tiny / "phi3_longrope", {});
+  auto reason = DecodeLoop::unsupported_reason(*phi3);
+  ASSERT_NE(reason, std::nullopt);
+  EXPECT_NE(reason->find("LongRoPE"), std::string::npos) << *reason;
+}
 
 TEST(DecodeLoop, RefusesWhatItDoesNotRun) {
   auto bf16 = load_model(test::reference_dir("tiny_models") / "llama_tied",

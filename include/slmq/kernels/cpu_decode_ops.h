@@ -27,6 +27,14 @@ void attend_one_query(const float* q, int64_t heads, int64_t kv_heads, int64_t h
 // gate[i] = silu(gate[i]) · up[i] for n elements (SwiGLU), in place.
 void silu_mul(float* gate, const float* up, int64_t n);
 
+// gate[i] = gelu_tanh(gate[i]) · up[i] for n elements (GeGLU with the tanh approximation, as
+// torch's gelu(approximate="tanh")), in place. Computed as x·sigmoid(2u), u = √(2/π)(x +
+// 0.044715x³), which equals 0.5·x·(1 + tanh(u)) exactly in real arithmetic.
+void gelu_tanh_mul(float* gate, const float* up, int64_t n);
+
+// x[i] = tanh(x[i] / cap) · cap (final logit soft-capping), in place.
+void soft_cap(float* x, int64_t n, float cap);
+
 // x[i] += y[i].
 void add_into(float* x, const float* y, int64_t n);
 
