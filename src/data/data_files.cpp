@@ -58,8 +58,10 @@ std::vector<JsonRow> read_jsonl(const std::filesystem::path& path) {
   return rows;
 }
 
-std::vector<CsvRow> read_csv(const std::filesystem::path& path,
-                             const std::vector<std::string>& expected_header) {
+namespace {
+
+// Every record of an RFC 4180 file, the header included.
+std::vector<CsvRow> csv_records(const std::filesystem::path& path) {
   const std::string text = read_text_file(path);
   std::vector<CsvRow> records;
   CsvRow current{{}, 1};
@@ -106,7 +108,11 @@ std::vector<CsvRow> read_csv(const std::filesystem::path& path,
   if (in_quotes) throw_data_error(path, current.line, "unterminated quoted field");
   if (!field.empty() || !current.fields.empty()) end_record();
   if (records.empty()) throw_data_error(path, 0, "empty CSV file");
-  if (records.front().fields != expected_header) throw_data_error(path, 1, "unexpected CSV header");
+  return records;
+}
+
+std::vector<CsvRow> body_rows(const std::filesystem::path& path, std::vector<CsvRow>& records,
+                              const std::vector<std::string>& expected_header) {
   std::vector<CsvRow> rows;
   for (size_t i = 1; i < records.size(); ++i) {
     if (records[i].fields.size() != expected_header.size()) {
@@ -117,6 +123,23 @@ std::vector<CsvRow> read_csv(const std::filesystem::path& path,
     rows.push_back(std::move(records[i]));
   }
   return rows;
+}
+
+}  // namespace
+
+std::vector<CsvRow> read_csv(const std::filesystem::path& path,
+                             const std::vector<std::string>& expected_header) {
+  auto records = csv_records(path);
+  if (records.front().fields != expected_header) throw_data_error(path, 1, "unexpected CSV header");
+  return body_rows(path, records, expected_header);
+}
+
+CsvTable read_csv_table(const std::filesystem::path& path) {
+  auto records = csv_records(path);
+  CsvTable table;
+  table.header = records.front().fields;
+  table.rows = body_rows(path, records, table.header);
+  return table;
 }
 
 std::string json_string(const nlohmann::json& row, const char* key,

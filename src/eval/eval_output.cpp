@@ -23,12 +23,18 @@ struct Headline {
   std::string kind, metric, filter, item_key;
 };
 
-Headline headline_for(const std::string& task) {
+Headline headline_for(const std::string& task, const TaskResult& result) {
   if (task == "mmlu") return {"accuracy", "acc", "none", "acc"};
   if (task == "gsm8k")
     return {"accuracy", "exact_match", "strict-match", "exact_match,strict-match"};
   if (task == "wikitext") return {"perplexity", "word_perplexity", "none", ""};
-  return {"accuracy", "acc_norm", "none", "acc_norm"};
+  if (result.metric("acc_norm") || result.metrics.empty())
+    return {"accuracy", "acc_norm", "none", "acc_norm"};
+  // A task file: its first metric, keyed per item as the task records it.
+  const MetricValue& m = result.metrics.front();
+  if (m.name.find("perplexity") != std::string::npos || m.name == "bits_per_byte")
+    return {"perplexity", m.name, m.filter, ""};
+  return {"accuracy", m.name, m.filter, m.filter == "none" ? m.name : m.key()};
 }
 
 std::string number(double v) { return fmt::format("{:.4f}", v); }
@@ -89,7 +95,7 @@ json task_details(const std::vector<TaskRun>& runs) {
 json run_record_tasks(const std::vector<TaskRun>& runs) {
   json out = json::object();
   for (const auto& run : runs) {
-    const Headline h = headline_for(run.task);
+    const Headline h = headline_for(run.task, run.result);
     const MetricValue* m = run.result.metric(h.metric, h.filter);
     if (!m) continue;
     json t = {{"kind", h.kind},

@@ -9,6 +9,7 @@
 #include "slmq/core/hash.h"
 #include "slmq/core/progress.h"
 #include "slmq/core/timing.h"
+#include "slmq/eval/task_file.h"
 
 namespace slmq::eval {
 
@@ -16,10 +17,12 @@ void validate_task_names(const std::vector<std::string>& tasks, const std::strin
   if (tasks.empty()) throw ConfigError(what + ": no eval tasks given");
   const auto known = task_names();
   for (const auto& t : tasks) {
-    if (std::find(known.begin(), known.end(), t) == known.end()) {
+    if (std::find(known.begin(), known.end(), t) == known.end() && !find_task_file(t)) {
       std::string list;
       for (const auto& k : known) list += (list.empty() ? "" : ", ") + k;
-      throw ConfigError(what + ": unknown eval task '" + t + "'; known tasks: " + list);
+      throw ConfigError(what + ": unknown eval task '" + t + "'; known tasks: " + list +
+                        "; or a task file (a .yaml path, or <name>.yaml in tasks/ or "
+                        "configs/tasks/)");
     }
   }
 }
@@ -108,6 +111,7 @@ std::vector<TaskRun> run_eval_tasks(const LanguageModel& lm, const EvalRunOption
     auto start = SteadyClock::now();
     TaskOptions task_options = task_options_for(options);
     auto task = make_task(name, task_options);
+    run.task = task->name();  // a task file's `task:`, not its path
     run.load_seconds = seconds_since(start);
     spdlog::info("{}: {} docs, {} {} requests (data and prompts in {:.1f} s)", name,
                  task->num_docs(), task->requests().size(), request_type_name(task->request_type()),
@@ -126,7 +130,8 @@ std::vector<TaskRun> run_eval_tasks(const LanguageModel& lm, const EvalRunOption
     }
     std::unique_ptr<FileEvalJournal> journal;
     if (!options.journal_dir.empty()) {
-      const std::filesystem::path journal_path = options.journal_dir / (name + ".jsonl");
+      // The task's own name: a task-file path is no file name.
+      const std::filesystem::path journal_path = options.journal_dir / (task->name() + ".jsonl");
       journal = std::make_unique<FileEvalJournal>(
           journal_path, journal_fingerprint(lm, options, name, task->requests()), options.resume);
       eval_options.journal = journal.get();

@@ -1,6 +1,7 @@
 #include "slmq/eval/task.h"
 
 #include "slmq/core/error.h"
+#include "slmq/eval/task_file.h"
 #include "tasks/task_support.h"
 
 namespace slmq::eval {
@@ -34,9 +35,11 @@ std::unique_ptr<Task> make_task(const std::string& name, const TaskOptions& opti
   if (name == "mmlu") return detail::make_mmlu_task(options);
   if (name == "wikitext") return detail::make_wikitext_task(options);
   if (name == "gsm8k") return detail::make_gsm8k_task(options);
+  if (const auto file = find_task_file(name)) return make_file_task(*file, options);
   std::string known;
   for (const auto& n : task_names()) known += (known.empty() ? "" : ", ") + n;
-  throw ConfigError("unknown task '" + name + "' (known: " + known + ")");
+  throw ConfigError("unknown task '" + name + "' (known: " + known +
+                    ", or a task file: a .yaml path or a name in tasks/, configs/tasks/)");
 }
 
 }  // namespace slmq::eval

@@ -35,6 +35,12 @@ struct CsvRow {
 };
 std::vector<CsvRow> read_csv(const std::filesystem::path& path,
                              const std::vector<std::string>& expected_header);
+// The same for any header: the first record names the columns.
+struct CsvTable {
+  std::vector<std::string> header;
+  std::vector<CsvRow> rows;
+};
+CsvTable read_csv_table(const std::filesystem::path& path);
 
 // Lines split on "\n" exactly as Python's str.split("\n") (a trailing newline gives a final "").
 std::vector<std::string> split_lines(const std::string& text);
