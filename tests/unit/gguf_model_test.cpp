@@ -256,5 +256,25 @@ TEST_F(GgufModel, MalformedTokenizerMetadataIsADataError) {
   }
 }
 
+// Defect 3 of issue 21: block_count 4294967295 ended in std::bad_alloc. A layer count the tensor
+// table does not back (here one block, blk.0) is a DataError naming the key, whatever its size.
+TEST_F(GgufModel, BlockCountBeyondTheTensorsIsADataErrorNamingTheKey) {
+  for (std::uint32_t count : {4294967295u, 2u, 0u}) {
+    auto spec = tiny_model("llama", "default", false);
+    spec.kvs[2].second = test::gguf_u32(count);  // llama.block_count
+    try {
+      load_gguf_model_files(write(spec));
+      ADD_FAILURE() << "block_count " << count << " was accepted";
+    } catch (const DataError& e) {
+      const std::string what = e.what();
+      EXPECT_NE(what.find("'llama.block_count'"), std::string::npos) << what;
+      EXPECT_NE(what.find(std::to_string(count) + " blocks"), std::string::npos) << what;
+    }
+  }
+  EXPECT_EQ(load_gguf_model_files(write(tiny_model("llama", "default", false)))
+                .config["num_hidden_layers"],
+            1);
+}
+
 }  // namespace
 }  // namespace slmq::io

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <charconv>
 
 #include "slmq/core/error.h"
 #include "slmq/io/gguf_file.h"
@@ -71,6 +72,31 @@ std::int64_t gguf_vocab_size(const io::GgufFile& file, const std::string& arch) 
   return static_cast<std::int64_t>(file.get_string_array("tokenizer.ggml.tokens").size());
 }
 
+// The layer count sizes per-layer work and allocations, so it must be backed by the file: one
+// more than the highest blk.N index among its tensors. A corrupt count (4294967295) is a
+// DataError naming the key, raised before anything is sized by it.
+std::uint64_t gguf_block_count(const io::GgufFile& file, const std::string& key) {
+  const std::uint64_t n = file.get_uint(key);
+  std::uint64_t blocks = 0;
+  for (const auto& t : file.tensors()) {
+    if (t.name.rfind("blk.", 0) != 0) continue;
+    const char* first = t.name.data() + 4;
+    const char* last = t.name.data() + t.name.size();
+    std::uint64_t index = 0;
+    const auto [end, ec] = std::from_chars(first, last, index);
+    if (ec == std::errc() && end != first && end != last && *end == '.')
+      blocks = std::max(blocks, index + 1);
+  }
+  if (n == 0 || n > blocks) {
+    throw DataError(fmt::format(
+        "GGUF '{}': metadata key '{}': {} blocks, but the file holds tensors for {} (blk.0 to "
+        "blk.{})",
+        file.path().string(), key, n, blocks,
+        blocks == 0 ? std::string("?") : std::to_string(blocks - 1)));
+  }
+  return n;
+}
+
 nlohmann::json gguf_rope_scaling(const io::GgufFile& file, const std::string& arch) {
   const auto type = file.find_string(arch + ".rope.scaling.type");
   if (!type || *type == "none") return nullptr;
@@ -109,7 +135,7 @@ nlohmann::json llama_like_gguf_config(const io::GgufFile& file, const std::strin
   nlohmann::json c{
       {"hidden_size", hidden},
       {"intermediate_size", file.get_uint(p + "feed_forward_length")},
-      {"num_hidden_layers", file.get_uint(p + "block_count")},
+      {"num_hidden_layers", gguf_block_count(file, p + "block_count")},
       {"num_attention_heads", heads},
       {"num_key_value_heads", file.find_uint(p + "attention.head_count_kv").value_or(heads)},
       {"head_dim", head_dim},
