@@ -23,6 +23,7 @@
 #include "slmq/core/error.h"
 #include "slmq/core/timing.h"
 #include "slmq/export/compressed_tensors.h"
+#include "slmq/export/gguf_export.h"
 #include "slmq/pipeline/run_job.h"
 #include "slmq/pipeline/run_quant.h"
 #include "slmq/quant/method_registry.h"
@@ -43,6 +44,8 @@ struct QuantizeArgs {
   bool quantize_lm_head = false;
   std::string out_dir;
   std::string format = "compressed-tensors";
+  bool gguf_requantize = false;
+  std::string gguf_dense = "f32";
   bool json = false;
   // Calibration (`quant.calibration`), set only when given.
   std::string calib, sampling, propagate;
@@ -172,6 +175,24 @@ nlohmann::json quantization_json(QuantReport& report, const nlohmann::json& resu
   return j;
 }
 
+// FILE.gguf, and beside it FILE.quantization.json: the quantization report with the export's
+// (tensor types, exact or requantized, relative errors, notes).
+void write_gguf(const QuantizeArgs& args, RunModel& run, nlohmann::json j) {
+  const auto t0 = SteadyClock::now();
+  GgufExportOptions options;
+  options.dense_type = parse_gguf_dense_type(args.gguf_dense, "--gguf-dense");
+  options.requantize = args.gguf_requantize;
+  const std::filesystem::path out(args.out_dir);
+  const GgufExportReport report = export_gguf(run.model(), run.source(), out, options);
+  for (const auto& note : report.notes) spdlog::warn("gguf: {}", note);
+  j["gguf_export"] = report.to_json();
+  std::filesystem::path side = out;
+  side.replace_extension(".quantization.json");
+  write_file_atomically(side, j.dump(2) + "\n");
+  spdlog::info("wrote GGUF {} ({}) and {} in {:.3f} s", out.string(), report.architecture,
+               side.string(), seconds_since(t0));
+}
+
 int run_quantize(const QuantizeArgs& args) {
   args.model.load_options();  // --dtype and --device errors name the flags
   const RunConfig config = front_end_config(args.model, quant_block(args));
@@ -193,6 +214,8 @@ int run_quantize(const QuantizeArgs& args) {
     for (const auto& [name, content] : files)
       write_file_atomically(std::filesystem::path(args.out_dir) / name, content);
     spdlog::info("wrote {}/quantization.json and result.json", args.out_dir);
+  } else if (!args.out_dir.empty() && args.format == "gguf") {
+    write_gguf(args, *run, j);
   } else if (!args.out_dir.empty()) {
     const auto t0 = SteadyClock::now();
     export_compressed_tensors(run->model(), run->source(), args.out_dir, files);
@@ -268,10 +291,18 @@ const RegisterCommand kQuantize{
                      "a quant: key, e.g. gptq.block_size=64 or weight.clip_ratio=0.9 "
                      "(repeatable; any method's options block)");
       app.add_option("--out", args->out_dir,
-                     "write the quantized checkpoint (and quantization.json) to DIR");
+                     "write the quantized checkpoint (and quantization.json) to DIR (with "
+                     "--format gguf: the file FILE.gguf and FILE.quantization.json)");
       app.add_option("--format", args->format,
-                     "checkpoint format: compressed-tensors, or none (quantization.json only)")
-          ->check(CLI::IsMember({"compressed-tensors", "none"}))
+                     "checkpoint format: compressed-tensors, gguf (llama.cpp), or none "
+                     "(quantization.json only)")
+          ->check(CLI::IsMember({"compressed-tensors", "gguf", "none"}))
+          ->capture_default_str();
+      app.add_flag("--gguf-requantize", args->gguf_requantize,
+                   "gguf: requantize weights no ggml block stores exactly (Q4_1 / Q8_0) instead "
+                   "of refusing");
+      app.add_option("--gguf-dense", args->gguf_dense,
+                     "gguf: type of the embedding and unquantized linears: f32, f16, bf16")
           ->capture_default_str();
       app.add_flag("--json", args->json, "print the report as JSON");
       return [args] { return run_quantize(*args); };

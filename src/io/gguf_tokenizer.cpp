@@ -6,6 +6,7 @@
 // SentencePiece vocabularies (tokenizer.ggml.model "llama") are in gguf_spm_tokenizer.cpp.
 #include <fmt/format.h>
 
+#include <optional>
 #include <set>
 #include <string_view>
 
@@ -45,8 +46,7 @@ struct PreTokenizer {
   bool ignore_merges = false;
 };
 
-PreTokenizer pre_tokenizer_for(const GgufFile& file) {
-  const std::string pre = file.find_string("tokenizer.ggml.pre").value_or("default");
+std::optional<PreTokenizer> pre_tokenizer_named(const std::string& pre) {
   static const std::set<std::string_view> kDigitsThenGpt2{"smollm",    "starcoder", "refact",
                                                           "command-r", "codeshell", "exaone"};
   static const std::set<std::string_view> kGpt2{"gpt2", "mpt", "olmo", "jais", "default"};
@@ -54,23 +54,55 @@ PreTokenizer pre_tokenizer_for(const GgufFile& file) {
   static const std::set<std::string_view> kQwen2{"qwen2", "stablelm2"};
   if (kDigitsThenGpt2.count(pre)) {
     // Every digit on its own, then the GPT-2 split (HF: Digits(individual) + ByteLevel).
-    return {{{"type", "Sequence"}, {"pretokenizers", {split(R"(\p{N})"), byte_level(true, true)}}},
-            nullptr};
+    return PreTokenizer{
+        {{"type", "Sequence"}, {"pretokenizers", {split(R"(\p{N})"), byte_level(true, true)}}},
+        nullptr};
   }
-  if (kGpt2.count(pre)) return {byte_level(true, true), nullptr};
+  if (kGpt2.count(pre)) return PreTokenizer{byte_level(true, true), nullptr};
   if (kLlama3.count(pre)) {
-    return {
+    return PreTokenizer{
         {{"type", "Sequence"}, {"pretokenizers", {split(kLlama3Regex), byte_level(true, false)}}},
         nullptr,
         true};
   }
   if (kQwen2.count(pre)) {
-    return {
+    return PreTokenizer{
         {{"type", "Sequence"}, {"pretokenizers", {split(kQwen2Regex), byte_level(false, false)}}},
         {{"type", "NFC"}}};
   }
+  return std::nullopt;
+}
+
+PreTokenizer pre_tokenizer_for(const GgufFile& file) {
+  const std::string pre = file.find_string("tokenizer.ggml.pre").value_or("default");
+  if (auto p = pre_tokenizer_named(pre)) return *p;
   throw UnsupportedError(fmt::format("GGUF '{}': tokenizer.ggml.pre '{}' is not supported",
                                      file.path().string(), pre));
+}
+
+// The splitting a pre-tokenizer does, as (kind, argument) steps: Digits(individual) and
+// Split(\p{N}, Isolated) are the same step; ByteLevel's trim_offsets and add_prefix_space (off
+// in every case here) do not change the split.
+std::vector<std::pair<std::string, std::string>> split_steps(const nlohmann::json& p) {
+  std::vector<std::pair<std::string, std::string>> steps;
+  if (!p.is_object()) return steps;
+  const std::string type = p.value("type", "");
+  if (type == "Sequence") {
+    for (const auto& item : p.value("pretokenizers", nlohmann::json::array())) {
+      auto inner = split_steps(item);
+      steps.insert(steps.end(), inner.begin(), inner.end());
+    }
+  } else if (type == "Digits" && p.value("individual_digits", false)) {
+    steps.emplace_back("split", R"(\p{N})");
+  } else if (type == "Split" && p.value("behavior", "") == "Isolated" && !p.value("invert", true) &&
+             p.contains("pattern") && p["pattern"].contains("Regex")) {
+    steps.emplace_back("split", p["pattern"]["Regex"].get<std::string>());
+  } else if (type == "ByteLevel") {
+    steps.emplace_back("byte_level", p.value("use_regex", true) ? "regex" : "");
+  } else {
+    steps.emplace_back(type, p.dump());
+  }
+  return steps;
 }
 
 // Merges as [left, right] pairs; both sides must be vocabulary tokens (HF tokenizers refuses
@@ -171,6 +203,20 @@ nlohmann::json template_processor(const GgufFile& file, const std::vector<std::s
 }
 
 }  // namespace detail
+
+std::optional<std::string> gguf_pre_for_hf(const nlohmann::json& normalizer,
+                                           const nlohmann::json& pre_tokenizer) {
+  const auto steps = split_steps(pre_tokenizer);
+  for (const char* name : {"smollm", "gpt2", "llama-bpe", "qwen2"}) {
+    const PreTokenizer candidate = *pre_tokenizer_named(name);
+    if (split_steps(candidate.pre_tokenizer) == steps &&
+        candidate.normalizer.is_null() == normalizer.is_null() &&
+        (normalizer.is_null() ||
+         candidate.normalizer.value("type", "") == normalizer.value("type", "")))
+      return std::string(name);
+  }
+  return std::nullopt;
+}
 
 nlohmann::json gguf_to_hf_tokenizer(const GgufFile& file) {
   const std::string& model = file.get_string("tokenizer.ggml.model");

@@ -11,6 +11,8 @@
 // Anything else throws UnsupportedError naming the key and value.
 #include <cstdint>
 #include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
 #include <vector>
 
 #include "slmq/io/gguf_file.h"
@@ -19,6 +21,10 @@ namespace slmq::io {
 
 nlohmann::json gguf_to_hf_tokenizer(const GgufFile& file);
 nlohmann::json gguf_to_hf_tokenizer_config(const GgufFile& file);
+// The tokenizer.ggml.pre whose split gguf_to_hf_tokenizer writes as this tokenizer.json
+// normalizer and pre_tokenizer do ("smollm", "gpt2", "llama-bpe", "qwen2"); nullopt for others.
+std::optional<std::string> gguf_pre_for_hf(const nlohmann::json& normalizer,
+                                           const nlohmann::json& pre_tokenizer);
 // Undoes llama.cpp's convert-time permutation of Q/K rows (`rows` = n_head * head_dim) in place:
 // within each head, row 2*i + j (j in {0, 1}) goes back to j * head_dim / 2 + i.
 void unpermute_qk_rows(std::vector<float>& data, std::int64_t rows, std::int64_t cols,

@@ -6,10 +6,13 @@
 #include <algorithm>
 #include <cmath>
 
+#include <fmt/format.h>
+
 #include "llama_family.h"
 #include "registry.h"
 #include "slmq/core/error.h"
 #include "slmq/io/gguf_file.h"
+#include "slmq/io/gguf_writer.h"
 #include "slmq/model/config_reader.h"
 #include "slmq/model/model_config.h"
 
@@ -121,6 +124,38 @@ class Gemma3 : public Architecture {
     add_end_of_turn(file, c);
     return c;
   }
+
+  // llama.cpp's gemma3 loader hard-codes what gguf_config above restores; a model that differs
+  // would compute something else there.
+  void gguf_export_metadata(const ModelConfig& m, io::GgufWriter& w,
+                            std::vector<std::string>& notes) const override {
+    auto refuse = [&](const std::string& what) {
+      throw UnsupportedError("GGUF export of Gemma3ForCausalLM: " + what +
+                             "; llama.cpp's gemma3 architecture cannot represent it");
+    };
+    if (m.query_pre_attn_scalar.value_or(static_cast<double>(m.head_dim)) !=
+        static_cast<double>(m.head_dim))
+      refuse(fmt::format("query_pre_attn_scalar {} differs from head_dim {}",
+                         *m.query_pre_attn_scalar, m.head_dim));
+    std::optional<int64_t> window;
+    for (int64_t i = 0; i < m.num_layers; ++i) {
+      const auto& wi = m.sliding_window[static_cast<size_t>(i)];
+      if (wi.has_value() != ((i + 1) % 6 != 0))
+        refuse(fmt::format("layer {} is {} (llama.cpp: five sliding layers, then one global)", i,
+                           wi ? "sliding" : "global"));
+      if (wi && window && *wi != *window) refuse("sliding windows of different sizes");
+      if (wi) window = wi;
+    }
+    const RopeConfig local = m.local_rope.value_or(m.rope);
+    if (local.type != "default" || local.theta != kLocalTheta)
+      refuse(fmt::format("the sliding layers' RoPE ({} base {}) is not the default base {}",
+                         local.type, local.theta, kLocalTheta));
+    llama_like_gguf_metadata(m, "gemma3", w, notes, /*windows_supported=*/true);
+    if (window) w.set_u32("gemma3.attention.sliding_window", *window);
+    if (m.final_logit_softcapping)
+      w.set_f32("gemma3.final_logit_softcapping", *m.final_logit_softcapping);
+  }
+  float gguf_norm_offset() const override { return 1.0f; }
 
   // The converter stores every norm weight as 1 + w (llama.cpp applies plain x * w).
   void gguf_tensor_to_hf(const std::string& hf_name, const nlohmann::json&,

@@ -67,6 +67,15 @@ class Llama : public Architecture {
       io::unpermute_qk_rows(data, rows, cols, heads);
   }
 
+  std::vector<int64_t> gguf_row_order(const std::string& hf_name, const ModelConfig& m,
+                                      int64_t rows) const override {
+    if (hf_name.find(".self_attn.q_proj.") != std::string::npos)
+      return permuted_qk_order(rows, m.num_heads);
+    if (hf_name.find(".self_attn.k_proj.") != std::string::npos)
+      return permuted_qk_order(rows, m.num_kv_heads);
+    return {};
+  }
+
   std::optional<std::string> gguf_tensor_problem(const std::string& hf_name,
                                                  const nlohmann::json& config,
                                                  int64_t rows) const override {
@@ -91,6 +100,7 @@ class Mistral : public Llama {
  public:
   std::vector<std::string> hf_names() const override { return {"MistralForCausalLM"}; }
   std::vector<std::string> gguf_names() const override { return {}; }
+  std::string gguf_export_name() const override { return "llama"; }  // as llama.cpp stores it
   void parse_config(const ConfigReader& c, ModelConfig& m) const override {
     Llama::parse_config(c, m);
     if (!c.has("layer_types") && c.has("sliding_window")) {

@@ -30,4 +30,13 @@ void read_activation(const ConfigReader& c, ModelConfig& m, const std::vector<st
 // vocab, tied head, special token ids), for general.architecture `arch`.
 nlohmann::json llama_like_gguf_config(const io::GgufFile& file, const std::string& arch);
 
+// The writing direction (llama_family_gguf_export.cpp): the llama-like keys under `arch` from
+// `m` (sizes, heads, eps, RoPE base, dimension count and linear scaling; llama3 scaling and
+// freq factors as a rope_freqs.weight tensor), notes for sliding windows llama.cpp ignores.
+void llama_like_gguf_metadata(const ModelConfig& m, const std::string& arch, io::GgufWriter& w,
+                              std::vector<std::string>& notes, bool windows_supported = false);
+// llama.cpp's converter permutation of Q/K rows as a row order (the inverse of
+// io::unpermute_qk_rows): file row h*d + 2i + j holds HF row h*d + j*d/2 + i.
+std::vector<int64_t> permuted_qk_order(int64_t rows, int64_t heads);
+
 }  // namespace slmq::arch

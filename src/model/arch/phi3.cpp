@@ -3,9 +3,11 @@
 // per-frequency factors, and a sliding window on every layer when the config sets one.
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 
 #include "llama_family.h"
 #include "registry.h"
+#include "slmq/io/gguf_writer.h"
 #include "slmq/model/config_reader.h"
 #include "slmq/model/model_config.h"
 
@@ -63,6 +65,34 @@ class Phi3 : public Architecture {
         {"self_attn.qkv_proj", "attn_qkv", {LinearRole::kQ, LinearRole::kK, LinearRole::kV}},
         {"mlp.gate_up_proj", "ffn_up", {LinearRole::kGate, LinearRole::kUp}}};
     return kFused;
+  }
+
+  std::string gguf_export_name() const override { return "phi3"; }
+
+  // convert_hf_to_gguf.py's Phi3MiniModel: LongRoPE as the original context, the attention factor
+  // and the short / long factors as F32 tensors; llama.cpp's phi3 honours the sliding window.
+  void gguf_export_metadata(const ModelConfig& m, io::GgufWriter& w,
+                            std::vector<std::string>& notes) const override {
+    llama_like_gguf_metadata(m, "phi3", w, notes, /*windows_supported=*/true);
+    for (const auto& window : m.sliding_window) {
+      if (window) w.set_u32("phi3.attention.sliding_window", *window);
+    }
+    if (m.rope.type != "longrope") return;
+    w.set_u32("phi3.rope.scaling.original_context_length", m.rope.original_max_position_embeddings);
+    w.set_f32("phi3.rope.scaling.attn_factor", m.rope.attention_factor);
+    for (const auto& [name, factors] : {std::pair{"rope_factors_long.weight", &m.rope.long_factor},
+                                        {"rope_factors_short.weight", &m.rope.short_factor}}) {
+      std::vector<std::uint8_t> bytes(factors->size() * sizeof(float));
+      for (size_t i = 0; i < factors->size(); ++i) {
+        const auto f = static_cast<float>((*factors)[i]);
+        std::memcpy(bytes.data() + i * sizeof(float), &f, sizeof(float));
+      }
+      w.add_tensor(name, io::GgmlType::kF32, {static_cast<std::int64_t>(factors->size())},
+                   std::move(bytes));
+    }
+    notes.push_back(
+        "llama.cpp picks Phi-3's long or short RoPE factors once per context size (long when the "
+        "context exceeds the original one), transformers and slmquant per forward call");
   }
 
   void parse_config(const ConfigReader& c, ModelConfig& m) const override {

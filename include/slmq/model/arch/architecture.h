@@ -23,7 +23,8 @@ struct ModelConfig;
 class ConfigReader;
 namespace io {
 class GgufFile;
-}
+class GgufWriter;
+}  // namespace io
 
 // The seven projections of every supported block, after fused checkpoint tensors are split.
 enum class LinearRole : int { kQ = 0, kK, kV, kO, kGate, kUp, kDown };
@@ -134,6 +135,26 @@ class Architecture {
                                                          int64_t rows) const {
     return std::nullopt;
   }
+
+  // --- Writing GGUF (export/gguf_export.h) ---
+  // general.architecture llama.cpp reads this family as (default: gguf_names().front();
+  // UnsupportedError when there is none).
+  virtual std::string gguf_export_name() const;
+  // The hyper-parameter keys under gguf_export_name() and the tensors llama.cpp derives from the
+  // config (rope_freqs, rope factors). Default: the llama-like keys (llama_family.h). Throws
+  // UnsupportedError naming the setting when llama.cpp's family cannot compute what `m` does;
+  // appends to `notes` what llama.cpp will do differently at long contexts (sliding windows).
+  virtual void gguf_export_metadata(const ModelConfig& m, io::GgufWriter& w,
+                                    std::vector<std::string>& notes) const;
+  // Row order of HF tensor `hf_name` ([rows, ...]) in the file: file row r holds HF row
+  // order[r] (llama's Q/K permutation); empty when unchanged. Rows move whole, so quantized
+  // blocks move with them.
+  virtual std::vector<int64_t> gguf_row_order(const std::string& hf_name, const ModelConfig& m,
+                                              int64_t rows) const {
+    return {};
+  }
+  // Added to stored norm weights in the file (Gemma's 1 + w); 0 otherwise.
+  virtual float gguf_norm_offset() const { return 0.0f; }
 
   // Lookups into the tables above.
   const std::string& hf_name(LinearRole role) const;
