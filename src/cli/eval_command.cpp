@@ -124,8 +124,9 @@ const RegisterCommand kEval{
       auto args = std::make_shared<EvalArgs>();
       args->model.add_to(app);
       app.add_option("--tasks", args->tasks,
-                     "comma-separated: arc_easy, arc_challenge, piqa, hellaswag, mmlu, wikitext, "
-                     "gsm8k")
+                     "comma-separated: arc_easy, arc_challenge, ai2_arc, piqa, hellaswag, mmlu, "
+                     "mmlu_<category> (stem, other, social_sciences, humanities), mmlu_<subject>, "
+                     "wikitext, gsm8k")
           ->required();
       app.add_option("--num-fewshot", args->num_fewshot, "few-shot examples (default: the task's)")
           ->check(CLI::NonNegativeNumber);

@@ -15,14 +15,14 @@ namespace slmq::eval {
 
 void validate_task_names(const std::vector<std::string>& tasks, const std::string& what) {
   if (tasks.empty()) throw ConfigError(what + ": no eval tasks given");
-  const auto known = task_names();
-  for (const auto& t : tasks) {
-    if (std::find(known.begin(), known.end(), t) == known.end() && !find_task_file(t)) {
+  for (const auto& t : expand_task_groups(tasks)) {
+    if (!is_task_name(t) && !find_task_file(t)) {
       std::string list;
-      for (const auto& k : known) list += (list.empty() ? "" : ", ") + k;
+      for (const auto& k : task_names()) list += (list.empty() ? "" : ", ") + k;
       throw ConfigError(what + ": unknown eval task '" + t + "'; known tasks: " + list +
-                        "; or a task file (a .yaml path, or <name>.yaml in tasks/ or "
-                        "configs/tasks/)");
+                        ", ai2_arc, mmlu_<category> (stem, other, social_sciences, humanities), "
+                        "mmlu_<subject>; or a task file (a .yaml path, or <name>.yaml in tasks/ "
+                        "or configs/tasks/)");
     }
   }
 }
@@ -98,14 +98,15 @@ TaskOptions task_options_for(const EvalRunOptions& options) {
 
 void check_task_data(const EvalRunOptions& options) {
   validate_task_names(options.tasks, "eval");
-  for (const auto& name : options.tasks) make_task(name, task_options_for(options));
+  for (const auto& name : expand_task_groups(options.tasks))
+    make_task(name, task_options_for(options));
 }
 
 std::vector<TaskRun> run_eval_tasks(const LanguageModel& lm, const EvalRunOptions& options,
                                     const std::function<void(const TaskRun&)>& on_done) {
   validate_task_names(options.tasks, "eval");
   std::vector<TaskRun> runs;
-  for (const auto& name : options.tasks) {
+  for (const auto& name : expand_task_groups(options.tasks)) {
     TaskRun run;
     run.task = name;
     auto start = SteadyClock::now();

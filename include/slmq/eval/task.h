@@ -70,10 +70,16 @@ class Task {
   virtual TaskResult score(const std::vector<Response>& responses) const = 0;
 };
 
-// Task names: arc_easy, arc_challenge, piqa, hellaswag, mmlu, wikitext, gsm8k. Loads the data
-// now (DataError on missing/malformed files); ConfigError on an unknown name or a few-shot count
-// the task's data cannot supply.
+// Task names: arc_easy, arc_challenge, piqa, hellaswag, mmlu (and its parts), wikitext, gsm8k.
+// Loads the data now (DataError on missing/malformed files); ConfigError on an unknown name or a
+// few-shot count the task's data cannot supply.
 std::unique_ptr<Task> make_task(const std::string& name, const TaskOptions& options);
 std::vector<std::string> task_names();
+// task_names() and lm-eval's names for parts of a group: the MMLU categories (mmlu_stem,
+// mmlu_other, mmlu_social_sciences, mmlu_humanities) and subjects (mmlu_high_school_biology ...).
+bool is_task_name(const std::string& name);
+// lm-eval's tags that stand for several tasks replaced by them (ai2_arc -> arc_easy,
+// arc_challenge); repeats dropped, order kept.
+std::vector<std::string> expand_task_groups(const std::vector<std::string>& names);
 
 }  // namespace slmq::eval

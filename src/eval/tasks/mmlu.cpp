@@ -90,14 +90,30 @@ const std::vector<std::string>& letters() {
   return kLetters;
 }
 
+// Which subjects lm-eval's task or group `name` covers: mmlu (all), mmlu_<category>,
+// mmlu_<subject>; empty for other names.
+std::vector<const Subject*> selected_subjects(const std::string& name) {
+  std::vector<const Subject*> out;
+  for (const auto& subject : kSubjects) {
+    if (name == "mmlu" || name == std::string("mmlu_") + subject.category ||
+        name == std::string("mmlu_") + subject.name)
+      out.push_back(&subject);
+  }
+  return out;
+}
+
 class MmluTask : public Task {
  public:
-  explicit MmluTask(const TaskOptions& options) : k_(options.num_fewshot.value_or(0)) {
+  MmluTask(const TaskOptions& options, std::string name)
+      : name_(std::move(name)), k_(options.num_fewshot.value_or(0)) {
+    const auto subjects = selected_subjects(name_);
+    if (subjects.empty()) throw ConfigError("unknown MMLU task or group '" + name_ + "'");
     if (k_ > 5)
       throw ConfigError("mmlu: num_fewshot " + std::to_string(k_) +
                         " exceeds the 5 dev examples per subject");
     const auto dir = data::resolve_data_dir(options.data_dir);
-    for (const auto& subject : kSubjects) {
+    for (const Subject* s : subjects) {
+      const Subject& subject = *s;
       const auto test = data::load_mmlu(dir, subject.name, "test");
       std::string prefix = "The following are multiple choice questions (with answers) about " +
                            data::py_replace(subject.name, "_", " ") + ".\n\n";
@@ -122,7 +138,7 @@ class MmluTask : public Task {
     }
   }
 
-  std::string name() const override { return "mmlu"; }
+  std::string name() const override { return name_; }
   RequestType request_type() const override { return RequestType::kLoglikelihood; }
   size_t num_docs() const override { return num_docs_; }
   const std::vector<Request>& requests() const override { return requests_; }
@@ -134,6 +150,10 @@ class MmluTask : public Task {
       leaves.push_back(score_multiple_choice(std::string("mmlu_") + p.subject, "1.0", k_, p.docs,
                                              requests_, responses, p.first_request, false));
     }
+    // A single subject is its leaf; a category group aggregates its leaves.
+    if (name_ != "mmlu" && parts_.size() == 1 && name_ == leaves.front().name)
+      return leaves.front();
+    if (name_ != "mmlu") return group(name_, leaves, [](const Part&) { return true; });
     // The mmlu group aggregates all leaves; its children are the four category groups.
     TaskResult top = group("mmlu", leaves, [](const Part&) { return true; });
     top.children.clear();
@@ -182,6 +202,7 @@ class MmluTask : public Task {
     return g;
   }
 
+  std::string name_;
   int k_;
   size_t num_docs_ = 0;
   std::vector<Part> parts_;
@@ -190,8 +211,10 @@ class MmluTask : public Task {
 
 }  // namespace
 
-std::unique_ptr<Task> make_mmlu_task(const TaskOptions& options) {
-  return std::make_unique<MmluTask>(options);
+std::unique_ptr<Task> make_mmlu_task(const TaskOptions& options, const std::string& name) {
+  return std::make_unique<MmluTask>(options, name);
 }
+
+bool is_mmlu_task_name(const std::string& name) { return !selected_subjects(name).empty(); }
 
 }  // namespace slmq::eval::detail

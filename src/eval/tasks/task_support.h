@@ -76,7 +76,10 @@ size_t apply_limit(size_t n, const TaskOptions& options);
 std::unique_ptr<Task> make_arc_task(const std::string& name, const TaskOptions& options);
 std::unique_ptr<Task> make_piqa_task(const TaskOptions& options);
 std::unique_ptr<Task> make_hellaswag_task(const TaskOptions& options);
-std::unique_ptr<Task> make_mmlu_task(const TaskOptions& options);
+// `name`: mmlu, a category group (mmlu_stem, mmlu_other, mmlu_social_sciences, mmlu_humanities) or
+// one subject (mmlu_high_school_biology), as lm-eval names them.
+std::unique_ptr<Task> make_mmlu_task(const TaskOptions& options, const std::string& name);
+bool is_mmlu_task_name(const std::string& name);
 std::unique_ptr<Task> make_wikitext_task(const TaskOptions& options);
 std::unique_ptr<Task> make_gsm8k_task(const TaskOptions& options);
 
