@@ -3,6 +3,7 @@
 #include <cstdlib>
 #include <fstream>
 #include <sstream>
+#include <system_error>
 
 #include "slmq/core/error.h"
 
@@ -11,7 +12,27 @@ namespace slmq::data {
 std::filesystem::path resolve_data_dir(const std::filesystem::path& explicit_dir) {
   if (!explicit_dir.empty()) return explicit_dir;
   if (const char* env = std::getenv("SLMQ_DATA_DIR"); env != nullptr && *env != '\0') return env;
-  return "assets/data";
+  if (std::filesystem::is_directory(kDefaultDataDir)) return kDefaultDataDir;
+  std::error_code ec;
+  const auto exe = std::filesystem::read_symlink("/proc/self/exe", ec);
+  if (!ec) {
+    if (auto found = data_dir_near(exe.parent_path())) return *found;
+  }
+  // Nothing found: the relative default, so the missing file's error names where it looked.
+  return kDefaultDataDir;
+}
+
+std::optional<std::filesystem::path> data_dir_near(const std::filesystem::path& binary_dir) {
+  std::error_code ec;
+  // An installed binary (PREFIX/bin) keeps its data in PREFIX/share/slmquant/data; a build tree
+  // (REPO/build, REPO/build/tests) sits below the checkout's assets/data.
+  std::vector<std::filesystem::path> candidates = {binary_dir / "../share/slmquant/data"};
+  std::filesystem::path dir = binary_dir;
+  for (int up = 0; up < 3 && !dir.empty(); ++up, dir = dir.parent_path())
+    candidates.push_back(dir / kDefaultDataDir);
+  for (const auto& c : candidates)
+    if (std::filesystem::is_directory(c, ec)) return c.lexically_normal();
+  return std::nullopt;
 }
 
 void throw_data_error(const std::filesystem::path& file, size_t line, const std::string& what) {

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 
+#include "slmq/calib/calibration_config.h"
 #include "slmq/core/cpu_allocator.h"
 #include "slmq/core/dtype.h"
 #include "slmq/core/environment.h"
@@ -75,6 +76,16 @@ void prepare_run(const RunConfig& config) {
   at::manual_seed(static_cast<uint64_t>(config.seed));
   if (config.eval.enabled) check_eval_data(config.eval);
   if (config.ppl.enabled) check_ppl_data(config.ppl);
+  // The calibration text too: a missing file fails now, not after loading the model.
+  if (config.quant && config.quant->uses_calibration()) {
+    const auto& c = config.quant->calibration;
+    const auto path = resolve_calibration_source(c, c.data_dir);
+    if (!std::filesystem::is_regular_file(path)) {
+      throw DataError("quant.calibration.source '" + c.source + "': " + path.string() +
+                      " does not exist (data folder: $SLMQ_DATA_DIR, ./assets/data or the one "
+                      "beside the slmquant binary)");
+    }
+  }
 }
 
 RunModel open_run_model(const RunConfig& config, nlohmann::json& result) {

@@ -90,7 +90,22 @@ TEST(EvalDataFiles, DataDirComesFromArgumentThenEnvironmentThenDefault) {
   EXPECT_EQ(data::resolve_data_dir("/explicit"), "/explicit");
   EXPECT_EQ(data::resolve_data_dir(), "/from/env");
   ::unsetenv("SLMQ_DATA_DIR");
-  EXPECT_EQ(data::resolve_data_dir(), "assets/data");
+  // ./assets/data, or the checkout's beside the test binary (build/tests/): the same folder.
+  EXPECT_TRUE(std::filesystem::equivalent(data::resolve_data_dir(),
+                                          std::filesystem::path(SLMQ_SOURCE_DIR) / "assets/data"));
+}
+
+TEST(EvalDataFiles, DataDirNearTheBinaryInstalledOrInABuildTree) {
+  test::TempDir dir;
+  std::filesystem::create_directories(dir.path() / "prefix/bin");
+  EXPECT_EQ(data::data_dir_near(dir.path() / "prefix/bin"), std::nullopt);
+  std::filesystem::create_directories(dir.path() / "prefix/share/slmquant/data");
+  EXPECT_EQ(data::data_dir_near(dir.path() / "prefix/bin"),
+            dir.path() / "prefix/share/slmquant/data");
+  std::filesystem::create_directories(dir.path() / "repo/build/tests");
+  std::filesystem::create_directories(dir.path() / "repo/assets/data");
+  EXPECT_EQ(data::data_dir_near(dir.path() / "repo/build/tests"), dir.path() / "repo/assets/data");
+  EXPECT_EQ(data::data_dir_near(dir.path() / "repo/build"), dir.path() / "repo/assets/data");
 }
 
 TEST(EvalTasks, UnknownTaskAndImpossibleFewshotAreConfigErrors) {

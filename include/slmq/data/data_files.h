@@ -2,6 +2,7 @@
 // Readers for the benchmark file layouts. Every failure is a DataError naming the file and, where
 // there is one, the 1-based line ("data error: assets/data/arc/x.jsonl:17: ...").
 #include <filesystem>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -9,9 +10,16 @@
 
 namespace slmq::data {
 
+inline constexpr const char* kDefaultDataDir = "assets/data";
+
 // The data directory: `explicit_dir` when non-empty (config or CLI), else $SLMQ_DATA_DIR, else
-// "assets/data".
+// ./assets/data when it exists, else the one found beside the running binary (data_dir_near),
+// else "assets/data" (so that errors name it). Any working directory finds the checkout's data.
 std::filesystem::path resolve_data_dir(const std::filesystem::path& explicit_dir = {});
+// The data folder of a binary in `binary_dir`: ../share/slmquant/data (installed), or
+// assets/data in it or up to two folders above (a build tree inside the checkout); nullopt when
+// none exists.
+std::optional<std::filesystem::path> data_dir_near(const std::filesystem::path& binary_dir);
 
 // Throws DataError "<file>: <what>" or "<file>:<line>: <what>" (line 0 = no line).
 [[noreturn]] void throw_data_error(const std::filesystem::path& file, size_t line,
