@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
-# Builds llama.cpp's llama-bench and llama-quantize from the source that PyPI's llama-cpp-python
-# source distribution vendors, for the side-by-side benchmark (scripts/bench/side_by_side.py).
+# Builds llama.cpp's llama-bench, llama-quantize and llama-perplexity from the source that PyPI's
+# llama-cpp-python source distribution vendors, for the side-by-side benchmark
+# (scripts/bench/side_by_side.py) and the GGUF export comparison (scripts/bench/gguf_vs_llama_cpp.py).
 # llama.cpp is not a dependency of slmquant: everything lives in a cache outside the repository.
 #
 #   scripts/bench/build_llama_bench.sh [--version 0.3.36] [--cache DIR] [--jobs N]
 #
-# Prints the directory holding bin/llama-bench and bin/llama-quantize on its last line.
+# Prints the directory holding bin/llama-bench, bin/llama-quantize and bin/llama-perplexity on its
+# last line.
 # Native CPU flags (GGML_NATIVE) so llama.cpp uses every instruction set this machine has.
 set -euo pipefail
 
@@ -43,10 +45,10 @@ if [[ ! -d "$src/vendor/llama.cpp" ]]; then
 fi
 
 out="$cache/build-$ver"
-if [[ ! -x "$out/bin/llama-bench" || ! -x "$out/bin/llama-quantize" ]]; then
+if [[ ! -x "$out/bin/llama-bench" || ! -x "$out/bin/llama-quantize" || ! -x "$out/bin/llama-perplexity" ]]; then
   cmake -S "$src/vendor/llama.cpp" -B "$out" -G Ninja -DCMAKE_BUILD_TYPE=Release \
     -DGGML_NATIVE=ON -DLLAMA_CURL=OFF -DLLAMA_BUILD_SERVER=OFF -DLLAMA_BUILD_TESTS=OFF \
     -DBUILD_SHARED_LIBS=OFF >&2
-  cmake --build "$out" -j "$jobs" --target llama-bench llama-quantize >&2
+  cmake --build "$out" -j "$jobs" --target llama-bench llama-quantize llama-perplexity >&2
 fi
 echo "$out"
