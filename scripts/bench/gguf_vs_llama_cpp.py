@@ -1,12 +1,13 @@
 """slmquant's GGUF export against llama.cpp, on the bundled SmolLM2-135M-Instruct (issue 20).
 
-    scripts/bench/gguf_vs_llama_cpp.py [--windows 8] [--ctx 512] [--nsamples 32] [--work DIR]
+    scripts/bench/gguf_vs_llama_cpp.py [--windows 8] [--ctx 512] [--nsamples 8] [--work DIR]
 
 Steps (every process under `nice -n 10`):
   1. base_f32.gguf: llama.cpp's F32 dequantization of the bundled GGUF (`llama-quantize
      --allow-requantize ... F32`), the same values slmquant loads. NOTE: the bundled weights are
      themselves Q4_1 (a 4-bit grid), so "FP" here means their exact fp32 dequantization.
-  2. GPTQ W4 g32 asymmetric (gptq flavour, C4 calibration) with `slmquant quantize` into a
+  2. GPTQ W4 g32 asymmetric (gptq flavour, C4 calibration, GPTQ's get_c4 sampler with seed 1:
+     seed 0 draws a document of exactly 512 tokens, which get_c4 cannot window) with `slmquant quantize` into a
      compressed-tensors folder, then `slmquant convert` of that folder to gptq_w4g32.gguf: the
      codes become Q4_1 blocks (no re-rounding; fp16 scale/min).
   3. llama.cpp's own Q4_1 and Q4_K_M of base.gguf (`llama-quantize`).
@@ -14,7 +15,7 @@ Steps (every process under `nice -n 10`):
      "\\n\\n" as slmquant's corpus, written to a file for llama.cpp), `--windows` windows of
      `--ctx` tokens, scored on the second half of each window as llama-perplexity does:
      llama.cpp's `llama-perplexity --kl-divergence` for every GGUF, and `slmquant ppl --baseline`
-     (its KL statistics use the same positions) for the GPTQ folder and the GGUFs.
+     (its KL statistics use the same positions) for the GPTQ folder and its exported GGUF.
 Prints a Markdown table and writes WORK/results.json. llama.cpp comes from
 scripts/bench/build_llama_bench.sh (PyPI llama-cpp-python's vendored source, cached).
 """
@@ -85,7 +86,7 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--windows", type=int, default=8)
     ap.add_argument("--ctx", type=int, default=512)
-    ap.add_argument("--nsamples", type=int, default=32)
+    ap.add_argument("--nsamples", type=int, default=8)
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--work", default="/tmp/slmq_gguf_bench")
     ap.add_argument("--binary", default=str(ROOT / "build/slmquant"))
@@ -109,7 +110,7 @@ def main():
         _, steps["gptq_quantize_s"] = run(
             [binary, "quantize", SMOLLM2, "--method", "gptq", "--scheme", "w4a16_asym",
              "--group-size", "32", "--flavour", "gptq", "--calib", "c4", "--nsamples",
-             args.nsamples, "--seqlen", "512", "--out", gptq_dir])
+             args.nsamples, "--seqlen", "512", "--seed", "1", "--out", gptq_dir])
     gptq = work / "gptq_w4g32.gguf"
     if not gptq.exists():
         _, steps["gptq_export_s"] = run([binary, "convert", gptq_dir, "--out", gptq])
@@ -127,10 +128,9 @@ def main():
         "slmquant (exported GGUF)": slmq_ppl(binary, gptq, base, args)}
     for name, path in quantized.items():
         rows[f"llama.cpp {name[6:].upper()} of base"] = {
-            "llama.cpp": llama_ppl(llama, path, text, args, kld),
-            "slmquant (same GGUF)": slmq_ppl(binary, path, base, args)}
+            "llama.cpp": llama_ppl(llama, path, text, args, kld)}
     settings = {"windows": args.windows, "ctx": args.ctx, "scored": "second half of each window",
-                "gptq": {"calib": "c4", "nsamples": args.nsamples, "seqlen": 512,
+                "gptq": {"calib": "c4", "nsamples": args.nsamples, "seqlen": 512, "seed": 1,
                          "scheme": "w4a16_asym", "group_size": 32, "flavour": "gptq"},
                 "llama_cpp": str(llama), "threads": args.threads, "steps_seconds": steps}
     (work / "results.json").write_text(json.dumps({"settings": settings, "rows": rows}, indent=1))
