@@ -1,6 +1,6 @@
 """slmquant's GGUF export against llama.cpp, on the bundled SmolLM2-135M-Instruct (issue 20).
 
-    scripts/bench/gguf_vs_llama_cpp.py [--windows 8] [--ctx 512] [--nsamples 8] [--work DIR]
+    scripts/bench/gguf_vs_llama_cpp.py [--windows 8] [--ctx 512] [--nsamples 8] [--method gptq|rtn] [--work DIR]
 
 Steps (every process under `nice -n 10`):
   1. base_f32.gguf: llama.cpp's F32 dequantization of the bundled GGUF (`llama-quantize
@@ -87,6 +87,8 @@ def main():
     ap.add_argument("--windows", type=int, default=8)
     ap.add_argument("--ctx", type=int, default=512)
     ap.add_argument("--nsamples", type=int, default=8)
+    ap.add_argument("--method", choices=["gptq", "rtn"], default="gptq",
+                    help="rtn: no calibration (the measured table in docs/gguf_export.md)")
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--work", default="/tmp/slmq_gguf_bench")
     ap.add_argument("--binary", default=str(ROOT / "build/slmquant"))
@@ -105,13 +107,14 @@ def main():
         # llama.cpp's own dequantization of the Q4_1 asset (the values slmquant loads).
         _, steps["convert_base_s"] = run([llama / "bin/llama-quantize", "--allow-requantize",
                                           SMOLLM2, base, "F32"])
-    gptq_dir = work / "gptq_w4g32_ct"
+    gptq_dir = work / f"{args.method}_w4g32_ct"
     if not gptq_dir.exists():
-        _, steps["gptq_quantize_s"] = run(
-            [binary, "quantize", SMOLLM2, "--method", "gptq", "--scheme", "w4a16_asym",
-             "--group-size", "32", "--flavour", "gptq", "--calib", "c4", "--nsamples",
-             args.nsamples, "--seqlen", "512", "--seed", "1", "--out", gptq_dir])
-    gptq = work / "gptq_w4g32.gguf"
+        calib = ["--calib", "c4", "--nsamples", args.nsamples, "--seqlen", "512", "--seed", "1"]
+        _, steps["quantize_s"] = run(
+            [binary, "quantize", SMOLLM2, "--method", args.method, "--scheme", "w4a16_asym",
+             "--group-size", "32", "--flavour", "gptq", "--out", gptq_dir]
+            + (calib if args.method == "gptq" else []))
+    gptq = work / f"{args.method}_w4g32.gguf"
     if not gptq.exists():
         _, steps["gptq_export_s"] = run([binary, "convert", gptq_dir, "--out", gptq])
     quantized = {}
@@ -122,7 +125,7 @@ def main():
 
     kld = work / "base.kld"
     rows = {"base (F32 of the Q4_1 asset)": {"llama.cpp": llama_ppl(llama, base, text, args, kld, True)}}
-    rows["slmquant GPTQ W4 g32 asym -> Q4_1 (exported)"] = {
+    rows[f"slmquant {args.method.upper()} W4 g32 asym -> Q4_1 (exported)"] = {
         "llama.cpp": llama_ppl(llama, gptq, text, args, kld),
         "slmquant (compressed-tensors folder)": slmq_ppl(binary, gptq_dir, base, args),
         "slmquant (exported GGUF)": slmq_ppl(binary, gptq, base, args)}
@@ -130,6 +133,7 @@ def main():
         rows[f"llama.cpp {name[6:].upper()} of base"] = {
             "llama.cpp": llama_ppl(llama, path, text, args, kld)}
     settings = {"windows": args.windows, "ctx": args.ctx, "scored": "second half of each window",
+                "method": args.method,
                 "gptq": {"calib": "c4", "nsamples": args.nsamples, "seqlen": 512, "seed": 1,
                          "scheme": "w4a16_asym", "group_size": 32, "flavour": "gptq"},
                 "llama_cpp": str(llama), "threads": args.threads, "steps_seconds": steps}
