@@ -8,13 +8,16 @@
 #include <cstring>
 
 #include "slmq/core/error.h"
+#include "slmq/core/fault_injection.h"
 
 namespace slmq {
 
 AtomicFileWriter::AtomicFileWriter(std::filesystem::path path) : path_(std::move(path)) {
   std::error_code ec;
   if (path_.has_parent_path()) std::filesystem::create_directories(path_.parent_path(), ec);
-  tmp_ = path_.string() + ".tmp.XXXXXX";
+  // Hidden, and named after its destination, so that one left by a killed process is neither
+  // mistaken for a result nor hard to find (remove_stale_temporaries).
+  tmp_ = (path_.parent_path() / ("." + path_.filename().string() + ".tmp.XXXXXX")).string();
   fd_ = ::mkstemp(tmp_.data());
   if (fd_ < 0) fail("cannot create a temporary file");
 }
@@ -39,7 +42,7 @@ void AtomicFileWriter::fail(const char* what) {
 void AtomicFileWriter::write(std::string_view bytes) {
   if (fd_ < 0) throw InternalError("write after commit to '" + path_.string() + "'");
   while (!bytes.empty()) {
-    ssize_t n = ::write(fd_, bytes.data(), bytes.size());
+    ssize_t n = injected_disk_full(path_) ? -1 : ::write(fd_, bytes.data(), bytes.size());
     if (n < 0) {
       if (errno == EINTR) continue;
       fail("write");
@@ -70,6 +73,22 @@ void write_file_atomically(const std::filesystem::path& path, std::string_view c
   AtomicFileWriter writer(path);
   writer.write(content);
   writer.commit();
+}
+
+void remove_stale_temporaries(const std::filesystem::path& path) {
+  const std::string prefix = "." + path.filename().string() + ".tmp.";
+  std::error_code ec;
+  const std::filesystem::path dir = path.has_parent_path() ? path.parent_path() : ".";
+  for (const auto& entry : std::filesystem::directory_iterator(dir, ec)) {
+    if (entry.path().filename().string().rfind(prefix, 0) == 0)
+      std::filesystem::remove(entry.path(), ec);
+  }
+}
+
+void make_directories(const std::filesystem::path& dir) {
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);
+  if (ec) throw DataError("cannot create the directory '" + dir.string() + "': " + ec.message());
 }
 
 }  // namespace slmq

@@ -99,7 +99,7 @@ TEST(CliQuantize, AQuantizerTheFormatCannotHoldFailsAndWritesNothing) {
   EXPECT_EQ(r.exit_code, 4);
   EXPECT_NE(r.err.find("quant.activation.flavour: compressed_tensors"), std::string::npos) << r.err;
   EXPECT_FALSE(std::filesystem::exists(out));
-  EXPECT_FALSE(std::filesystem::exists(dir.path() / "q.tmp"));
+  EXPECT_FALSE(std::filesystem::exists(dir.path() / ".q.tmp"));
   auto report_only = test::run_cli(
       "quantize " + tiny() + " --scheme w8a8 --flavour llmc --format none --out " + out.string());
   ASSERT_EQ(report_only.exit_code, 0) << report_only.err;

@@ -7,8 +7,8 @@
 
 namespace slmq {
 
-// Streams a large file; nothing appears at `path` until commit(). Destroying an uncommitted
-// writer removes the temporary file.
+// Streams a large file; nothing appears at `path` until commit(). The temporary file is the hidden
+// DIR/.NAME.tmp.XXXXXX; destroying an uncommitted writer removes it.
 class AtomicFileWriter {
  public:
   explicit AtomicFileWriter(std::filesystem::path path);
@@ -27,5 +27,13 @@ class AtomicFileWriter {
 };
 
 void write_file_atomically(const std::filesystem::path& path, std::string_view content);
+
+// Removes the temporary files a killed writer of `path` left (DIR/.NAME.tmp.*). Only for a caller
+// that holds the output's lock (core/file_lock.h): another writer's live file would go too.
+void remove_stale_temporaries(const std::filesystem::path& path);
+
+// std::filesystem::create_directories, with failures (a file in the way, no permission, disk
+// full) as a DataError naming the directory instead of a filesystem_error.
+void make_directories(const std::filesystem::path& dir);
 
 }  // namespace slmq

@@ -1,13 +1,17 @@
 #pragma once
-// A checkpoint folder that appears whole or not at all: files are written into `out`.tmp, which
-// commit() renames to `out`. Destroying an uncommitted folder removes the temporary one.
+// A checkpoint folder that appears whole or not at all: files are written into the hidden
+// PARENT/.NAME.tmp, which commit() renames to `out`. Destroying an uncommitted folder removes the
+// temporary one; one a killed process left is removed by the next export to `out`.
 #include <filesystem>
+
+#include "slmq/core/file_lock.h"
 
 namespace slmq {
 
 class AtomicFolder {
  public:
-  // Throws DataError when `out` exists and is not empty.
+  // Throws DataError when `out` exists and is not empty, or when another process is writing it
+  // (an exclusive lock on lock_path_for(out), held until destruction).
   explicit AtomicFolder(std::filesystem::path out);
   ~AtomicFolder();
   AtomicFolder(const AtomicFolder&) = delete;
@@ -19,6 +23,7 @@ class AtomicFolder {
 
  private:
   std::filesystem::path out_, tmp_;
+  FileLock lock_;
   bool committed_ = false;
 };
 

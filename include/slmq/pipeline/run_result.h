@@ -24,8 +24,16 @@ nlohmann::json begin_result(const RunConfig& config);
 nlohmann::json model_record(const RunModel& run, const ModelSection& model);
 
 // Runs `blocks` on `result` and writes it to `path` atomically with status "ok" and finished_at.
-// On a slmquant Error the file records status "failed", error {category, message} and
-// failed_reason, then the error propagates. An empty `path` writes nothing.
+// On a slmquant Error the result records status "failed", error {category, message} and
+// failed_reason, then the error propagates; it is written to `path` unless `path` holds a result
+// with status "ok", which is never replaced by a failure: the failure then goes to
+// failure_path_for(path). While `blocks` runs, an exclusive lock on lock_path_for(path)
+// (core/file_lock.h) is held: a second process on the same output throws DataError naming the path
+// before computing or writing anything. An empty `path` writes and locks nothing.
+// Where a failed run's record goes when `result_path` holds an ok result: RESULT.failed (not a
+// .json, so `slmquant report` does not read it in place of the good result).
+std::filesystem::path failure_path_for(const std::filesystem::path& result_path);
+
 void record_run(nlohmann::json& result, const std::filesystem::path& path,
                 const std::function<void(nlohmann::json& result)>& blocks);
 
