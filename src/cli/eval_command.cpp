@@ -90,7 +90,7 @@ int run_eval(const EvalArgs& args) {
   prepare_run(config);
   install_caching_cpu_allocator_from_env();
   const std::filesystem::path out_dir = args.out;
-  if (!out_dir.empty()) std::filesystem::create_directories(out_dir);
+  if (!out_dir.empty()) make_directories(out_dir);
   nlohmann::json result = begin_result(config);
   std::vector<eval::TaskRun> runs;
   record_run(result, front_end_result_path(args.out), [&](nlohmann::json& r) {

@@ -2,12 +2,14 @@
 #include <CLI/CLI.hpp>
 
 #include <exception>
+#include <filesystem>
 #include <iostream>
 #include <map>
 #include <string>
 
 #include "command.h"
 #include "slmq/core/error.h"
+#include "slmq/core/escape.h"
 #include "slmq/core/logging.h"
 
 namespace slmq::cli {
@@ -22,8 +24,6 @@ RegisterCommand::RegisterCommand(std::string name, std::string description, Comm
 }
 
 namespace {
-
-std::string first_line(const std::string& text) { return text.substr(0, text.find('\n')); }
 
 int run(int argc, char** argv) {
   CLI::App app{"slmquant: quantize small language models and measure what that did"};
@@ -56,10 +56,14 @@ int main(int argc, char** argv) {
   try {
     return slmq::cli::run(argc, argv);
   } catch (const slmq::Error& e) {
-    std::cerr << "slmquant: " << e.category() << ": " << slmq::cli::first_line(e.what()) << "\n";
+    std::cerr << "slmquant: " << e.category() << ": " << slmq::escape_message(e.what()) << "\n";
     return e.exit_code();
+  } catch (const std::filesystem::filesystem_error& e) {
+    // The environment's fault (a file in the way, permissions, a full disk), not slmquant's.
+    std::cerr << "slmquant: data error: " << slmq::escape_message(e.what()) << "\n";
+    return slmq::DataError("").exit_code();
   } catch (const std::exception& e) {
-    std::cerr << "slmquant: internal error: " << slmq::cli::first_line(e.what()) << "\n";
+    std::cerr << "slmquant: internal error: " << slmq::escape_message(e.what()) << "\n";
     return 70;
   }
 }

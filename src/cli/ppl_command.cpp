@@ -122,7 +122,7 @@ int run_ppl(const PplArgs& args) {
   const RunConfig config = front_end_config(args.model, ppl_block(args));
   prepare_run(config);
   install_caching_cpu_allocator_from_env();
-  if (!args.out_dir.empty()) std::filesystem::create_directories(args.out_dir);
+  if (!args.out_dir.empty()) make_directories(args.out_dir);
   nlohmann::json result = begin_result(config);
   std::optional<PplBlockResult> ppl;
   nlohmann::json j;  // ppl.json

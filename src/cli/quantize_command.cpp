@@ -210,7 +210,7 @@ int run_quantize(const QuantizeArgs& args) {
   const std::map<std::string, std::string> files = {{"quantization.json", j.dump(2) + "\n"},
                                                     {"result.json", result.dump(2) + "\n"}};
   if (!args.out_dir.empty() && args.format == "none") {
-    std::filesystem::create_directories(args.out_dir);
+    make_directories(args.out_dir);
     for (const auto& [name, content] : files)
       write_file_atomically(std::filesystem::path(args.out_dir) / name, content);
     spdlog::info("wrote {}/quantization.json and result.json", args.out_dir);

@@ -2,6 +2,9 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include <map>
+#include <string>
+
 #include "slmq/config/config_node.h"
 #include "slmq/core/dtype.h"
 #include "slmq/core/error.h"
@@ -9,6 +12,27 @@
 
 namespace slmq {
 namespace {
+
+// yaml-cpp keeps every pair of a mapping and lookups find one of them: a repeated key would
+// silently override (or be overridden by) the other. Refused, naming the key path and both lines.
+void reject_duplicate_keys(const YAML::Node& node, const std::string& prefix) {
+  if (node.IsSequence()) {
+    for (size_t i = 0; i < node.size(); ++i)
+      reject_duplicate_keys(node[i], prefix + "[" + std::to_string(i) + "]");
+    return;
+  }
+  if (!node.IsMap()) return;
+  std::map<std::string, int> first_line;  // key -> 1-based line
+  for (const auto& pair : node) {
+    const std::string key = pair.first.IsScalar() ? pair.first.Scalar() : pair.first.Tag();
+    const std::string path = prefix.empty() ? key : prefix + "." + key;
+    const int line = pair.first.Mark().line + 1;
+    if (auto [it, inserted] = first_line.emplace(key, line); !inserted)
+      throw ConfigError("key '" + path + "' appears twice (lines " + std::to_string(it->second) +
+                        " and " + std::to_string(line) + ")");
+    reject_duplicate_keys(pair.second, path);
+  }
+}
 
 ModelSection parse_model(const ConfigNode& node) {
   node.allow_only({"path", "name", "dtype", "device", "backend"});
@@ -198,6 +222,11 @@ RunConfig load_run_config(const std::filesystem::path& path,
     throw ConfigError("config '" + path.string() + "' is not valid YAML: " + e.what());
   }
   if (root.IsNull()) root = YAML::Node(YAML::NodeType::Map);
+  try {
+    reject_duplicate_keys(root, "");
+  } catch (const ConfigError& e) {
+    throw ConfigError("'" + path.string() + "': " + e.what());
+  }
   for (const auto& o : overrides) apply_override(root, o);
   try {
     return parse_run_config(root, path.stem().string());

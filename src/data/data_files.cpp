@@ -6,6 +6,7 @@
 #include <system_error>
 
 #include "slmq/core/error.h"
+#include "slmq/core/escape.h"
 
 namespace slmq::data {
 
@@ -38,7 +39,7 @@ std::optional<std::filesystem::path> data_dir_near(const std::filesystem::path& 
 void throw_data_error(const std::filesystem::path& file, size_t line, const std::string& what) {
   std::string where = file.string();
   if (line > 0) where += ":" + std::to_string(line);
-  throw DataError(where + ": " + what);
+  throw DataError(where + ": " + escape_message(what));
 }
 
 std::string read_text_file(const std::filesystem::path& path) {
@@ -71,7 +72,7 @@ std::vector<JsonRow> read_jsonl(const std::filesystem::path& path) {
     if (lines[i].find_first_not_of(" \t\r") == std::string::npos) continue;
     try {
       rows.push_back({nlohmann::json::parse(lines[i]), i + 1});
-    } catch (const nlohmann::json::parse_error& e) {
+    } catch (const nlohmann::json::exception& e) {
       throw_data_error(path, i + 1, std::string("invalid JSON: ") + e.what());
     }
     if (!rows.back().value.is_object()) throw_data_error(path, i + 1, "expected a JSON object");

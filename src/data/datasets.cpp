@@ -8,6 +8,17 @@
 
 namespace slmq::data {
 namespace fs = std::filesystem;
+namespace {
+
+// A benchmark file with no documents would score nothing and report a metric of nothing (or a
+// perplexity of 1): it is a truncated or wrong file.
+template <typename Doc>
+std::vector<Doc> nonempty(std::vector<Doc> docs, const fs::path& file) {
+  if (docs.empty()) throw_data_error(file, 0, "holds no documents");
+  return docs;
+}
+
+}  // namespace
 
 std::vector<ArcDoc> load_arc(const fs::path& data_dir, const std::string& config,
                              const std::string& split) {
@@ -31,7 +42,7 @@ std::vector<ArcDoc> load_arc(const fs::path& data_dir, const std::string& config
     d.gold = it - d.choice_labels.begin();
     docs.push_back(std::move(d));
   }
-  return docs;
+  return nonempty(std::move(docs), file);
 }
 
 std::vector<MmluDoc> load_mmlu(const fs::path& data_dir, const std::string& subject,
@@ -47,7 +58,7 @@ std::vector<MmluDoc> load_mmlu(const fs::path& data_dir, const std::string& subj
         throw_data_error(hf, line, "expected 4 choices and answer 0-3");
       docs.push_back(std::move(d));
     }
-    return docs;
+    return nonempty(std::move(docs), hf);
   }
   for (auto& [fields, line] :
        read_csv(csv, {"question", "choice0", "choice1", "choice2", "choice3", "answer"})) {
@@ -56,7 +67,7 @@ std::vector<MmluDoc> load_mmlu(const fs::path& data_dir, const std::string& subj
       throw_data_error(csv, line, "answer must be 0-3, found '" + a + "'");
     docs.push_back({fields[0], subject, {fields[1], fields[2], fields[3], fields[4]}, a[0] - '0'});
   }
-  return docs;
+  return nonempty(std::move(docs), csv);
 }
 
 namespace {
@@ -83,6 +94,9 @@ std::vector<PiqaDoc> load_piqa(const fs::path& data_dir, const std::string& spli
       dir / ((split == "validation" ? std::string("dev") : split) + "-labels.lst");
   const bool use_original = fs::exists(labels_file);
   const fs::path file = use_original ? original : dir / (split + ".jsonl");
+  // The original layout with its labels file lost: name the file that is missing.
+  if (!use_original && !fs::exists(file) && fs::exists(original))
+    throw_data_error(labels_file, 0, "is missing (the labels of " + original.string() + ")");
   const auto rows = read_jsonl(file);
   std::vector<long> labels;
   if (use_original) {
@@ -100,7 +114,7 @@ std::vector<PiqaDoc> load_piqa(const fs::path& data_dir, const std::string& spli
                     json_string(row, "sol2", file, line),
                     use_original ? labels[i] : json_int(row, "label", file, line)});
   }
-  return docs;
+  return nonempty(std::move(docs), file);
 }
 
 std::vector<Gsm8kDoc> load_gsm8k(const fs::path& data_dir, const std::string& split) {
@@ -110,7 +124,7 @@ std::vector<Gsm8kDoc> load_gsm8k(const fs::path& data_dir, const std::string& sp
     docs.push_back(
         {json_string(row, "question", file, line), json_string(row, "answer", file, line)});
   }
-  return docs;
+  return nonempty(std::move(docs), file);
 }
 
 std::string hellaswag_preprocess(const std::string& text) {
@@ -144,7 +158,7 @@ std::vector<HellaswagDoc> load_hellaswag_hf(const fs::path& file) {
     d.raw_key = row.dump();
     docs.push_back(std::move(d));
   }
-  return docs;
+  return nonempty(std::move(docs), file);
 }
 
 std::vector<HellaswagDoc> load_hellaswag_llamacpp(const fs::path& file) {
@@ -159,7 +173,7 @@ std::vector<HellaswagDoc> load_hellaswag_llamacpp(const fs::path& file) {
     docs.push_back(
         {lines[i], {lines[i + 2], lines[i + 3], lines[i + 4], lines[i + 5]}, g[0] - '0', {}});
   }
-  return docs;
+  return nonempty(std::move(docs), file);
 }
 
 HellaswagData load_hellaswag(const fs::path& data_dir) {

@@ -15,6 +15,13 @@ std::string ws_pattern(const std::string& pattern) {
   return py_replace(pattern, "\\s", std::string("[") + kPyWhitespaceClass + "]");
 }
 
+// Zero text would give a perplexity of exp(0 / 0) or a fabricated 1.0: the file is wrong.
+std::vector<std::string> with_text(std::vector<std::string> texts, const fs::path& file) {
+  for (const auto& t : texts)
+    if (!py_strip(t).empty()) return texts;
+  throw_data_error(file, 0, "holds no text");
+}
+
 }  // namespace
 
 std::vector<std::string> wikitext_pages_from_raw(const std::string& raw_text) {
@@ -44,13 +51,13 @@ std::vector<std::string> load_wikitext_pages(const fs::path& data_dir) {
     std::vector<std::string> pages;
     for (const auto& [row, line] : read_jsonl(hf))
       pages.push_back(json_string(row, "page", hf, line));
-    return pages;
+    return with_text(std::move(pages), hf);
   }
   const fs::path raw = data_dir / "wikitext2" / "wiki.test.raw";
   std::string text = read_text_file(raw);
   // Python's text mode reads "\r\n" and "\r" as "\n".
   text = py_replace(py_replace(text, "\r\n", "\n"), "\r", "\n");
-  return wikitext_pages_from_raw(text);
+  return with_text(wikitext_pages_from_raw(text), raw);
 }
 
 std::vector<std::string> wikitext_rows_from_raw(std::string_view raw_text) {
@@ -74,9 +81,10 @@ std::vector<std::string> load_wikitext2_test_rows(const fs::path& data_dir) {
     std::vector<std::string> rows;
     for (const auto& [row, line] : read_jsonl(hf))
       rows.push_back(json_string(row, "text", hf, line));
-    return rows;
+    return with_text(std::move(rows), hf);
   }
-  return wikitext_rows_from_raw(read_text_file(data_dir / "wikitext2" / "wiki.test.raw"));
+  const fs::path raw = data_dir / "wikitext2" / "wiki.test.raw";
+  return with_text(wikitext_rows_from_raw(read_text_file(raw)), raw);
 }
 
 std::string wikitext_detokenize(const std::string& page) {

@@ -10,6 +10,7 @@
 
 #include "slmq/core/atomic_file.h"
 #include "slmq/core/error.h"
+#include "slmq/core/fault_injection.h"
 
 namespace slmq::eval {
 namespace {
@@ -68,7 +69,7 @@ std::optional<std::string> text_from_journal(const nlohmann::json& value) {
 
 FileEvalJournal::FileEvalJournal(std::filesystem::path path, std::string fingerprint, bool resume)
     : path_(std::move(path)) {
-  if (path_.has_parent_path()) std::filesystem::create_directories(path_.parent_path());
+  if (path_.has_parent_path()) make_directories(path_.parent_path());
   const std::string lock = path_.string() + ".lock";
   lock_fd_ = ::open(lock.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
   if (lock_fd_ < 0) throw DataError("cannot open '" + lock + "': " + std::strerror(errno));
@@ -139,9 +140,10 @@ void FileEvalJournal::record(const std::string& section,
     units_[{section, index}] = value;
   }
   const nlohmann::json line = {{"section", section}, {"seconds", seconds}, {"units", list}};
+  if (injected_disk_full(path_)) out_.setstate(std::ios::badbit);
   out_ << line.dump() << '\n';
   out_.flush();
-  if (!out_) throw DataError("cannot append to '" + path_.string() + "'");
+  if (!out_) throw DataError("cannot append to '" + path_.string() + "': " + std::strerror(errno));
 }
 
 }  // namespace slmq::eval

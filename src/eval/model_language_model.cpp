@@ -151,7 +151,12 @@ ModelLanguageModel::ModelLanguageModel(const Model& model,
       tokenizer_(std::move(tokenizer)),
       max_length_(options.max_length.value_or(max_length)),
       options_(options) {
-  if (max_length_ < 2) throw ConfigError("max_length must be at least 2");
+  if (max_length_ >= 2) return;
+  if (options.max_length)
+    throw ConfigError("eval.max_length (--max-length) must be at least 2, found " +
+                      std::to_string(max_length_));
+  throw DataError("the model's max_position_embeddings (" + std::to_string(max_length_) +
+                  ") leaves no room for a continuation; set eval.max_length (--max-length) >= 2");
 }
 
 std::vector<int64_t> ModelLanguageModel::encode(const std::string& text,

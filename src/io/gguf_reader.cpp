@@ -9,6 +9,7 @@
 #include <numeric>
 
 #include "slmq/core/error.h"
+#include "slmq/core/escape.h"
 #include "slmq/io/gguf_file.h"
 
 namespace slmq::io {
@@ -57,7 +58,8 @@ class Cursor {
   }
 
   [[noreturn]] void fail(const std::string& context, const std::string& what) const {
-    throw DataError(fmt::format("GGUF '{}': {}: {}", file_.path().string(), context, what));
+    throw DataError(
+        fmt::format("GGUF '{}': {}: {}", file_.path().string(), escape_message(context), what));
   }
 
  private:

@@ -9,6 +9,7 @@
 
 #include "slmq/core/atomic_file.h"
 #include "slmq/core/error.h"
+#include "slmq/core/escape.h"
 #include "slmq/io/json_file.h"
 
 namespace slmq {
@@ -71,7 +72,7 @@ uint64_t read_u64_le(const uint8_t* p) {
 
 [[noreturn]] void bad_tensor(const std::filesystem::path& path, const std::string& tensor,
                              const std::string& what) {
-  bad(path, "tensor '" + tensor + "': " + what);
+  bad(path, "tensor '" + escape_message(tensor) + "': " + what);
 }
 
 SafetensorsTensorInfo parse_entry(const std::filesystem::path& path, const std::string& name,
@@ -159,7 +160,7 @@ SafetensorsFile SafetensorsFile::open(const std::filesystem::path& path) {
   nlohmann::json header;
   try {
     header = nlohmann::json::parse(header_begin, header_begin + header_len);
-  } catch (const nlohmann::json::parse_error& e) {
+  } catch (const nlohmann::json::exception& e) {
     bad(path, std::string("header is not valid JSON: ") + e.what());
   }
   if (!header.is_object()) bad(path, "header is not a JSON object");

@@ -61,6 +61,12 @@ class TensorFetcher {
       throw DataError("'" + source_.describe() + "': tensor '" + name + "' is missing");
     }
     at::Tensor t = source_.load(name);
+    // An integer tensor would be cast to float silently and compute nonsense.
+    if (!at::isFloatingType(t.scalar_type())) {
+      throw DataError("'" + source_.describe() + "': tensor '" + name + "' has dtype " +
+                      std::string(c10::toString(t.scalar_type())) +
+                      "; a floating-point weight is expected");
+    }
     if (t.sizes().vec() != shape) {
       throw DataError("'" + source_.describe() + "': tensor '" + name + "' has shape " +
                       c10::str(t.sizes()) + ", expected " + c10::str(at::IntArrayRef(shape)));

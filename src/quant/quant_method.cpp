@@ -45,7 +45,8 @@ std::optional<std::string> group_reason(const Model& model, const QuantConfig& c
   auto [nearest, pow2] = nearest_divisors(common, w.group_size);
   std::string alt = nearest == pow2 ? "" : fmt::format(" (nearest power of two: {})", pow2);
   return fmt::format(
-      "group size {} does not divide the {} input features of {}, and the {} flavour{} requires "
+      "quant.weight.group_size: group size {} does not divide the {} input features of {}, and "
+      "the {} flavour{} requires "
       "every group to be "
       "full; nearest group size valid for all layers: {}{}{}",
       w.group_size, first_bad_width, first_bad, to_string(w.flavour),
@@ -126,8 +127,10 @@ std::optional<std::string> common_unsupported_reason(const Model& model,
     if (act && act->granularity == Granularity::kPerGroup) {
       for (const auto& [name, linear] : model.linears()) {
         if (is_quant_target(name, config) && linear->in_features() % act->group_size != 0) {
-          return fmt::format("activation group size {} does not divide the {} input features of {}",
-                             act->group_size, linear->in_features(), name);
+          return fmt::format(
+              "quant.activation.group_size: group size {} does not divide the {} input features of "
+              "{}",
+              act->group_size, linear->in_features(), name);
         }
       }
     }

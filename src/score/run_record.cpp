@@ -305,6 +305,9 @@ RunRecord load_run_record(const std::filesystem::path& path) {
     doc = json::parse(ss.str());
   } catch (const json::parse_error& e) {
     throw DataError(fmt::format("{}: not valid JSON (byte {})", path.string(), e.byte));
+  } catch (const json::exception& e) {
+    // A number out of double's range (1e400) is out_of_range, not a parse_error.
+    throw DataError(fmt::format("{}: not valid JSON: {}", path.string(), e.what()));
   }
   RunRecord rec = parse_run_record(doc, path.string());
   rec.path = path;

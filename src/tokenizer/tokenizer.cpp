@@ -31,7 +31,7 @@ nlohmann::json read_json(const std::filesystem::path& path) {
   buffer << in.rdbuf();
   try {
     return nlohmann::json::parse(buffer.str());
-  } catch (const nlohmann::json::parse_error& e) {
+  } catch (const nlohmann::json::exception& e) {
     throw DataError(fmt::format("{}: not valid JSON: {}", path.string(), e.what()));
   }
 }

@@ -125,5 +125,39 @@ TEST(CliErrors, CorruptModelAndBadOptionsFailCleanly) {
       << dtype.err;
 }
 
+// Issue 21 defect 6: bytes from a file reached the error line raw; a NUL ended it early and a
+// newline split it.
+TEST(CliErrors, BytesFromTheFileAreEscapedInTheErrorLine) {
+  test::TempDir dir;
+  std::filesystem::copy(tiny("llama_tied"), dir.path() / "m");
+  auto config = read_json_file(dir.path() / "m" / "config.json");
+  config["architectures"] = {std::string("Llama\nFor") + '\0' + "Causal\x01\xff" + "LM"};
+  // The invalid byte is written as U+FFFD (the JSON file must be UTF-8); the rest as \uXXXX.
+  std::ofstream(dir.path() / "m" / "config.json")
+      << config.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  auto r = test::run_cli("info " + (dir.path() / "m").string());
+  EXPECT_EQ(r.exit_code, 4) << r.err;
+  EXPECT_EQ(count_lines(r.err), 1) << r.err;
+  EXPECT_NE(r.err.find("'Llama\\nFor\\x00Causal\\x01\xef\xbf\xbdLM'"), std::string::npos) << r.err;
+}
+
+// Issue 21 defect 7: "max_length must be at least 2" named neither the key nor where it came from.
+TEST(CliErrors, ATooShortContextNamesItsKey) {
+  test::TempDir dir;
+  std::filesystem::copy(test::reference_dir("token_ppl") / "tiny", dir.path() / "m");
+  auto config = read_json_file(dir.path() / "m" / "config.json");
+  config["max_position_embeddings"] = 1;
+  std::ofstream(dir.path() / "m" / "config.json") << config.dump();
+  const std::string data = (std::filesystem::path(SLMQ_SOURCE_DIR) / "assets/data").string();
+  auto r = test::run_cli("eval " + (dir.path() / "m").string() +
+                         " --device cpu --tasks arc_easy --limit 1 --data-dir " + data);
+  EXPECT_EQ(r.exit_code, 3) << r.err;
+  EXPECT_NE(r.err.find("max_position_embeddings (1)"), std::string::npos) << r.err;
+  r = test::run_cli("eval " + (dir.path() / "m").string() +
+                    " --device cpu --tasks arc_easy --limit 1 --max-length 1 --data-dir " + data);
+  EXPECT_EQ(r.exit_code, 2) << r.err;
+  EXPECT_NE(r.err.find("max_length"), std::string::npos) << r.err;
+}
+
 }  // namespace
 }  // namespace slmq

@@ -125,6 +125,16 @@ TEST(EvalCli, ClearErrors) {
   EXPECT_NE(r.exit_code, 0);
   EXPECT_NE(r.err.find("'sometimes' is not one of default, always, never"), std::string::npos)
       << r.err;
+  // Issue 21 defect 7: an unwritable --out was an internal error (70); run and report say 3.
+  test::TempDir dir;
+  std::ofstream(dir.path() / "file") << "in the way";
+  const fs::path out = dir.path() / "file" / "sub";
+  r = test::run_cli("eval " + kModel.string() + " --tasks arc_easy --limit 1 --data-dir " + kData +
+                    " --out " + out.string());
+  EXPECT_EQ(r.exit_code, 3) << r.err;
+  EXPECT_NE(r.err.find("slmquant: data error: cannot create the directory '" + out.string() + "'"),
+            std::string::npos)
+      << r.err;
 }
 
 TEST(EvalCli, RunConfigEvalBlockFeedsReport) {

@@ -69,6 +69,8 @@ class ReportCommand : public ::testing::Test {
     partial["eval"]["tasks"] = nlohmann::json::object();
     write(broken / "partial.json", partial.dump());
     write(broken / "notes.json", R"({"hello": "not a result"})");
+    // Issue 21 defect 2: a number beyond double's range aborted the whole report (exit 70).
+    write(broken / "overflow.json", R"({"overflow": 1e400, )" + good.substr(1));
     auto failed = nlohmann::json::parse(good);
     failed["status"] = "failed";
     failed["failed_reason"] = "CUDA out of memory";
@@ -121,14 +123,14 @@ TEST_F(ReportCommand, WritesFourOutputsAndNamesSkippedFiles) {
   for (const char* f : {"summary.json", "results.csv", "report.md", "report.html"}) {
     EXPECT_TRUE(fs::is_regular_file(out_ / f)) << f;
   }
-  for (const char* f :
-       {"truncated.json", "no_model.json", "future_schema.json", "partial.json", "notes.json"}) {
+  for (const char* f : {"truncated.json", "no_model.json", "future_schema.json", "partial.json",
+                        "notes.json", "overflow.json"}) {
     EXPECT_NE(stderr_.find(f), std::string::npos) << f << " not named in:\n" << stderr_;
   }
   auto summary = nlohmann::json::parse(read(out_ / "summary.json"));
   int skipped = 0;
   for (const auto& in : summary["inputs"]) skipped += in["status"] == "skipped";
-  EXPECT_EQ(skipped, 5);
+  EXPECT_EQ(skipped, 6);
   // 14 SLMQuant rows + 13 SLiM-Eval rows + 2 tiny runs + the failed run, kept as a failed row.
   ASSERT_EQ(summary["runs"].size(), 30u);
   bool failed_seen = false;

@@ -11,6 +11,7 @@
 #include "slmq/data/datasets.h"
 #include "slmq/data/py_regex.h"
 #include "slmq/data/py_text.h"
+#include "slmq/data/wikitext.h"
 #include "slmq/eval/request.h"
 #include "slmq/eval/task.h"
 #include "support/temp_dir.h"
@@ -76,6 +77,34 @@ TEST(EvalDataFiles, PiqaLabelCountMustMatch) {
   write(dir.path() / "piqa" / "dev-labels.lst", "0\n1\n");
   EXPECT_THAT(data_error_message([&] { data::load_piqa(dir.path(), "validation"); }),
               HasSubstr("dev-labels.lst"));
+}
+
+// Issue 21 defect 7: with dev-labels.lst lost, the error named piqa/validation.jsonl.
+TEST(EvalDataFiles, PiqaMissingLabelsFileIsNamed) {
+  test::TempDir dir;
+  write(dir.path() / "piqa" / "dev.jsonl", "{\"goal\": \"g\", \"sol1\": \"a\", \"sol2\": \"b\"}\n");
+  EXPECT_THAT(data_error_message([&] { data::load_piqa(dir.path(), "validation"); }),
+              HasSubstr("dev-labels.lst: is missing"));
+}
+
+// Issue 21 defect 5: empty task data scored nothing with exit 0 (ARC) or a word_perplexity of 1.
+TEST(EvalDataFiles, EmptyTaskDataIsADataErrorNamingTheFile) {
+  test::TempDir dir;
+  write(dir.path() / "arc" / "ARC-Easy-test.jsonl", "\n");
+  write(dir.path() / "gsm8k" / "test.jsonl", "");
+  write(dir.path() / "piqa" / "validation.jsonl", "");
+  write(dir.path() / "hellaswag" / "hellaswag_val_full.txt", "");
+  write(dir.path() / "wikitext2" / "wiki.test.raw", " \n \n");
+  TaskOptions o;
+  o.data_dir = dir.path();
+  for (const char* task : {"arc_easy", "gsm8k", "piqa", "hellaswag", "wikitext"}) {
+    SCOPED_TRACE(task);
+    const std::string msg = data_error_message([&] { make_task(task, o); });
+    EXPECT_THAT(msg, HasSubstr(dir.path().string())) << msg;
+    EXPECT_THAT(msg, testing::AnyOf(HasSubstr("holds no documents"), HasSubstr("holds no text")));
+  }
+  EXPECT_THAT(data_error_message([&] { data::load_wikitext2_test_rows(dir.path()); }),
+              HasSubstr("wiki.test.raw: holds no text"));
 }
 
 TEST(EvalDataFiles, HellaswagLlamaCppLayoutIsValidated) {

@@ -2,7 +2,13 @@
 
 #include <gtest/gtest.h>
 
+#include <cmath>
+#include <limits>
+
 #include "slmq/core/error.h"
+#include "slmq/io/safetensors.h"
+#include "slmq/model/model_loader.h"
+#include "support/temp_dir.h"
 
 namespace slmq {
 namespace {
@@ -82,6 +88,53 @@ TEST(ModelConfig, QwenBiasAndSlidingLayers) {
   ASSERT_EQ(c.sliding_window.size(), 2u);
   EXPECT_FALSE(c.sliding_window[0].has_value());
   EXPECT_EQ(c.sliding_window[1], 16);
+}
+
+// Issue 21 defect 4: values that make the forward NaN or empty are refused at load, naming the key.
+TEST(ModelConfig, ImpossibleHyperParametersNameTheirKey) {
+  const double nan = std::numeric_limits<double>::quiet_NaN();
+  const std::vector<std::pair<const char*, nlohmann::json>> cases = {
+      {"rms_norm_eps", 0.0},     {"rms_norm_eps", -1e-5},        {"rms_norm_eps", nan},
+      {"rope_theta", 0.0},       {"rope_theta", -10000.0},       {"rope_theta", nan},
+      {"hidden_size", 64.5},     {"max_position_embeddings", 0}, {"max_position_embeddings", -1},
+      {"num_hidden_layers", 2.5}};
+  for (const auto& [key, value] : cases) {
+    SCOPED_TRACE(std::string(key) + " = " + value.dump());
+    auto j = llama();
+    j[key] = value;
+    try {
+      parse_hf_config(j, "cfg.json");
+      ADD_FAILURE() << "accepted";
+    } catch (const DataError& e) {
+      EXPECT_NE(std::string(e.what()).find(std::string("'") + key + "'"), std::string::npos)
+          << e.what();
+      EXPECT_NE(std::string(e.what()).find("cfg.json"), std::string::npos) << e.what();
+    }
+  }
+  auto whole = llama();
+  whole["hidden_size"] = 64.0;  // an integral float is still the integer it says
+  EXPECT_EQ(parse_hf_config(whole, "cfg.json").hidden_size, 64);
+}
+
+TEST(ModelConfig, AnIntegerDtypeOnAFloatWeightNamesTheTensor) {
+  const std::filesystem::path tiny = test::reference_dir("tiny_models") / "llama_tied";
+  test::TempDir dir;
+  std::filesystem::copy_file(tiny / "config.json", dir.path() / "config.json");
+  auto file = SafetensorsFile::open(tiny / "model.safetensors");
+  std::vector<std::pair<std::string, at::Tensor>> tensors;
+  for (const auto& info : file.tensors()) {
+    at::Tensor t = file.load(info.name);
+    if (info.name == "model.norm.weight") t = t.to(at::kInt);
+    tensors.emplace_back(info.name, t);
+  }
+  write_safetensors(dir.path() / "model.safetensors", tensors);
+  try {
+    load_model(dir.path(), LoadOptions{});
+    ADD_FAILURE() << "accepted";
+  } catch (const DataError& e) {
+    EXPECT_NE(std::string(e.what()).find("'model.norm.weight'"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("Int"), std::string::npos) << e.what();
+  }
 }
 
 }  // namespace

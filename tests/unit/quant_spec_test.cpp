@@ -129,10 +129,10 @@ TEST(QuantMethodSupport, GroupSizeNotDividingAWidthNamesTheLayerAndTheNearestVal
   auto reason = rtn->unsupported_reason(
       *model, parse_quant_yaml("{scheme: w4a16, weight: {group_size: 48}}"));
   ASSERT_TRUE(reason);
-  EXPECT_NE(
-      reason->find(
-          "group size 48 does not divide the 64 input features of model.layers.0.self_attn.q_proj"),
-      std::string::npos)
+  EXPECT_NE(reason->find(
+                "quant.weight.group_size: group size 48 does not divide the 64 input features of "
+                "model.layers.0.self_attn.q_proj"),  // the key path: issue 21 defect 7
+            std::string::npos)
       << *reason;
   EXPECT_NE(reason->find("nearest group size valid for all layers: 32"), std::string::npos)
       << *reason;

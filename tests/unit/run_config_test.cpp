@@ -94,6 +94,29 @@ TEST(RunConfig, LoadFileReportsFileAndHashIgnoresOutputDir) {
   EXPECT_THROW(load_run_config(dir.path() / "missing.yaml", {}), ConfigError);
 }
 
+// Issue 21 defect 8: a repeated key was accepted, the later silently winning.
+TEST(RunConfig, DuplicateKeysNameTheKeyPathAndBothLines) {
+  test::TempDir dir;
+  auto path = dir.path() / "exp.yaml";
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {"seed: 1\nmodel: {path: m}\nseed: 2\n", "key 'seed' appears twice (lines 1 and 3)"},
+      {"model:\n  path: m\n  dtype: float32\n  dtype: bfloat16\n",
+       "key 'model.dtype' appears twice (lines 3 and 4)"},
+      {"model: {path: m}\neval:\n  tasks: [arc_easy]\n  limit: 5\n  limit: 10\n",
+       "key 'eval.limit' appears twice (lines 4 and 5)"}};
+  for (const auto& [yaml, want] : cases) {
+    SCOPED_TRACE(yaml);
+    std::ofstream(path) << yaml;
+    try {
+      load_run_config(path, {});
+      ADD_FAILURE() << "accepted";
+    } catch (const ConfigError& e) {
+      EXPECT_NE(std::string(e.what()).find(want), std::string::npos) << e.what();
+      EXPECT_NE(std::string(e.what()).find(path.string()), std::string::npos) << e.what();
+    }
+  }
+}
+
 }  // namespace
 }  // namespace slmq
 

@@ -4,7 +4,9 @@
 // parsing and each architecture's own keys.
 #include <nlohmann/json.hpp>
 
+#include <cmath>
 #include <string>
+#include <type_traits>
 #include <utility>
 
 #include "slmq/core/error.h"
@@ -47,6 +49,12 @@ class ConfigReader {
  private:
   template <typename T>
   T get(const char* key) const {
+    // nlohmann converts 64.5 to 64 without a word; a fractional size is a corrupt file.
+    if constexpr (std::is_integral_v<T> && !std::is_same_v<T, bool>) {
+      const nlohmann::json& v = j_[key];
+      if (v.is_number_float() && v.get<double>() != std::floor(v.get<double>()))
+        fail(key, "must be an integer (" + v.dump() + ")");
+    }
     try {
       return j_[key].get<T>();
     } catch (const nlohmann::json::exception&) {

@@ -1,6 +1,7 @@
 #include "registry.h"
 
 #include "slmq/core/error.h"
+#include "slmq/core/escape.h"
 
 namespace slmq {
 namespace {
@@ -29,7 +30,7 @@ const Architecture& architecture_for(const std::string& hf_architecture,
   }
   std::string list;
   for (const auto& name : supported_architectures()) list += (list.empty() ? "" : ", ") + name;
-  throw UnsupportedError("'" + source + "': architecture '" + hf_architecture +
+  throw UnsupportedError("'" + source + "': architecture '" + escape_message(hf_architecture) +
                          "' is not supported (supported: " + list + ")");
 }
 
