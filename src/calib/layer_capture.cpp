@@ -6,6 +6,7 @@
 #include <set>
 
 #include "slmq/core/error.h"
+#include "slmq/core/fault_injection.h"
 #include "slmq/core/timing.h"
 #include "slmq/model/model.h"
 
@@ -32,6 +33,9 @@ LayerwiseCapture::LayerwiseCapture(Model& model, const CalibrationWindows& windo
   inputs_ = at::cat(chunks, 0);
   if (windows.mask.defined()) mask_ = windows.mask.to(model.device());
   forward_seconds_ += seconds_since(start);
+  progress_ = std::make_unique<ProgressReporter>("quantize: " + std::to_string(windows.size()) +
+                                                 " calibration windows through");
+  progress_->update(0, static_cast<size_t>(num_layers_), "layers");
 }
 
 DecoderLayer& LayerwiseCapture::layer() {
@@ -104,6 +108,9 @@ void LayerwiseCapture::advance() {
   kept_outputs_ = at::Tensor();
   ran_ = false;
   ++index_;
+  progress_->update(static_cast<size_t>(index_), static_cast<size_t>(num_layers_), "layers");
+  if (index_ == 1) fault_point("quantize");
+  if (done()) progress_->finish();
 }
 
 }  // namespace slmq

@@ -10,6 +10,8 @@
 #include <vector>
 
 #include "slmq/core/error.h"
+#include "slmq/core/fault_injection.h"
+#include "slmq/core/progress.h"
 #include "slmq/core/timing.h"
 
 namespace slmq::eval {
@@ -139,16 +141,15 @@ KlDivergenceResult kl_divergence(const Model& base, const Model& test,
   r.windows = count_windows(num_tokens, spec);
   Accumulators acc{{}, GptqPerplexity(spec.seqlen), GptqPerplexity(spec.seqlen)};
   const auto start = SteadyClock::now();
-  auto last_log = start;
+  ProgressReporter progress("perplexity + kl divergence");
+  progress.update(0, static_cast<size_t>(r.windows), "windows");
   for (int64_t w = 0; w < r.windows; w += spec.batch_windows) {
     const int64_t n = std::min(spec.batch_windows, r.windows - w);
     score_batch(base, test, window_ids(tokens, spec.seqlen, w, n), r.first_scored_logit, acc);
-    const auto now = SteadyClock::now();
-    if (now - last_log > std::chrono::seconds(10)) {
-      spdlog::info("kl divergence: {}/{} windows", w + n, r.windows);
-      last_log = now;
-    }
+    progress.update(static_cast<size_t>(w + n), static_cast<size_t>(r.windows), "windows");
+    if (w == 0) fault_point("ppl");
   }
+  progress.finish();
   r.seconds = seconds_since(start);
   r.stats = acc.kl.summarize();
   const auto finish = [&](const GptqPerplexity& acc_ppl) {

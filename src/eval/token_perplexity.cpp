@@ -8,6 +8,8 @@
 #include <chrono>
 #include <cmath>
 
+#include "slmq/core/fault_injection.h"
+#include "slmq/core/progress.h"
 #include "slmq/core/timing.h"
 
 namespace slmq::eval {
@@ -78,17 +80,16 @@ TokenPerplexityResult token_perplexity(const Model& model, std::span<const int64
   const int64_t windows = count_windows(static_cast<int64_t>(tokens.size()), spec);
   GptqPerplexity acc(spec.seqlen);
   const auto start = SteadyClock::now();
-  auto last_log = start;
+  ProgressReporter progress("token perplexity");
+  progress.update(0, static_cast<size_t>(windows), "windows");
   for (int64_t w = 0; w < windows; w += spec.batch_windows) {
     const int64_t n = std::min(spec.batch_windows, windows - w);
     for (double sum : window_nll_sums(model, window_ids(tokens, spec.seqlen, w, n)))
       acc.add_window(sum);
-    const auto now = SteadyClock::now();
-    if (now - last_log > std::chrono::seconds(10)) {
-      spdlog::info("token perplexity: {}/{} windows", w + n, windows);
-      last_log = now;
-    }
+    progress.update(static_cast<size_t>(w + n), static_cast<size_t>(windows), "windows");
+    if (w == 0) fault_point("ppl");
   }
+  progress.finish();
   TokenPerplexityResult r = acc.result();
   r.seconds = seconds_since(start);
   r.corpus_tokens = static_cast<int64_t>(tokens.size());

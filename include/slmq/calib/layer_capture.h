@@ -14,11 +14,13 @@
 #include <ATen/core/Tensor.h>
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "slmq/calib/recording_linear.h"
 #include "slmq/calib/token_windows.h"
+#include "slmq/core/progress.h"
 
 namespace slmq {
 
@@ -67,6 +69,9 @@ class LayerwiseCapture {
 
   Model& model_;
   CaptureOptions options_;
+  // Layers done of all, with ETA (core/progress.h): the capture is the loop every layer-wise
+  // method (GPTQ, AWQ, SmoothQuant, rotations + GPTQ) runs its per-layer work inside.
+  std::unique_ptr<ProgressReporter> progress_;
   int64_t num_layers_ = 0;
   int64_t index_ = 0;
   at::Tensor inputs_, mask_, chunk_mask_;

@@ -9,6 +9,7 @@
 #include <map>
 
 #include "slmq/core/error.h"
+#include "slmq/core/progress.h"
 #include "slmq/core/timing.h"
 #include "slmq/quant/omniquant/block.h"
 
@@ -198,6 +199,9 @@ Result quantize_blocks(Model& model, const at::Tensor& inputs, const Settings& s
     if (train) quant = fp.clone();
     if (train && o.aug_loss) aug = at::empty_like(fp);
   }
+  // The layer lines below come once a layer is done; between them, lines with the ETA.
+  ProgressReporter progress("omniquant");
+  progress.update(0, static_cast<size_t>(model.num_layers()), "layers");
   for (int64_t i = 0; i < model.num_layers(); ++i) {
     OmniBlock block(model.layer(i), cfg, r.plan, bs);
     BlockRecord rec;
@@ -244,6 +248,7 @@ Result quantize_blocks(Model& model, const at::Tensor& inputs, const Settings& s
     auto stats = block.install(model.dtype(), fmt::format("model.layers.{}.", i));
     r.layers.insert(r.layers.end(), stats.begin(), stats.end());
     r.folding_seconds += seconds_since(t0);
+    progress.update(static_cast<size_t>(i + 1), static_cast<size_t>(model.num_layers()), "layers");
     spdlog::info("omniquant: layer {}/{}{}", i + 1, model.num_layers(),
                  rec.training.epoch_loss.empty()
                      ? std::string()
