@@ -86,6 +86,8 @@ json task_details(const std::vector<TaskRun>& runs) {
                  {"computed_tokens", run.stats.computed_tokens},
                  {"generated_tokens", run.stats.generated_tokens},
                  {"resumed_rows", run.stats.resumed_rows},
+                 {"oom_retries", run.stats.oom_retries},
+                 {"batch_token_divisor", run.stats.batch_token_divisor},
                  {"resumed_seconds", run.resumed_seconds}};
     out[run.task] = j;
   }
@@ -185,7 +187,7 @@ std::string results_table(const std::vector<TaskRun>& runs) {
 }
 
 void write_samples(const std::filesystem::path& dir, const TaskRun& run) {
-  std::filesystem::create_directories(dir);
+  make_directories(dir);
   AtomicFileWriter out(dir / ("samples_" + run.task + ".jsonl"));
   std::vector<const TaskResult*> leaves;
   collect_leaves(run.result, leaves);

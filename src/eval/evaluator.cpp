@@ -1,10 +1,15 @@
 #include "slmq/eval/evaluator.h"
 
+#include <c10/util/Exception.h>
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
 #include <algorithm>
 #include <map>
 #include <numeric>
 
 #include "slmq/core/error.h"
+#include "slmq/core/fault_injection.h"
 #include "slmq/core/timing.h"
 #include "slmq/eval/stem_merge.h"
 
@@ -139,7 +144,32 @@ Evaluator::Evaluator(const LanguageModel& lm, EvaluatorOptions options)
     : lm_(lm), options_(std::move(options)) {}
 
 int64_t Evaluator::budget(int64_t length) const {
-  return options_.batch_tokens > 0 ? options_.batch_tokens : lm_.batch_token_budget(length);
+  const int64_t full =
+      options_.batch_tokens > 0 ? options_.batch_tokens : lm_.batch_token_budget(length);
+  return std::max<int64_t>(1, full / stats_.batch_token_divisor);
+}
+
+bool Evaluator::try_batch(size_t units, int64_t tokens, const std::function<void()>& run_batch) {
+  try {
+    run_batch();
+    return true;
+  } catch (const c10::OutOfMemoryError& e) {
+    const std::string what = e.what();
+    const std::string first_line = what.substr(0, what.find('\n'));
+    if (units <= 1) {
+      throw UnsupportedError(fmt::format(
+          "out of memory evaluating one batch unit of {} tokens (batch token budget already "
+          "divided by {}): {}",
+          tokens, stats_.batch_token_divisor, first_line));
+    }
+    stats_.batch_token_divisor *= 2;
+    ++stats_.oom_retries;
+    spdlog::warn(
+        "out of memory on a batch of {} units ({} tokens); batch token budget divided by {}, "
+        "batch retried smaller",
+        units, tokens, stats_.batch_token_divisor);
+    return false;
+  }
 }
 
 std::vector<Response> Evaluator::run(const std::vector<Request>& requests) {
@@ -222,7 +252,9 @@ std::vector<std::vector<TokenScore>> Evaluator::score_sorted(const std::vector<S
     const size_t end = batch_end(size, order, start);
     std::vector<ScoreGroup> batch;
     for (size_t k = start; k < end; ++k) batch.push_back(groups[order[k]]);
-    std::vector<std::vector<TokenScore>> got = lm_.score(batch);
+    std::vector<std::vector<TokenScore>> got;
+    const auto padded = static_cast<int64_t>(batch.size() * size[order[start]]);
+    if (!try_batch(batch.size(), padded, [&] { got = lm_.score(batch); })) continue;
     if (got.size() != batch.size()) throw InternalError("LanguageModel::score: group count");
     std::vector<std::pair<size_t, nlohmann::json>> record;
     for (size_t i = 0; i < batch.size(); ++i) {
@@ -240,6 +272,7 @@ std::vector<std::vector<TokenScore>> Evaluator::score_sorted(const std::vector<S
     if (options_.journal) options_.journal->record(section, record, seconds_since(batch_start));
     ++stats_.batches;
     if (options_.progress) options_.progress(done_rows, total_rows, unit);
+    if (stats_.batches == 1) fault_point("eval");
     start = end;
   }
   return scores;
@@ -385,7 +418,11 @@ void Evaluator::run_generate(const std::vector<Request>& requests, const std::ve
       }
       return false;
     };
-    auto generated = lm_.generate(prompts, first.max_gen_toks, stop_row);
+    std::vector<std::vector<int64_t>> generated;
+    std::fill(stopped_at.begin(), stopped_at.end(), 0);
+    if (!try_batch(batch.size(), static_cast<int64_t>(batch.size()) * width,
+                   [&] { generated = lm_.generate(prompts, first.max_gen_toks, stop_row); }))
+      continue;
     std::vector<std::pair<size_t, nlohmann::json>> record;
     for (size_t row = 0; row < batch.size(); ++row) {
       std::vector<int64_t>& tokens = generated.at(row);

@@ -4,6 +4,7 @@
 // directly from lm-eval 0.4.12's HFLM rules (specs/lm_eval_tasks.md §8), request by request,
 // without batching or sharing; the evaluator must reproduce them exactly (the fake is exact
 // arithmetic, so any difference is a logic error) whatever the batch budget.
+#include <c10/util/Exception.h>
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -196,6 +197,62 @@ TEST(Evaluator, LoglikelihoodMatchesHflmRulesForAnyBatchBudget) {
     std::vector<size_t> sizes;
     for (const auto& b : lm.batches) sizes.insert(sizes.end(), b.begin(), b.end());
     EXPECT_TRUE(std::is_sorted(sizes.rbegin(), sizes.rend())) << "budget " << budget;
+  }
+}
+
+// An accelerator with little memory: a score() call over more than `cap` padded tokens fails to
+// allocate, as CUDA's caching allocator does (c10::OutOfMemoryError).
+class SmallMemoryLm : public FakeLm {
+ public:
+  size_t cap = 0;
+  mutable size_t failures = 0;
+  mutable size_t largest_ok = 0;  // padded tokens of the largest batch that ran
+  std::vector<std::vector<TokenScore>> score(const std::vector<ScoreGroup>& groups) const override {
+    size_t width = 0;
+    for (const auto& g : groups) width = std::max(width, g.packed_size());
+    if (groups.size() * width > cap) {
+      ++failures;
+      TORCH_CHECK_WITH(OutOfMemoryError, false, "CUDA out of memory. Tried to allocate 2.00 GiB");
+    }
+    largest_ok = std::max(largest_ok, groups.size() * width);
+    return FakeLm::score(groups);
+  }
+};
+
+TEST(Evaluator, OutOfMemoryHalvesTheBatchBudgetAndRetriesWithTheSameResults) {
+  SmallMemoryLm lm;
+  const auto requests = mixed_requests();
+  size_t longest = 0;  // the longest group's packed size: one group alone must fit
+  {
+    Evaluator probe(lm, {BosPolicy::kTokenizerDefault, 1, {}});
+    lm.cap = std::numeric_limits<size_t>::max();
+    probe.run(requests);
+    for (const auto& b : lm.batches) longest = std::max(longest, b[0]);
+  }
+  lm.cap = 2 * longest;
+  lm.batches.clear();
+  Evaluator evaluator(lm, {BosPolicy::kTokenizerDefault, int64_t{1} << 30, {}});
+  auto got = evaluator.run(requests);
+  for (size_t i = 0; i < requests.size(); ++i) {
+    Response want = reference_ll(lm, requests[i]);
+    EXPECT_EQ(got[i].loglikelihood, want.loglikelihood) << "request " << i;
+    EXPECT_EQ(got[i].is_greedy, want.is_greedy) << "request " << i;
+  }
+  EXPECT_GT(lm.failures, 0u);
+  EXPECT_EQ(evaluator.stats().oom_retries, lm.failures);  // recorded, one per failed batch
+  EXPECT_GE(evaluator.stats().batch_token_divisor, int64_t{1} << lm.failures);
+  EXPECT_LE(lm.largest_ok, lm.cap);
+
+  lm.cap = longest - 1;  // the longest group alone does not fit: a clear error, not a loop
+  Evaluator hopeless(lm, {BosPolicy::kTokenizerDefault, int64_t{1} << 30, {}});
+  try {
+    hopeless.run(requests);
+    ADD_FAILURE() << "no error";
+  } catch (const UnsupportedError& e) {
+    EXPECT_NE(std::string(e.what()).find("out of memory evaluating one batch unit of " +
+                                         std::to_string(longest) + " tokens"),
+              std::string::npos)
+        << e.what();
   }
 }
 

@@ -126,6 +126,10 @@ struct EvalStats {
   size_t computed_tokens = 0;  // input tokens the model computed (shared prefixes once)
   size_t generated_tokens = 0;
   size_t resumed_rows = 0;  // rows (or generations) taken from the journal, not computed
+  // Out-of-memory back-off: batches that failed to allocate and were retried smaller, and the
+  // divisor the batch token budget ended at (1: never halved).
+  size_t oom_retries = 0;
+  int64_t batch_token_divisor = 1;
 };
 
 class Evaluator {
@@ -152,7 +156,13 @@ class Evaluator {
   // Scores the journal holds for group `index` (row count checked), or nullopt.
   std::optional<std::vector<TokenScore>> journaled_scores(const std::string& section, size_t index,
                                                           size_t rows) const;
+  // The batch token budget for rows of `length`, divided by the out-of-memory back-off.
   int64_t budget(int64_t length) const;
+  // Runs one batch of `units` units (`tokens` padded tokens). An allocation failure
+  // (c10::OutOfMemoryError, CUDA's or an injected one) halves the batch token budget for the rest
+  // of the run and returns false, so that the caller rebuilds a smaller batch; a batch of one unit
+  // that does not fit throws UnsupportedError naming its size.
+  bool try_batch(size_t units, int64_t tokens, const std::function<void()>& run_batch);
   // One past the last group (in `order`, from `start`) of the next batch: within the token
   // budget for the first (longest) group's size and LanguageModel::max_padding().
   // `size`: each group's packed size.
