@@ -10,6 +10,7 @@
 #include "slmq/core/dtype.h"
 #include "slmq/core/environment.h"
 #include "slmq/core/error.h"
+#include "slmq/core/fault_injection.h"
 #include "slmq/eval/eval_run.h"
 #include "slmq/io/json_file.h"
 #include "slmq/model/generate.h"
@@ -95,6 +96,7 @@ RunModel open_run_model(const RunConfig& config, nlohmann::json& result) {
   // KL against the model before quantization: a second copy from the same open files.
   const bool baseline_copy = config.ppl.kl && config.ppl.baseline.empty();
   RunModel run = RunModel::open(config.model.path, load, baseline_copy);
+  fault_point("load");
   spdlog::info("loaded {} ({}) in {:.2f} s", config.model.path, run.model().config().architecture,
                run.load_seconds());
   return run;
