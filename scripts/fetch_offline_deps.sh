@@ -4,7 +4,7 @@
 # root: it downloads the Debian packages slmquant builds against and unpacks them into
 # .deps/root (git-ignored). Copy the tree, .deps included, to the GPU machine and build there with
 #   SLMQ_OFFLINE=1 scripts/setup.sh      # or scripts/test.sh
-# CMake (cmake/OfflineDeps.cmake) then finds headers, libraries and pkg-config files under
+# CMake (third_party/offline_deps.cmake) then finds headers, libraries and pkg-config files under
 # .deps/root, and the binaries find the shared libraries through their RPATH.
 set -euo pipefail
 cd "$(dirname "$0")/.."
