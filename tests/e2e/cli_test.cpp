@@ -153,10 +153,6 @@ TEST(CliErrors, ATooShortContextNamesItsKey) {
                          " --device cpu --tasks arc_easy --limit 1 --data-dir " + data);
   EXPECT_EQ(r.exit_code, 3) << r.err;
   EXPECT_NE(r.err.find("max_position_embeddings (1)"), std::string::npos) << r.err;
-  r = test::run_cli("eval " + (dir.path() / "m").string() +
-                    " --device cpu --tasks arc_easy --limit 1 --max-length 1 --data-dir " + data);
-  EXPECT_EQ(r.exit_code, 2) << r.err;
-  EXPECT_NE(r.err.find("max_length"), std::string::npos) << r.err;
 }
 
 }  // namespace

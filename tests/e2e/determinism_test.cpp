@@ -9,6 +9,7 @@
 #include "slmq/io/json_file.h"
 #include "support/result_compare.h"
 #include "support/run_cli.h"
+#include "support/small_wikitext.h"
 #include "support/temp_dir.h"
 
 namespace slmq {
@@ -16,11 +17,16 @@ namespace {
 
 namespace fs = std::filesystem;
 
-// tiny_demo.yaml run with OMP_NUM_THREADS=`threads` (torch's intra-op threads) into `out`.
-nlohmann::json run_tiny_demo(const fs::path& out, int threads) {
-  const std::string model = (test::reference_dir("token_ppl") / "tiny").string();
+std::string data_dir() {
   const char* env = std::getenv("SLMQ_DATA_DIR");
-  const std::string data = env ? env : (fs::path(SLMQ_SOURCE_DIR) / "assets" / "data").string();
+  return env ? env : (fs::path(SLMQ_SOURCE_DIR) / "assets" / "data").string();
+}
+
+// tiny_demo.yaml run with OMP_NUM_THREADS=`threads` (torch's intra-op threads) into `out`.
+// `wiki`: a small WikiText-2 folder (support/small_wikitext.h), the same for runs compared.
+nlohmann::json run_tiny_demo(const fs::path& out, int threads, const fs::path& wiki) {
+  const std::string model = (test::reference_dir("token_ppl") / "tiny").string();
+  const std::string data = data_dir();
   ::setenv("OMP_NUM_THREADS", std::to_string(threads).c_str(), 1);
   const auto r = test::run_cli(
       "run " + (fs::path(SLMQ_SOURCE_DIR) / "configs" / "tiny_demo.yaml").string() + " --out " +
@@ -29,7 +35,7 @@ nlohmann::json run_tiny_demo(const fs::path& out, int threads) {
       " --set quant.calibration.source=c4 --set quant.calibration.nsamples=8" +
       " --set quant.calibration.seqlen=64 --set quant.calibration.data_dir=" + data +
       " --set eval.tasks=[arc_easy] --set eval.limit=10 --set eval.data_dir=" + data +
-      " --set ppl.seqlen=64 --set ppl.limit_windows=4 --set ppl.data_dir=" + data);
+      " --set ppl.seqlen=64 --set ppl.limit_windows=4 --set ppl.data_dir=" + wiki.string());
   ::unsetenv("OMP_NUM_THREADS");
   EXPECT_EQ(r.exit_code, 0) << r.err;
   return read_json_file(out / "tiny_demo.json");
@@ -37,8 +43,9 @@ nlohmann::json run_tiny_demo(const fs::path& out, int threads) {
 
 TEST(Determinism, TwoRunsOfTinyDemoGiveTheSameResultFile) {
   test::TempDir dir;
-  const nlohmann::json a = run_tiny_demo(dir.path() / "a", 1);
-  const nlohmann::json b = run_tiny_demo(dir.path() / "b", 1);
+  const fs::path wiki = test::write_small_wikitext(data_dir(), dir.path() / "wiki");
+  const nlohmann::json a = run_tiny_demo(dir.path() / "a", 1, wiki);
+  const nlohmann::json b = run_tiny_demo(dir.path() / "b", 1, wiki);
   ASSERT_EQ(a["status"], "ok");
   // What a result file holds beyond the volatile fields: quantization, eval, ppl, generation.
   for (const char* block : {"quant", "eval", "ppl", "generate", "model", "config"})
@@ -49,8 +56,9 @@ TEST(Determinism, TwoRunsOfTinyDemoGiveTheSameResultFile) {
 // docs/result_schema.md ("Determinism") says which numbers depend on the thread count.
 TEST(Determinism, OneAndTwoThreadsGiveTheSameResultFile) {
   test::TempDir dir;
-  const nlohmann::json one = run_tiny_demo(dir.path() / "one", 1);
-  const nlohmann::json two = run_tiny_demo(dir.path() / "two", 2);
+  const fs::path wiki = test::write_small_wikitext(data_dir(), dir.path() / "wiki");
+  const nlohmann::json one = run_tiny_demo(dir.path() / "one", 1, wiki);
+  const nlohmann::json two = run_tiny_demo(dir.path() / "two", 2, wiki);
   EXPECT_EQ(test::without_volatile(one).dump(2), test::without_volatile(two).dump(2));
 }
 
