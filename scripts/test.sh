@@ -4,6 +4,7 @@
 # suite through ctest, in parallel. Tests labelled `slow` (gtest suite or test names ending in
 # "Slow", each over ~60 s on one thread) and the generators only they read (gen_*_slow.py) are left
 # out unless the first argument is --slow. Other arguments go to ctest (e.g. -R Safetensors).
+# Without ctest arguments, every fuzz target then runs for SLMQ_FUZZ_SECONDS (default 20) each.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/lib/common.sh
@@ -34,5 +35,16 @@ done
 # One OpenMP thread per test process: ctest runs them in parallel, and spinning threads that
 # oversubscribe the cores slow every test down.
 export OMP_NUM_THREADS=1
-cd "${BUILD_DIR:-build}"
-ctest --output-on-failure -j "$(nproc)" "${label_args[@]}" "$@"
+(cd "${BUILD_DIR:-build}" && ctest --output-on-failure -j "$(nproc)" "${label_args[@]}" "$@")
+
+# Every fuzz target briefly (SLMQ_FUZZ_SECONDS each, 0 = none), so that a reader that crashes at
+# once on its seeds or their first mutations fails CI; only with the whole suite (no ctest
+# arguments). Long fuzzing is scripts/fuzz.sh TARGET SECONDS.
+fuzz_seconds="${SLMQ_FUZZ_SECONDS:-20}"
+if [ $# -eq 0 ] && [ "$fuzz_seconds" != "0" ]; then
+  if command -v "${SLMQ_FUZZ_CXX:-clang++}" >/dev/null; then
+    scripts/fuzz.sh --all "$fuzz_seconds"
+  else
+    log "fuzz targets skipped: no clang++ (scripts/setup.sh installs it)"
+  fi
+fi

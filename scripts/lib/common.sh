@@ -5,6 +5,9 @@ APT_PACKAGES=(
   libpcre2-dev libutf8proc-dev
   chromium
 )
+# The fuzz build (scripts/fuzz.sh): clang and its libFuzzer runtime. Installed by setup.sh, not
+# fetched for the offline GPU machines, which do not fuzz.
+FUZZ_APT_PACKAGES=(clang libclang-rt-14-dev)
 
 log() { printf '[setup] %s\n' "$*" >&2; }
 

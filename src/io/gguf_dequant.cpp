@@ -98,6 +98,8 @@ void dequantize(GgmlType type, std::span<const std::uint8_t> src, std::span<floa
                         std::to_string(src.size()) + " bytes do not hold " +
                         std::to_string(dst.size()) + " elements");
   }
+  // Nothing to do, and empty spans may hold null pointers, which memcpy must not be given.
+  if (dst.empty()) return;
   const auto n_blocks = static_cast<std::int64_t>(dst.size() / traits.block_size);
   switch (type) {
     case GgmlType::kF32:
