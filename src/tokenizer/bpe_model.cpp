@@ -112,6 +112,13 @@ BpeModel::BpeModel(const JsonView& node) : cache_(std::make_unique<WordCache>())
     vocab_[token] = static_cast<std::int32_t>(id.get<std::int64_t>());
     max_id = std::max(max_id, id.get<std::int64_t>());
   }
+  // The id -> token table is dense, sized by the largest id. Ids may leave holes (duplicate
+  // tokens of a converted GGUF share one entry), but not so many that one number sizes the table:
+  // at most twice the entries plus 1024 slots, so its memory stays within a constant of the file's.
+  const auto entries = static_cast<std::int64_t>(vocab_.size());
+  if (max_id >= 2 * entries + 1024) {
+    vocab.fail(fmt::format("ids reach {} but the vocabulary has {} entries", max_id, entries));
+  }
   tokens_.resize(static_cast<std::size_t>(max_id + 1));
   has_token_.resize(tokens_.size());
   for (const auto& [token, id] : vocab_) {

@@ -132,6 +132,21 @@ TEST(Tokenizer, MalformedFilesNameTheJsonPath) {
   EXPECT_NE(what.find("pre_tokenizer.pattern"), std::string::npos) << what;
 }
 
+// Found by the tokenizer_json fuzz target (fuzz/regressions/tokenizer_json/): one vocab id of
+// 211000000 sized the dense id table at 6.7 GB. Ids far beyond the entry count are a DataError
+// naming model.vocab; a modest hole (duplicate tokens of a converted GGUF) still loads.
+TEST(Tokenizer, VocabIdsFarBeyondTheEntriesAreRefusedBeforeSizingTheTable) {
+  json doc = tiny_tokenizer();
+  doc["model"]["vocab"]["abc"] = 211000000;
+  const std::string what = error_of<DataError>([&] { Tokenizer{doc}; });
+  EXPECT_NE(what.find("model.vocab"), std::string::npos) << what;
+  EXPECT_NE(what.find("ids reach 211000000 but the vocabulary has 5 entries"), std::string::npos)
+      << what;
+  doc["model"]["vocab"]["abc"] = 1000;
+  const Tokenizer holes(doc);
+  EXPECT_EQ(holes.id_to_token(1000), "abc");
+}
+
 TEST(Tokenizer, MissingOrBrokenFileIsADataError) {
   test::TempDir dir;
   EXPECT_NE(error_of<DataError>([&] {
