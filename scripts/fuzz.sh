@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs libFuzzer targets (fuzz/README.md).
-#   scripts/fuzz.sh TARGET SECONDS     one target for SECONDS (corpus kept in build-fuzz/corpus/)
+#   scripts/fuzz.sh TARGET SECONDS     one target for SECONDS (corpus kept in build-fuzz/corpus/);
+#                                      0 only replays the seeds and fuzz/regressions/ once
 #   scripts/fuzz.sh --all SECONDS      every target in turn (what scripts/test.sh runs, briefly)
 #   scripts/fuzz.sh --list             the targets
 # Builds build-fuzz/ with clang first (incremental). A finding (crash, sanitizer report, an
@@ -53,10 +54,12 @@ run_target() {
   [ -d "fuzz/seeds/$target" ] && dirs+=("fuzz/seeds/$target")
   # Minimised inputs of past findings: run first, with every corpus input, so a regression fails.
   [ -d "fuzz/regressions/$target" ] && dirs+=("fuzz/regressions/$target")
+  local budget=(-max_total_time="$seconds")
+  [ "$seconds" = "0" ] && budget=(-runs=0)
   log "fuzzing $target for ${seconds} s"
   # -malloc_limit_mb: no input of at most max_len bytes justifies one allocation that large.
   # shellcheck disable=SC2086
-  "$FUZZ_DIR/fuzz_$target" -max_total_time="$seconds" -timeout="${SLMQ_FUZZ_TIMEOUT:-10}" \
+  "$FUZZ_DIR/fuzz_$target" "${budget[@]}" -timeout="${SLMQ_FUZZ_TIMEOUT:-10}" \
     -rss_limit_mb=2560 -malloc_limit_mb=512 -max_len="${SLMQ_FUZZ_MAX_LEN:-262144}" \
     -report_slow_units=1 -print_final_stats=1 -artifact_prefix="$artifacts" \
     ${SLMQ_FUZZ_FLAGS:-} "${dirs[@]}"

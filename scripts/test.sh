@@ -4,7 +4,8 @@
 # suite through ctest, in parallel. Tests labelled `slow` (gtest suite or test names ending in
 # "Slow", each over ~60 s on one thread) and the generators only they read (gen_*_slow.py) are left
 # out unless the first argument is --slow. Other arguments go to ctest (e.g. -R Safetensors).
-# Without ctest arguments, every fuzz target then runs for SLMQ_FUZZ_SECONDS (default 20) each.
+# Without ctest arguments, every fuzz target then runs for SLMQ_FUZZ_SECONDS (default 20) each
+# (scripts/fuzz.sh; 0 replays seeds and past findings only).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/lib/common.sh
@@ -37,11 +38,12 @@ done
 export OMP_NUM_THREADS=1
 (cd "${BUILD_DIR:-build}" && ctest --output-on-failure -j "$(nproc)" "${label_args[@]}" "$@")
 
-# Every fuzz target briefly (SLMQ_FUZZ_SECONDS each, 0 = none), so that a reader that crashes at
-# once on its seeds or their first mutations fails CI; only with the whole suite (no ctest
-# arguments). Long fuzzing is scripts/fuzz.sh TARGET SECONDS.
+# Every fuzz target briefly (SLMQ_FUZZ_SECONDS each; 0 = replay the seeds and past findings in
+# fuzz/regressions/ only), so that a reader that crashes at once on its seeds or their first
+# mutations fails CI; only with the whole suite (no ctest arguments). Long fuzzing is
+# scripts/fuzz.sh TARGET SECONDS.
 fuzz_seconds="${SLMQ_FUZZ_SECONDS:-20}"
-if [ $# -eq 0 ] && [ "$fuzz_seconds" != "0" ]; then
+if [ $# -eq 0 ]; then
   if command -v "${SLMQ_FUZZ_CXX:-clang++}" >/dev/null; then
     scripts/fuzz.sh --all "$fuzz_seconds"
   else
