@@ -85,6 +85,7 @@ int run_bench(const BenchArgs& args) {
   // Freed activation blocks are reused, as in evaluation; the tracker counts on top of it.
   install_caching_cpu_allocator_from_env();
   auto model = load_any_model(args.model.path, args.model.load_options());
+  model->set_kv_storage(parse_kv_storage(args.model.kv_cache, "--kv-cache"));
   nlohmann::json out = {{"model", args.model.path},
                         {"dtype", args.model.dtype},
                         {"environment", environment_info(model->device())}};

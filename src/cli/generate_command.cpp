@@ -57,6 +57,7 @@ int run_generate(const GenerateArgs& args) {
   // Model and tokenizer from one opening of the path.
   RunModel run = RunModel::open(args.model.path, args.model.load_options());
   apply_backend_choice(run.model(), parse_backend_choice(args.model.backend, "--backend"));
+  run.model().set_kv_storage(parse_kv_storage(args.model.kv_cache, "--kv-cache"));
   const Model& model = run.model();
   GenerateOptions options{args.max_new_tokens, !args.ignore_eos, {}, {}};
   if (args.prompt_ids.empty()) {

@@ -18,6 +18,7 @@ struct ModelOptions {
   std::string dtype = "float32";
   std::string device = "auto";
   std::string backend = "auto";
+  std::string kv_cache = "float";
 
   void add_to(CLI::App& app) {
     app.add_option("MODEL", path, "HF checkpoint folder (config.json + safetensors) or .gguf file")
@@ -29,6 +30,10 @@ struct ModelOptions {
                    "quantized linears: fake (dequantize, float matmul), real (integer kernels; an "
                    "error where a layer has none), auto (real where one exists)")
         ->capture_default_str();
+    app.add_option("--kv-cache", kv_cache,
+                   "KV-cache storage: float (the compute dtype) or int8 (packed codes with a scale "
+                   "per 32 elements, as llama.cpp's q8_0 cache)")
+        ->capture_default_str();
   }
 
   // The model at `path` (every checkpoint format) with its quantized linears on the chosen
@@ -37,6 +42,7 @@ struct ModelOptions {
     const BackendChoice choice = parse_backend_choice(backend, "--backend");
     auto model = load_any_model(path, load_options());
     apply_backend_choice(*model, choice);
+    model->set_kv_storage(parse_kv_storage(kv_cache, "--kv-cache"));
     return model;
   }
 

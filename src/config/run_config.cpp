@@ -35,7 +35,7 @@ void reject_duplicate_keys(const YAML::Node& node, const std::string& prefix) {
 }
 
 ModelSection parse_model(const ConfigNode& node) {
-  node.allow_only({"path", "name", "dtype", "device", "backend"});
+  node.allow_only({"path", "name", "dtype", "device", "backend", "kv_cache"});
   ModelSection m;
   m.path = node.require_string("path");
   m.name = node.get_string(
@@ -49,6 +49,7 @@ ModelSection parse_model(const ConfigNode& node) {
     node.fail("device", "'" + m.device + "' is not one of cpu, cuda, cuda:N, auto");
   }
   m.backend = node.get_choice("backend", m.backend, {"fake", "real", "auto"});
+  m.kv_cache = node.get_choice("kv_cache", m.kv_cache, {"float", "int8"});
   return m;
 }
 
@@ -248,6 +249,7 @@ nlohmann::json RunConfig::to_json() const {
   // current: auto now runs real kernels where they exist, which agree with the fake-quant path
   // within the parity tolerances (tests/reference/real_backend_parity_test.cpp).
   if (model.backend != "auto") j["model"]["backend"] = model.backend;
+  if (model.kv_cache != "float") j["model"]["kv_cache"] = model.kv_cache;  // same reason
   if (quant) j["quant"] = quant->to_json();
   if (profile.enabled) {
     j["profile"] = {{"prompt_tokens", profile.prompt_tokens},

@@ -82,6 +82,65 @@ void attend_one_query(const float* q, int64_t heads, int64_t kv_heads, int64_t h
   }
 }
 
+void quantize_kv_int8(const float* x, int64_t n, int64_t group, int8_t* codes, float* scales) {
+  for (int64_t g = 0; g < n / group; ++g) {
+    const float* xg = x + g * group;
+    float absmax = 0;
+    for (int64_t i = 0; i < group; ++i) absmax = std::max(absmax, std::fabs(xg[i]));
+    const float s = absmax / 127.0f;
+    scales[g] = s;
+    for (int64_t i = 0; i < group; ++i) {
+      const float c = s > 0 ? std::nearbyint(xg[i] / s) : 0.0f;
+      codes[g * group + i] = static_cast<int8_t>(std::clamp(c, -127.0f, 127.0f));
+    }
+  }
+}
+
+namespace {
+
+// Σ_d q_d · code_d · scale_g over the groups of one int8 vector.
+float dot_int8(const float* q, const int8_t* codes, const float* scales, int64_t d, int64_t group) {
+  float total = 0;
+  for (int64_t g = 0; g < d / group; ++g) {
+    float s = 0;
+    for (int64_t i = g * group; i < (g + 1) * group; ++i) s += q[i] * static_cast<float>(codes[i]);
+    total += s * scales[g];
+  }
+  return total;
+}
+
+}  // namespace
+
+void attend_one_query_int8(const float* q, int64_t heads, int64_t kv_heads, int64_t head_dim,
+                           const Int8KV& kv, int64_t capacity, int64_t first, int64_t last,
+                           const uint8_t* valid, float scale, float* scratch, float* out) {
+  const int64_t group = heads / kv_heads, per_vector = head_dim / kv.group;
+  for (int64_t h = 0; h < heads; ++h) {
+    const int64_t base = (h / group) * capacity;  // first slot of this KV head
+    const float* qh = q + h * head_dim;
+    float* oh = out + h * head_dim;
+    float max_score = -INFINITY;
+    for (int64_t s = first; s <= last; ++s) {
+      const bool on = s == last || valid == nullptr || valid[s] != 0;
+      scratch[s] = on ? dot_int8(qh, kv.key_codes + (base + s) * head_dim,
+                                 kv.key_scales + (base + s) * per_vector, head_dim, kv.group) *
+                            scale
+                      : -INFINITY;
+      max_score = std::max(max_score, scratch[s]);
+    }
+    const float total = exp_shift_sum(scratch + first, last - first + 1, max_score);
+    std::fill(oh, oh + head_dim, 0.0f);
+    for (int64_t s = first; s <= last; ++s) {
+      if (scratch[s] == 0.0f) continue;
+      const float p = scratch[s] / total;
+      const int8_t* c = kv.value_codes + (base + s) * head_dim;
+      const float* vs = kv.value_scales + (base + s) * per_vector;
+      for (int64_t i = 0; i < head_dim; ++i)
+        oh[i] += p * vs[i / kv.group] * static_cast<float>(c[i]);
+    }
+  }
+}
+
 void silu_mul(float* gate, const float* up, int64_t n) {
   if (use_avx2_now()) return detail::silu_mul_avx2(gate, up, n);
   for (int64_t i = 0; i < n; ++i) gate[i] = gate[i] / (1.0f + std::exp(-gate[i])) * up[i];

@@ -134,6 +134,52 @@ void DecodeLoop::ensure_rope(int64_t positions) {
   rope_positions_ = n;
 }
 
+// Stores row b's key and value vectors at `slot` and attends its queries over [first, slot].
+void DecodeLoop::attend_float(KVCache& cache, int64_t layer, int64_t b, int64_t first,
+                              int64_t slot) {
+  const int64_t cap = cache.capacity(), q_width = heads_ * head_dim_,
+                kv_width = kv_heads_ * head_dim_;
+  float* keys = cache.keys_data(layer);
+  float* values = cache.values_data(layer);
+  for (int64_t g = 0; g < kv_heads_; ++g) {
+    const int64_t at = ((b * kv_heads_ + g) * cap + slot) * head_dim_;
+    std::memcpy(keys + at, &k_[b * kv_width + g * head_dim_], head_dim_ * sizeof(float));
+    std::memcpy(values + at, &v_[b * kv_width + g * head_dim_], head_dim_ * sizeof(float));
+  }
+  const int64_t row = b * kv_heads_ * cap * head_dim_;
+  const auto* valid = reinterpret_cast<const uint8_t*>(cache.valid_data()) + b * cap;
+  kernels::attend_one_query(&q_[b * q_width], heads_, kv_heads_, head_dim_, keys + row,
+                            values + row, cap, first, slot, valid, scale_, scores_.data(),
+                            &attn_[b * q_width]);
+}
+
+// The same over packed int8 storage: the vectors are quantized as KVCache::append does.
+void DecodeLoop::attend_int8(KVCache& cache, int64_t layer, int64_t b, int64_t first,
+                             int64_t slot) {
+  const int64_t cap = cache.capacity(), q_width = heads_ * head_dim_,
+                kv_width = kv_heads_ * head_dim_, group = cache.int8_group(),
+                per_vector = head_dim_ / group;
+  kernels::Int8KV kv{cache.key_codes(layer), cache.key_scales(layer), cache.value_codes(layer),
+                     cache.value_scales(layer), group};
+  for (int64_t g = 0; g < kv_heads_; ++g) {
+    const int64_t at = (b * kv_heads_ + g) * cap + slot;
+    kernels::quantize_kv_int8(&k_[b * kv_width + g * head_dim_], head_dim_, group,
+                              cache.key_codes(layer) + at * head_dim_,
+                              cache.key_scales(layer) + at * per_vector);
+    kernels::quantize_kv_int8(&v_[b * kv_width + g * head_dim_], head_dim_, group,
+                              cache.value_codes(layer) + at * head_dim_,
+                              cache.value_scales(layer) + at * per_vector);
+  }
+  const int64_t row = b * kv_heads_ * cap;
+  kv.key_codes += row * head_dim_;
+  kv.value_codes += row * head_dim_;
+  kv.key_scales += row * per_vector;
+  kv.value_scales += row * per_vector;
+  const auto* valid = reinterpret_cast<const uint8_t*>(cache.valid_data()) + b * cap;
+  kernels::attend_one_query_int8(&q_[b * q_width], heads_, kv_heads_, head_dim_, kv, cap, first,
+                                 slot, valid, scale_, scores_.data(), &attn_[b * q_width]);
+}
+
 const float* DecodeLoop::step(const std::vector<int64_t>& tokens, KVCache& cache) {
   const int64_t batch = cache.batch(), slot = cache.length();
   if (static_cast<int64_t>(tokens.size()) != batch)
@@ -166,7 +212,6 @@ const float* DecodeLoop::step(const std::vector<int64_t>& tokens, KVCache& cache
   }
   if (embed_scale_ != 0)
     for (int64_t i = 0; i < batch * hidden_; ++i) x_[i] *= embed_scale_;
-  const auto* valid = reinterpret_cast<const uint8_t*>(cache.valid_data());
   for (size_t l = 0; l < layers_.size(); ++l) {
     const Layer& L = layers_[l];
     norm_rows(L.norm[int(NormRole::kAttnIn)], x_.data(), batch, hidden_, h_.data());
@@ -177,23 +222,16 @@ const float* DecodeLoop::step(const std::vector<int64_t>& tokens, KVCache& cache
       norm_rows(g, q_.data(), batch * heads_, head_dim_, q_.data());
     if (const float* g = L.norm[int(NormRole::kK)])
       norm_rows(g, k_.data(), batch * kv_heads_, head_dim_, k_.data());
-    float* keys = cache.keys_data(static_cast<int64_t>(l));
-    float* values = cache.values_data(static_cast<int64_t>(l));
     const int64_t first = L.window > 0 ? std::max<int64_t>(0, slot - L.window + 1) : 0;
     for (int64_t b = 0; b < batch; ++b) {
       const float* cos = &cos_[L.rope][next[b] * head_dim_];
       const float* sin = &sin_[L.rope][next[b] * head_dim_];
       kernels::rope_rotate_half(&q_[b * q_width], heads_, head_dim_, cos, sin);
       kernels::rope_rotate_half(&k_[b * kv_width], kv_heads_, head_dim_, cos, sin);
-      for (int64_t g = 0; g < kv_heads_; ++g) {
-        const int64_t at = ((b * kv_heads_ + g) * cap + slot) * head_dim_;
-        std::memcpy(keys + at, &k_[b * kv_width + g * head_dim_], head_dim_ * sizeof(float));
-        std::memcpy(values + at, &v_[b * kv_width + g * head_dim_], head_dim_ * sizeof(float));
-      }
-      const int64_t row = b * kv_heads_ * cap * head_dim_;
-      kernels::attend_one_query(&q_[b * q_width], heads_, kv_heads_, head_dim_, keys + row,
-                                values + row, cap, first, slot, valid + b * cap, scale_,
-                                scores_.data(), &attn_[b * q_width]);
+      if (cache.storage() == KvStorage::kInt8)
+        attend_int8(cache, static_cast<int64_t>(l), b, first, slot);
+      else
+        attend_float(cache, static_cast<int64_t>(l), b, first, slot);
     }
     L.o->forward_into(attn_.data(), batch, o_.data());
     if (const float* g = L.norm[int(NormRole::kAttnOut)])

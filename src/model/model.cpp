@@ -41,7 +41,7 @@ std::vector<std::pair<at::Tensor, at::Tensor>> Model::rope_tables(
 }
 
 KVCache Model::make_cache(int64_t batch, int64_t capacity) const {
-  return KVCache(config_, batch, capacity, dtype_, device_);
+  return KVCache(config_, batch, capacity, dtype_, device_, kv_storage_);
 }
 
 // Positions count real tokens only (cumsum of the mask), continuing from the cache, as

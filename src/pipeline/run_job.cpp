@@ -103,6 +103,7 @@ RunModel open_run_model(const RunConfig& config, nlohmann::json& result) {
 }
 
 nlohmann::json apply_run_backend(RunModel& run, const ModelSection& model) {
+  run.model().set_kv_storage(parse_kv_storage(model.kv_cache, "model.kv_cache"));
   return apply_backend_choice(run.model(), parse_backend_choice(model.backend, "model.backend"))
       .to_json();
 }

@@ -67,8 +67,8 @@ int64_t dequantized_cache_bytes(const Model& model) {
 int64_t kv_cache_bytes(const Model& model, const InferenceWorkload& w) {
   const auto& c = model.config();
   const int64_t slots = w.prompt_tokens + w.output_tokens;
-  return 2 * c.num_layers * w.batch * c.num_kv_heads * slots * c.head_dim *
-         static_cast<int64_t>(c10::elementSize(model.dtype()));
+  return 2 * c.num_layers * w.batch * c.num_kv_heads * slots *
+         kv_vector_bytes(model.kv_storage(), c.head_dim, model.dtype());
 }
 
 // Idle power over a short sleep, for subtracting what the machine draws anyway.
@@ -173,6 +173,7 @@ InferenceProfile profile_inference(const Model& model, const InferenceWorkload& 
 
   p.memory.weights_bytes = summary.bytes;
   p.memory.kv_cache_bytes = kv_cache_bytes(model, workload);
+  p.memory.kv_cache_storage = to_string(model.kv_storage());
   const int64_t workload_peak = tracked_memory().peak_bytes - live_before;
   p.memory.workspace_bytes = std::max<int64_t>(0, workload_peak - p.memory.kv_cache_bytes);
   p.memory.allocator_peak_bytes = summary.bytes + p.memory.dequantized_cache_bytes +
@@ -239,6 +240,7 @@ nlohmann::json InferenceProfile::to_json() const {
            {{"weights_mib", static_cast<double>(memory.weights_bytes) / kMiB},
             {"dequantized_cache_mib", static_cast<double>(memory.dequantized_cache_bytes) / kMiB},
             {"kv_cache_mib", static_cast<double>(memory.kv_cache_bytes) / kMiB},
+            {"kv_cache_storage", memory.kv_cache_storage},
             {"workspace_mib", static_cast<double>(memory.workspace_bytes) / kMiB},
             {"allocator_peak_mib", static_cast<double>(memory.allocator_peak_bytes) / kMiB},
             {"rss_after_mib", static_cast<double>(memory.rss_after_bytes) / kMiB},

@@ -88,6 +88,12 @@ TEST_P(DecodeLoopParity, StepsMatchModelForwardDenseAndQuantized) {
     RecordProperty(std::string("max_diff_") + scheme, std::to_string(q));
   }
   RecordProperty("max_diff_dense", std::to_string(d));
+  // An int8 KV cache on both sides: the same stored codes, so the fp32 tolerance.
+  auto int8_kv = load_model(dir, {});
+  int8_kv->set_kv_storage(KvStorage::kInt8);
+  const double i8 = max_step_difference(*int8_kv);
+  EXPECT_LE(i8, kTolerance) << GetParam() << " int8 KV cache";
+  RecordProperty("max_diff_int8_kv", std::to_string(i8));
 }
 
 INSTANTIATE_TEST_SUITE_P(TinyModels, DecodeLoopParity,

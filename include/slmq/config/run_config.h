@@ -22,6 +22,9 @@ struct ModelSection {
   // Quantized linears: fake (dequantize, float matmul), real (integer kernels; an error where a
   // layer has none), auto (real where one exists). quant/backends/backend_choice.h.
   std::string backend = "auto";
+  // KV-cache storage of generation and profiling: float (the compute dtype) or int8 (packed
+  // codes, a scale per 32 elements; model/kv_cache.h).
+  std::string kv_cache = "float";
 };
 
 struct GenerateSection {

@@ -24,6 +24,23 @@ void attend_one_query(const float* q, int64_t heads, int64_t kv_heads, int64_t h
                       const float* keys, const float* values, int64_t capacity, int64_t first,
                       int64_t last, const uint8_t* valid, float scale, float* scratch, float* out);
 
+// Packed int8 KV storage (model/kv_cache.h): x [n] in groups of `group`, each stored as codes
+// clamp(round_half_even(x / s), -127, 127) with s = max|x| / 127 (s = 0: codes 0).
+void quantize_kv_int8(const float* x, int64_t n, int64_t group, int8_t* codes, float* scales);
+
+// attend_one_query over int8 keys and values: codes [kv_heads, capacity, head_dim] with scales
+// [kv_heads, capacity, head_dim / group]; each key and value is read as code · scale.
+struct Int8KV {
+  const int8_t* key_codes;
+  const float* key_scales;
+  const int8_t* value_codes;
+  const float* value_scales;
+  int64_t group;
+};
+void attend_one_query_int8(const float* q, int64_t heads, int64_t kv_heads, int64_t head_dim,
+                           const Int8KV& kv, int64_t capacity, int64_t first, int64_t last,
+                           const uint8_t* valid, float scale, float* scratch, float* out);
+
 // gate[i] = silu(gate[i]) · up[i] for n elements (SwiGLU), in place.
 void silu_mul(float* gate, const float* up, int64_t n);
 

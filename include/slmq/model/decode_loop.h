@@ -49,6 +49,8 @@ class DecodeLoop {
   // cos/sin of every position below `positions` ([positions, head_dim] each), per RoPE.
   void ensure_rope(int64_t positions);
   const float* gain(const at::Tensor& weight);
+  void attend_float(KVCache& cache, int64_t layer, int64_t b, int64_t first, int64_t slot);
+  void attend_int8(KVCache& cache, int64_t layer, int64_t b, int64_t first, int64_t slot);
   void norm_rows(const float* gain, float* x, int64_t rows, int64_t width, float* out) const;
 
   const Model& model_;

@@ -51,7 +51,10 @@ class Model {
   at::Tensor forward(const at::Tensor& input_ids, const at::Tensor& attention_mask,
                      KVCache* cache = nullptr, bool last_only = false) const;
 
+  // A cache in this model's KV storage (set_kv_storage; the compute dtype by default).
   KVCache make_cache(int64_t batch, int64_t capacity) const;
+  KvStorage kv_storage() const { return kv_storage_; }
+  void set_kv_storage(KvStorage storage) { kv_storage_ = storage; }
 
   // Block-level access for calibration (block-by-block capture, scale folding): the embedding
   // lookup, the decoder layers, the per-call attention context, and the head on final hidden
@@ -108,6 +111,7 @@ class Model {
   ModelConfig config_;
   c10::ScalarType dtype_;
   c10::Device device_;
+  KvStorage kv_storage_ = KvStorage::kCompute;
   at::Tensor embed_tokens_;
   std::vector<DecoderLayer> layers_;
   at::Tensor final_norm_;

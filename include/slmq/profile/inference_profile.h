@@ -47,6 +47,7 @@ struct MemoryByKind {
   int64_t weights_bytes = 0;  // true storage of every weight (packed codes, scales, ...)
   // Float copies the fake-quant path keeps of its dequantized weights (0 on real backends).
   int64_t dequantized_cache_bytes = 0;
+  std::string kv_cache_storage = "float";  // KvStorage: "float" (compute dtype) or "int8"
   int64_t kv_cache_bytes = 0;   // the KV cache tensors of the workload (capacity prompt + output)
   int64_t workspace_bytes = 0;  // activations and scratch: the allocator peak during the timed
                                 // repetitions above what was live before them, minus the KV cache
