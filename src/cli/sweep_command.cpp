@@ -29,6 +29,7 @@ struct SweepArgs {
   bool dry_run = false;
   bool no_retry_failed = false;
   bool force = false;
+  bool no_share = false;
 };
 
 // This process's arguments without the program name and without --devices (and its value): what
@@ -100,7 +101,10 @@ int run_sweep(const SweepArgs& args) {
     selected = sweep::select_part(selected, w);
     options.tag = fmt::format("worker {}/{}", w.index, w.count);
   }
+  RunShared shared;
+  if (!args.no_share) options.shared = &shared;
   const sweep::SweepSummary s = sweep::run_cells(selected, options);
+  if (!args.no_share) spdlog::info("sweep {}: shared work {}", grid.name, shared.stats().dump());
   std::cout << fmt::format(
       "{}: {} cells, {} ok, {} failed, {} up to date or not retried; {:.1f} s\n", grid.name,
       s.total, s.ok, s.failed, s.skipped, s.seconds);
@@ -134,6 +138,9 @@ const RegisterCommand kSweep{
       app.add_flag("--no-retry-failed", args->no_retry_failed,
                    "keep cells whose result is failed instead of running them again");
       app.add_flag("--force", args->force, "recompute cells whose result is up to date");
+      app.add_flag("--no-share", args->no_share,
+                   "compute everything per cell (model open, baseline, corpus, KL baseline "
+                   "states) instead of once per model");
       return [args] { return run_sweep(*args); };
     }};
 

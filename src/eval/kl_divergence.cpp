@@ -93,11 +93,28 @@ struct Accumulators {
 
 // Both models on one batch of windows ids [B,T]: GPTQ sums over all positions, KL statistics
 // over positions >= first.
-void score_batch(const Model& base, const Model& test, const at::Tensor& ids, int64_t first,
-                 Accumulators& acc) {
+at::Tensor base_hidden(const Model& base, const at::Tensor& ids, int64_t window,
+                       KlBaseCache* cache) {
+  if (cache == nullptr) return window_hidden(base, ids);
+  if (auto it = cache->hidden.find(window); it != cache->hidden.end()) {
+    ++cache->hits;
+    return it->second;
+  }
+  ++cache->misses;
+  at::Tensor hidden = window_hidden(base, ids);
+  const int64_t bytes = hidden.numel() * hidden.element_size();
+  if (cache->bytes + bytes <= cache->max_bytes) {
+    cache->hidden.emplace(window, hidden);
+    cache->bytes += bytes;
+  }
+  return hidden;
+}
+
+void score_batch(const Model& base, const Model& test, const at::Tensor& ids, int64_t window,
+                 int64_t first, KlBaseCache* cache, Accumulators& acc) {
   const int64_t batch = ids.size(0), seqlen = ids.size(1);
   const c10::Device device = test.device();
-  const at::Tensor hidden_base = window_hidden(base, ids);
+  const at::Tensor hidden_base = base_hidden(base, ids, window, cache);
   const at::Tensor hidden_test = window_hidden(test, ids);
   const at::Tensor labels = ids.to(device);
   const int64_t chunk = logit_chunk_positions(batch, test.config().vocab_size);
@@ -145,7 +162,8 @@ KlDivergenceResult kl_divergence(const Model& base, const Model& test,
   progress.update(0, static_cast<size_t>(r.windows), "windows");
   for (int64_t w = 0; w < r.windows; w += spec.batch_windows) {
     const int64_t n = std::min(spec.batch_windows, r.windows - w);
-    score_batch(base, test, window_ids(tokens, spec.seqlen, w, n), r.first_scored_logit, acc);
+    score_batch(base, test, window_ids(tokens, spec.seqlen, w, n), w, r.first_scored_logit,
+                options.base_cache, acc);
     progress.update(static_cast<size_t>(w + n), static_cast<size_t>(r.windows), "windows");
     if (w == 0) fault_point("ppl");
   }

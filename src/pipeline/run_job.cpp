@@ -35,9 +35,9 @@ bool up_to_date(const std::filesystem::path& path, const std::string& hash) {
 }
 
 void compute(const RunConfig& config, const std::filesystem::path& result_path, bool force,
-             nlohmann::json& result) {
+             RunShared* shared, nlohmann::json& result) {
   prepare_run(config);
-  RunModel run = open_run_model(config, result);
+  RunModel run = open_run_model(config, result, shared);
   std::unique_ptr<Model> other_baseline = open_ppl_baseline(config, run);
   if (config.quant) run_quant_block(run, *config.quant, result);
   result["backend"] = apply_run_backend(run, config.model);
@@ -60,7 +60,7 @@ void compute(const RunConfig& config, const std::filesystem::path& result_path, 
   }
   if (config.ppl.enabled) {
     const Model* baseline = other_baseline ? other_baseline.get() : run.baseline();
-    result["ppl"] = run_ppl_block(run, baseline, config.ppl).json;
+    result["ppl"] = run_ppl_block(run, baseline, config.ppl, shared).json;
     result["eval"]["tasks"]["wiki_token_ppl"] = wiki_token_ppl_task(result["ppl"]);
   }
   // Last: its memory tracker wraps the caching allocator installed above.
@@ -89,9 +89,15 @@ void prepare_run(const RunConfig& config) {
   }
 }
 
-RunModel open_run_model(const RunConfig& config, nlohmann::json& result) {
+RunModel open_run_model(const RunConfig& config, nlohmann::json& result, RunShared* shared) {
   const c10::Device device = parse_device(config.model.device, "model.device");
   result["environment"] = environment_info(device);
+  if (shared) {
+    RunModel run = shared->open_model(config);
+    spdlog::info("built {} ({}) from the shared open source in {:.2f} s", config.model.path,
+                 run.model().config().architecture, run.load_seconds());
+    return run;
+  }
   const LoadOptions load{parse_compute_dtype(config.model.dtype, "model.dtype"), device};
   // KL against the model before quantization: a second copy from the same open files.
   const bool baseline_copy = config.ppl.kl && config.ppl.baseline.empty();
@@ -171,8 +177,9 @@ RunOutcome run_job(const RunConfig& config, const RunOptions& options) {
     return outcome;
   }
   nlohmann::json result = begin_result(config);
-  record_run(result, outcome.result_path,
-             [&](nlohmann::json& r) { compute(config, outcome.result_path, options.force, r); });
+  record_run(result, outcome.result_path, [&](nlohmann::json& r) {
+    compute(config, outcome.result_path, options.force, options.shared, r);
+  });
   outcome.result = std::move(result);
   return outcome;
 }

@@ -22,6 +22,24 @@ RunModel RunModel::open(const std::filesystem::path& path, const LoadOptions& op
   return run;
 }
 
+RunModel RunModel::from_source(const ModelSource& source, const LoadOptions& options,
+                               std::shared_ptr<const Model> baseline,
+                               std::shared_ptr<const Tokenizer> tokenizer) {
+  const auto start = SteadyClock::now();
+  RunModel run;
+  run.model_ = build_model(source.config, *source.weights, options, source.linear_loader.get());
+  run.load_seconds_ = seconds_since(start);
+  // What RunModel::open keeps after it released the weights.
+  run.source_.path = source.path;
+  run.source_.hf_config = source.hf_config;
+  run.source_.config = source.config;
+  run.source_.tokenizer = source.tokenizer;
+  run.source_.tokenizer_config = source.tokenizer_config;
+  run.baseline_ = std::move(baseline);
+  run.tokenizer_ = std::move(tokenizer);
+  return run;
+}
+
 std::shared_ptr<const Tokenizer> RunModel::tokenizer() const {
   if (!tokenizer_) tokenizer_ = std::make_shared<const Tokenizer>(source_tokenizer(source_));
   return tokenizer_;

@@ -10,7 +10,8 @@
 
 namespace slmq {
 
-PplBlockResult run_ppl_block(const RunModel& run, const Model* baseline, const PplSection& ppl) {
+PplBlockResult run_ppl_block(const RunModel& run, const Model* baseline, const PplSection& ppl,
+                             RunShared* shared) {
   const eval::WindowSpec windows{ppl.seqlen, ppl.limit_windows, ppl.batch_windows};
   const Model& model = run.model();
   // The window options first: tokenizing the corpus takes seconds.
@@ -18,9 +19,11 @@ PplBlockResult run_ppl_block(const RunModel& run, const Model* baseline, const P
   const auto positions = eval::parse_kl_positions(ppl.kl_positions, "ppl.kl_positions");
   const auto t0 = SteadyClock::now();
   PplBlockResult out;
-  out.corpus =
-      eval::load_wikitext2_test_corpus(data::resolve_data_dir(ppl.data_dir), *run.tokenizer(),
-                                       eval::parse_corpus_bos(ppl.bos, "ppl.bos"));
+  const std::filesystem::path data_dir = data::resolve_data_dir(ppl.data_dir);
+  const eval::BosPolicy bos = eval::parse_corpus_bos(ppl.bos, "ppl.bos");
+  const eval::TokenCorpus* shared_corpus = shared ? &shared->wikitext(run, data_dir, bos) : nullptr;
+  out.corpus = shared_corpus ? *shared_corpus
+                             : eval::load_wikitext2_test_corpus(data_dir, *run.tokenizer(), bos);
   spdlog::info("tokenized {} ({} tokens) in {:.2f} s", out.corpus.name, out.corpus.ids.size(),
                seconds_since(t0));
   out.json = {{"corpus", out.corpus.to_json()}};
@@ -31,7 +34,11 @@ PplBlockResult run_ppl_block(const RunModel& run, const Model* baseline, const P
                  out.ppl.seqlen);
     return out;
   }
-  out.kl = eval::kl_divergence(*baseline, model, out.corpus.ids, {windows, positions});
+  eval::KlDivergenceOptions kl{windows, positions};
+  // Only the shared baseline's hidden states are shared (another baseline path is per run).
+  if (shared && baseline == run.baseline())
+    kl.base_cache = &shared->kl_cache(*shared_corpus, windows);
+  out.kl = eval::kl_divergence(*baseline, model, out.corpus.ids, kl);
   out.ppl = out.kl->test_ppl;
   out.json["wiki_token_perplexity"] = out.kl->test_ppl.to_json();
   out.json["baseline_wiki_token_perplexity"] = out.kl->base_ppl.to_json();

@@ -66,6 +66,7 @@ bool run_one(const Cell& cell, const fs::path& path, const SweepOptions& options
   RunOptions run;
   // Passed on so that an interrupted eval block resumes from its journal unless --force.
   run.force = options.force;
+  run.shared = options.shared;
   try {
     run_job(*cell.config, run);
     return true;

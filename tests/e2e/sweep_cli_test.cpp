@@ -299,5 +299,56 @@ TEST(SweepCli, DevicesAreValidatedAndEachWorkerRunsItsPart) {
   for (const auto& [id, st] : rows) EXPECT_EQ(st, "ok") << id;
 }
 
+// The work a sweep shares across cells (one open source, one baseline model, one tokenized corpus,
+// the baseline's KL hidden states once per window) gives every cell the numbers it gets on its own
+// (--no-share): the same computation on the same thread count, so the tolerance is zero.
+TEST(SweepCli, SharedWorkGivesEachCellItsUnsharedResult) {
+  test::TempDir dir;
+  const fs::path grid =
+      write_grid(dir, "name: s\nbase:\n  model: {path: " + tiny_model() +
+                          ", name: tiny, device: cpu}\n"
+                          "  ppl: {seqlen: 64, limit_windows: 3, data_dir: " +
+                          data_dir() +
+                          "}\n"
+                          "zip:\n"
+                          "  - quant: [null, {method: rtn, scheme: w8a16},\n"
+                          "            {method: rtn, scheme: w4a16, weight: {group_size: 16}}]\n"
+                          "    ppl.kl: [false, true, true]\n"
+                          "labels: {ppl.kl: null}\n");
+  const fs::path shared = dir.path() / "shared", alone = dir.path() / "alone";
+  auto r = test::run_cli("sweep " + grid.string() + " --out " + shared.string());
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  // One open and one baseline for three cells; the second KL cell reuses the 3 windows' states.
+  EXPECT_NE(r.err.find("\"model_opens\":1,\"model_reuses\":2"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("\"baseline_builds\":1,\"baseline_reuses\":1"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("\"corpus_loads\":1,\"corpus_reuses\":2"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("\"kl_base_batches_computed\":3,\"kl_base_batches_reused\":3"),
+            std::string::npos)
+      << r.err;
+  r = test::run_cli("sweep " + grid.string() + " --out " + alone.string() + " --no-share");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.err.find("shared work"), std::string::npos);
+  for (const char* id : {"tiny/fp32", "tiny/rtn-w8a16", "tiny/rtn-w4a16"}) {
+    const auto a = read_json_file(shared / (std::string(id) + ".json"));
+    const auto b = read_json_file(alone / (std::string(id) + ".json"));
+    EXPECT_EQ(a["config_hash"], b["config_hash"]) << id;
+    EXPECT_EQ(a["ppl"]["wiki_token_perplexity"]["ppl"], b["ppl"]["wiki_token_perplexity"]["ppl"])
+        << id;
+    EXPECT_EQ(a["ppl"]["corpus"], b["ppl"]["corpus"]) << id;
+    if (std::string(id) != "tiny/fp32") {
+      auto kl = [](nlohmann::json j) {
+        j.erase("seconds");
+        for (const char* k : {"test_wiki_token_perplexity", "base_wiki_token_perplexity"}) {
+          j[k].erase("seconds");
+          j[k].erase("tokens_per_second");
+        }
+        return j;
+      };
+      EXPECT_EQ(kl(a["ppl"]["kl_divergence"]), kl(b["ppl"]["kl_divergence"])) << id;
+      EXPECT_GT(a["ppl"]["kl_divergence"]["kl_mean"]["value"].get<double>(), 0) << id;
+    }
+  }
+}
+
 }  // namespace
 }  // namespace slmq

@@ -16,6 +16,7 @@
 #include <nlohmann/json.hpp>
 
 #include <cstdint>
+#include <map>
 #include <span>
 #include <string>
 
@@ -35,9 +36,24 @@ enum class KlPositions { kSecondHalf, kAll };
 KlPositions parse_kl_positions(std::string_view name, std::string_view key);
 std::string kl_positions_name(KlPositions positions);
 
+// The base model's final hidden states (window_hidden) of each batch of windows, by the index of
+// its first window: [B,T,C] in the base model's dtype, on its device. The base model does not
+// change between calls, so a caller scoring several test models against one base on the same
+// tokens and windows (a sweep) computes each batch once. Batches are stored while `bytes` stays
+// within `max_bytes`; later ones are recomputed.
+struct KlBaseCache {
+  std::map<int64_t, at::Tensor> hidden;
+  int64_t bytes = 0;
+  int64_t max_bytes = int64_t{2} << 30;
+  int64_t hits = 0, misses = 0;
+};
+
 struct KlDivergenceOptions {
   WindowSpec windows;
   KlPositions positions = KlPositions::kSecondHalf;
+  // Null: the base model runs on every window. Only for the same base model, tokens, seqlen and
+  // batch_windows as the calls that filled it (the caller keys it).
+  KlBaseCache* base_cache = nullptr;
 };
 
 struct KlDivergenceResult {

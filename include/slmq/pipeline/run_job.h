@@ -11,12 +11,16 @@
 #include "slmq/config/run_config.h"
 #include "slmq/pipeline/run_model.h"
 #include "slmq/pipeline/run_result.h"
+#include "slmq/pipeline/run_shared.h"
 
 namespace slmq {
 
 struct RunOptions {
   std::optional<std::filesystem::path> out_dir;  // overrides output.dir
   bool force = false;                            // recompute even when a result is up to date
+  // Work shared with the other runs of this process (a sweep's cells, pipeline/run_shared.h);
+  // null: the run opens, tokenizes and computes everything itself.
+  RunShared* shared = nullptr;
 };
 
 struct RunOutcome {
@@ -40,8 +44,10 @@ void check_run_config(const RunConfig& config);
 void prepare_run(const RunConfig& config);
 
 // Opens config.model once (with the unquantized copy a KL baseline needs), sets
-// result["environment"], and returns the opened model.
-RunModel open_run_model(const RunConfig& config, nlohmann::json& result);
+// result["environment"], and returns the opened model; with `shared`, builds it from the shared
+// open source and shares the baseline.
+RunModel open_run_model(const RunConfig& config, nlohmann::json& result,
+                        RunShared* shared = nullptr);
 
 // Puts run.model()'s quantized linears on model.backend's kernels (quant/backends/
 // backend_choice.h) and returns the result's "backend" record. After quantization, before any

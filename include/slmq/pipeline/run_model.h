@@ -18,6 +18,12 @@ class RunModel {
   // and the first build. Throws what open_model and build_model throw.
   static RunModel open(const std::filesystem::path& path, const LoadOptions& options,
                        bool baseline_copy = false);
+  // A fresh model built from `source`, which the caller keeps open (weights mapped) to build
+  // more; `baseline` (the unquantized model, may be null) and `tokenizer` (may be null: built on
+  // first use) are shared with other runs and never changed. load_seconds covers the build.
+  static RunModel from_source(const ModelSource& source, const LoadOptions& options,
+                              std::shared_ptr<const Model> baseline,
+                              std::shared_ptr<const Tokenizer> tokenizer);
 
   const std::filesystem::path& path() const { return source_.path; }
   // Config, HF config.json and tokenizer JSON (weights already released).
@@ -33,7 +39,8 @@ class RunModel {
 
  private:
   ModelSource source_;
-  std::unique_ptr<Model> model_, baseline_;
+  std::unique_ptr<Model> model_;
+  std::shared_ptr<const Model> baseline_;
   mutable std::shared_ptr<const Tokenizer> tokenizer_;
   double load_seconds_ = 0;
 };

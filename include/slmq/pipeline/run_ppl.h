@@ -11,6 +11,7 @@
 #include "slmq/eval/token_perplexity.h"
 #include "slmq/eval/wiki_corpus.h"
 #include "slmq/pipeline/run_model.h"
+#include "slmq/pipeline/run_shared.h"
 
 namespace slmq {
 
@@ -26,8 +27,10 @@ struct PplBlockResult {
 
 // Scores run.model() with the run's tokenizer; with `baseline` (the model before quantization,
 // or another model), KL(baseline || model) on the same windows. ConfigError naming ppl.seqlen,
-// ppl.bos or ppl.kl_positions for settings the model cannot take.
-PplBlockResult run_ppl_block(const RunModel& run, const Model* baseline, const PplSection& ppl);
+// ppl.bos or ppl.kl_positions for settings the model cannot take. With `shared`, the corpus is
+// tokenized once per model, and the shared baseline's hidden states are computed once per window.
+PplBlockResult run_ppl_block(const RunModel& run, const Model* baseline, const PplSection& ppl,
+                             RunShared* shared = nullptr);
 
 // Reads the WikiText-2 test file and checks ppl.bos without a model (DataError naming a missing
 // or malformed file), so a run fails before it loads and quantizes anything.

@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "slmq/pipeline/run_shared.h"
 #include "slmq/sweep/grid.h"
 
 namespace slmq::sweep {
@@ -32,6 +33,9 @@ struct SweepOptions {
   bool retry_failed = true;
   bool force = false;  // recompute cells whose result is up to date
   std::string tag;     // log prefix, e.g. "worker 1/2 (cuda:1)"
+  // Model sources, baselines, corpora and KL baseline states shared across cells
+  // (pipeline/run_shared.h); null: every cell computes everything itself.
+  RunShared* shared = nullptr;
 };
 
 struct SweepSummary {
