@@ -22,18 +22,6 @@ std::string format_duration(double seconds) {
   return fmt::format("{}s", s);
 }
 
-// A writer killed between mkstemp and rename leaves <result>.tmp.XXXXXX behind; the cell is
-// about to be (re)computed by this process alone (shards are disjoint), so they are litter.
-void remove_stale_temp_files(const fs::path& result) {
-  const fs::path dir = result.parent_path().empty() ? fs::path(".") : result.parent_path();
-  std::error_code ec;
-  if (!fs::is_directory(dir, ec)) return;
-  const std::string prefix = result.filename().string() + ".tmp.";
-  for (const auto& entry : fs::directory_iterator(dir, ec)) {
-    if (entry.path().filename().string().rfind(prefix, 0) == 0) fs::remove(entry.path(), ec);
-  }
-}
-
 // A failure inside the pipeline is recorded before `model` is known; the report reads failed
 // rows only with model and quant, so they are added from the cell's config.
 void complete_failed_row(const Cell& cell, const fs::path& path) {
@@ -57,7 +45,9 @@ void write_failed(const Cell& cell, const fs::path& path, const std::string& cat
 
 // Runs one cell; true when its result is ok.
 bool run_one(const Cell& cell, const fs::path& path, const SweepOptions& options) {
-  remove_stale_temp_files(path);
+  // A writer killed between mkstemp and rename leaves its temporary file; this process alone
+  // runs this cell (shards and workers are disjoint), so it is litter.
+  remove_stale_temporaries(path);
   if (!cell.config) {
     write_failed(cell, path, "config error", cell.config_error);
     spdlog::warn("{}: config error: {}", cell.id, cell.config_error);
