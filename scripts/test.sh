@@ -5,7 +5,7 @@
 # "Slow", each over ~60 s on one thread) and the generators only they read (gen_*_slow.py) are left
 # out unless the first argument is --slow. Other arguments go to ctest (e.g. -R Safetensors).
 # Without ctest arguments, every fuzz target then runs for SLMQ_FUZZ_SECONDS each (scripts/fuzz.sh;
-# 0, the default for now, replays seeds and past findings only).
+# 0, the default, replays the seeds and past findings only).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/lib/common.sh
@@ -42,9 +42,9 @@ export OMP_NUM_THREADS=1
 # fuzz/regressions/ only), so that a reader that crashes at once on its seeds or their first
 # mutations fails CI; only with the whole suite (no ctest arguments). Long fuzzing is
 # scripts/fuzz.sh TARGET SECONDS.
-# The default stays at replay until issue 21 defect 2's fix (nlohmann's out_of_range for numbers
-# beyond double, caught by read_jsonl and load_run_record on the `fault` branch) is on main: the
-# JSONL and result-file targets find that overflow within seconds. Then it becomes 20.
+# The default is replay: the corpora have had only minutes of fuzzing, so a timed random run could
+# find a new crash in CI and turn a landing red that did not cause it. SLMQ_FUZZ_SECONDS=20 gives
+# every target 20 s of fuzzing; long runs are scripts/fuzz.sh TARGET SECONDS.
 fuzz_seconds="${SLMQ_FUZZ_SECONDS:-0}"
 if [ $# -eq 0 ]; then
   if command -v "${SLMQ_FUZZ_CXX:-clang++}" >/dev/null; then
