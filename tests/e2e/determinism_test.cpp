@@ -17,10 +17,7 @@ namespace {
 
 namespace fs = std::filesystem;
 
-std::string data_dir() {
-  const char* env = std::getenv("SLMQ_DATA_DIR");
-  return env ? env : (fs::path(SLMQ_SOURCE_DIR) / "assets" / "data").string();
-}
+using test::data_dir;
 
 // tiny_demo.yaml run with OMP_NUM_THREADS=`threads` (torch's intra-op threads) into `out`.
 // `wiki`: a small WikiText-2 folder (support/small_wikitext.h), the same for runs compared.

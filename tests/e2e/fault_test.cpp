@@ -25,10 +25,7 @@ namespace {
 namespace fs = std::filesystem;
 
 std::string model() { return (test::reference_dir("token_ppl") / "tiny").string(); }
-std::string data_dir() {
-  const char* env = std::getenv("SLMQ_DATA_DIR");
-  return env ? env : (fs::path(SLMQ_SOURCE_DIR) / "assets" / "data").string();
-}
+using test::data_dir;
 
 std::string slurp(const fs::path& p) {
   std::ifstream in(p);

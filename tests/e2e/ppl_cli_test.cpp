@@ -17,10 +17,7 @@ std::filesystem::path ref_file(const std::string& name) {
   return test::reference_dir("token_ppl") / name;
 }
 
-std::string data_dir() {
-  const char* env = std::getenv("SLMQ_DATA_DIR");
-  return env ? env : (std::filesystem::path(SLMQ_SOURCE_DIR) / "assets" / "data").string();
-}
+using test::data_dir;
 
 double rel(double a, double b) { return std::abs(a - b) / std::abs(b); }
 

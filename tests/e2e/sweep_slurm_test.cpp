@@ -18,10 +18,7 @@ namespace {
 
 namespace fs = std::filesystem;
 
-std::string data_dir() {
-  const char* env = std::getenv("SLMQ_DATA_DIR");
-  return env ? env : (fs::path(SLMQ_SOURCE_DIR) / "assets" / "data").string();
-}
+using test::data_dir;
 
 // Result files under `dir`: id -> the fields that must agree between the two runs.
 std::map<std::string, nlohmann::json> rows(const fs::path& dir) {

@@ -32,4 +32,9 @@ std::filesystem::path reference_dir(const std::string& name) {
   return dir;
 }
 
+std::string data_dir() {
+  const char* env = std::getenv("SLMQ_DATA_DIR");
+  return env ? env : (std::filesystem::path(SLMQ_SOURCE_DIR) / "assets" / "data").string();
+}
+
 }  // namespace slmq::test

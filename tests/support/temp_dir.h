@@ -21,4 +21,8 @@ class TempDir {
 // scripts/test.sh always generates it).
 std::filesystem::path reference_dir(const std::string& name);
 
+// The evaluation data folder the CLI tests pass as --data-dir: SLMQ_DATA_DIR, else the source
+// tree's assets/data.
+std::string data_dir();
+
 }  // namespace slmq::test
