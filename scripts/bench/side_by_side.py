@@ -3,9 +3,11 @@
 
 Every configuration starts from the same weights, the bundled GGUF (dequantized to float32 by
 each tool): llama.cpp runs F32, Q8_0 and Q4_0 files made from it by its own llama-quantize;
-slmquant runs it in fp32 and RTN-quantized to W8A8, W4A8, W8A16 and W4A16 (lm_head quantized as
-well, as llama.cpp quantizes its output tensor), saved once as compressed-tensors checkpoints that
-load straight onto the integer kernels; transformers runs it in fp32. Tests are llama-bench's:
+slmquant runs it in fp32 and RTN-quantized to W8A8, W4A8, W8A16 and W4A16 by `slmquant bench
+--scheme` itself, onto the integer kernels (lm_head and the embedding table quantized as well, as
+llama.cpp quantizes its output and token_embd tensors; a tied model keeps one copy of them; the
+reported size is the packed bytes, while peak memory includes the float weights read at load);
+transformers runs it in fp32. Tests are llama-bench's:
 pp<P> = prompt of P random tokens from an empty context (prefill tokens/s), tg<N> = N tokens
 generated one by one from an (almost) empty context (decode tokens/s, slmquant: after a
 one-token prompt). Each round runs every configuration once at each thread count, in a rotated
@@ -32,12 +34,13 @@ HERE = pathlib.Path(__file__).resolve().parent
 ROOT = HERE.parent.parent
 CACHE = pathlib.Path(os.environ.get("SLMQ_BENCH_CACHE", pathlib.Path.home() / ".cache/slmquant"))
 
-SLMQ_SCHEMES = {  # name -> quantize options (None: the float32 model as loaded)
+QEMB = ["--quantize-lm-head", "--quantize-embedding"]
+SLMQ_SCHEMES = {  # name -> `bench` quantize options (None: the float32 model as loaded)
     "slmquant fp32": None,
-    "slmquant W8A8": ["--scheme", "w8a8"],
-    "slmquant W4A8 g64": ["--scheme", "w4a8", "--group-size", "64"],
-    "slmquant W8A16": ["--scheme", "w8a16"],
-    "slmquant W4A16 g64": ["--scheme", "w4a16", "--group-size", "64"],
+    "slmquant W8A8": ["--scheme", "w8a8"] + QEMB,
+    "slmquant W4A8 g64": ["--scheme", "w4a8", "--group-size", "64"] + QEMB,
+    "slmquant W8A16": ["--scheme", "w8a16"] + QEMB,
+    "slmquant W4A16 g64": ["--scheme", "w4a16", "--group-size", "64"] + QEMB,
 }
 LLAMA_TYPES = ["F32", "Q8_0", "Q4_0"]
 # (ours, theirs, what the goal asks): decode and prefill ratios reported for each.
@@ -78,19 +81,6 @@ def llama_files(bin_dir, gguf):
     return files
 
 
-def slmquant_checkpoints(binary, gguf):
-    out = {}
-    for name, opts in SLMQ_SCHEMES.items():
-        if opts is None:
-            out[name] = gguf
-            continue
-        d = CACHE / "checkpoints" / (gguf.stem + "-" + "-".join(o.strip("-") for o in opts))
-        if not (d / "config.json").exists():
-            run([binary, "quantize", gguf, "--method", "rtn", "--quantize-lm-head", "--out", d] + opts)
-        out[name] = d
-    return out
-
-
 def llama_bench(bin_dir, model, threads, pp, tg, reps):
     """{'pp': (mean, sd), 'tg': (mean, sd)} from llama-bench's JSON."""
     r = run([bin_dir / "llama-bench", "-m", model, "-p", str(pp), "-n", str(tg), "-t", str(threads),
@@ -103,13 +93,13 @@ def llama_bench(bin_dir, model, threads, pp, tg, reps):
     return out
 
 
-def slmquant_bench(binary, model, threads, pp, tg, reps, tmp):
+def slmquant_bench(binary, model, opts, threads, pp, tg, reps, tmp):
     env = dict(os.environ, OMP_NUM_THREADS=str(threads))
     out = {}
     for key, p, n in (("pp", pp, 2), ("tg", 1, tg + 1)):
         j = tmp / f"slmq-{key}.json"
         run([binary, "bench", model, "--pp", str(p), "--tg", str(n), "--reps", str(reps),
-             "--threads", str(threads), "--json", j], env=env)
+             "--threads", str(threads), "--json", j] + (opts or []), env=env)
         prof = json.loads(j.read_text())["runs"][0]
         if key == "pp":
             out["pp"] = (prof["prefill_tokens_per_s"], prof["prefill_tokens_per_s_stddev"])
@@ -177,11 +167,10 @@ def main():
     version = run([bin_dir / "llama-bench", "--version"]).stderr.strip().splitlines()
     sdist = sorted((CACHE / "llama.cpp").glob("llama_cpp_python-*.tar.gz"))
     files = llama_files(bin_dir, gguf)
-    ckpts = slmquant_checkpoints(a.binary, gguf)
-
     configs = {}
-    for name, path in ckpts.items():
-        configs[name] = lambda t, p=path: slmquant_bench(a.binary, p, t, a.pp, a.tg, a.reps, out_dir)
+    for name, opts in SLMQ_SCHEMES.items():
+        configs[name] = lambda t, o=opts: slmquant_bench(a.binary, gguf, o, t, a.pp, a.tg, a.reps,
+                                                         out_dir)
     for t_name, f in files.items():
         configs[f"llama.cpp {t_name}"] = lambda t, f=f: llama_bench(bin_dir, f, t, a.pp, a.tg, a.reps)
     if not a.skip_transformers:

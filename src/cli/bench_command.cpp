@@ -22,6 +22,7 @@
 #include "slmq/core/error.h"
 #include "slmq/profile/inference_profile.h"
 #include "slmq/quant/backends/backend_choice.h"
+#include "slmq/quant/embedding_quant.h"
 #include "slmq/quant/quant_method.h"
 
 namespace slmq::cli {
@@ -32,7 +33,7 @@ struct BenchArgs {
   std::string scheme;
   std::optional<int64_t> group_size;  // unset: the scheme's default
   std::string granularity;
-  bool quantize_lm_head = false;
+  bool quantize_lm_head = false, quantize_embedding = false;
   int64_t pp = 512, tg = 128, reps = 5, warmup = 1;
   std::vector<int64_t> batch{1};
   std::vector<int> threads;
@@ -46,6 +47,7 @@ QuantConfig rtn_config(const BenchArgs& a) {
   q["scheme"] = a.scheme;
   set_weight_grouping(q, a.group_size, a.granularity);
   q["quantize_lm_head"] = a.quantize_lm_head;
+  q["quantize_embedding"] = a.quantize_embedding;
   return parse_quant_section(ConfigNode(q, "quant"));
 }
 
@@ -92,6 +94,7 @@ int run_bench(const BenchArgs& args) {
   if (!args.scheme.empty()) {
     QuantConfig q = rtn_config(args);
     QuantReport report = make_quant_method("rtn")->run(*model, q, nullptr);
+    quantize_embedding(*model, q);
     out["quant"] = report.to_json()["config"];
     spdlog::info("quantized with rtn {} in {:.2f} s", args.scheme, report.cost.wall_seconds);
   }
@@ -132,6 +135,9 @@ const RegisterCommand kBench{
       app.add_option("--granularity", args->granularity,
                      "weights: per_channel, per_group or per_tensor (default: the scheme's)");
       app.add_flag("--quantize-lm-head", args->quantize_lm_head, "quantize lm_head too");
+      app.add_flag("--quantize-embedding", args->quantize_embedding,
+                   "quantize the token-embedding table too (weight spec of the scheme; a tied "
+                   "model needs --quantize-lm-head and shares the head's codes)");
       app.add_option("--pp", args->pp, "prompt tokens per row")->capture_default_str();
       app.add_option("--tg", args->tg, "generated tokens per row, EOS ignored")
           ->capture_default_str();

@@ -41,7 +41,7 @@ struct QuantizeArgs {
   std::optional<int64_t> group_size;
   std::string granularity;
   std::string flavour;
-  bool quantize_lm_head = false;
+  bool quantize_lm_head = false, quantize_embedding = false;
   std::string out_dir;
   std::string format = "compressed-tensors";
   bool gguf_requantize = false;
@@ -89,6 +89,7 @@ YAML::Node quant_block(const QuantizeArgs& a) {
     if (a.scheme.find("a16") == std::string::npos) q["activation"]["flavour"] = a.flavour;
   }
   q["quantize_lm_head"] = a.quantize_lm_head;
+  if (a.quantize_embedding) q["quantize_embedding"] = true;
   YAML::Node calib;
   set_if(calib, "source", a.calib);
   set_if(calib, "sampling", a.sampling);
@@ -156,6 +157,12 @@ void print_summary(const QuantReport& r) {
                            s["max_relative_error"].get<double>())
             << fmt::format("linear bytes   {} -> {} (codes packed at their bit width)\n",
                            r.linear_bytes_before, r.linear_bytes_after);
+  if (!r.embedding.is_null()) {
+    std::cout << fmt::format(
+        "embedding      {} bytes -> {} ({}), relative error {:.4g}\n",
+        r.embedding["bytes_before"].get<int64_t>(), r.embedding["bytes_after"].get<int64_t>(),
+        r.embedding["storage"].get<std::string>(), r.embedding["relative_error"].get<double>());
+  }
   for (const auto& [phase, seconds] : r.cost.phase_seconds) {
     std::cout << fmt::format("time {:<14}{:.3f} s\n", phase, seconds);
   }
@@ -245,8 +252,10 @@ const RegisterCommand kQuantize{
       app.add_option("--flavour", args->flavour,
                      "quantizer formulas: gptq, compressed_tensors, quarot, llmc, omniquant, awq "
                      "(default: the method's)");
-      app.add_flag("--quantize-lm-head", args->quantize_lm_head,
-                   "quantize lm_head too (embeddings stay full precision)");
+      app.add_flag("--quantize-lm-head", args->quantize_lm_head, "quantize lm_head too");
+      app.add_flag("--quantize-embedding", args->quantize_embedding,
+                   "quantize the token-embedding table too, weight-only with the weight spec "
+                   "(a tied model needs --quantize-lm-head and shares the head's codes)");
       app.add_option("--calib", args->calib,
                      "calibration text: c4, wikitext2, or a .jsonl / .raw / text file");
       app.add_option("--sampling", args->sampling,

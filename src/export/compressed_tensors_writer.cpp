@@ -129,7 +129,11 @@ void export_compressed_tensors(const Model& model, const ModelSource& source,
                                const std::filesystem::path& out,
                                const std::map<std::string, std::string>& extra_files) {
   CheckpointBuilder b;
-  b.add("model.embed_tokens.weight", model.embed_tokens());
+  // A quantized table (quant.quantize_embedding) is written dequantized: compressed-tensors can
+  // quantize an Embedding, but transformers (5.17) cannot load one (its weight initialisation
+  // reads Embedding.weight, which a pack-quantized module no longer has). Same values, so the
+  // same logits; the float size comes back on load.
+  b.add("model.embed_tokens.weight", model.embedding_table());
   std::map<std::string, const LinearBackend*> linears;
   for (const auto& [name, linear] : model.linears()) linears[name] = linear;
   const Architecture& arch = model.arch();

@@ -45,8 +45,14 @@ class Exporter {
       : model_(model), m_(model.config()), arch_(model.arch()), options_(options) {}
 
   void run(io::GgufWriter& w, GgufExportReport& report) {
-    add(w, report, "token_embd.weight",
-        gguf_export::encode_dense(model_.embed_tokens(), options_.dense_type, {}));
+    // A quantized embedding table is written in its own codes, as llama.cpp's quantized
+    // token_embd (whose rows get_rows dequantizes).
+    if (const LinearBackend* table = model_.embedding_backend()) {
+      add_linear(w, report, "model.embed_tokens", "token_embd", *table);
+    } else {
+      add(w, report, "token_embd.weight",
+          gguf_export::encode_dense(model_.embed_tokens(), options_.dense_type, {}));
+    }
     std::map<std::string, const LinearBackend*> linears;
     for (const auto& [name, linear] : model_.linears()) linears[name] = linear;
     const float offset = arch_.gguf_norm_offset();
@@ -85,9 +91,11 @@ class Exporter {
     add(w, report, "output_norm.weight",
         gguf_export::encode_dense(model_.final_norm(), io::GgmlType::kF32, {}, offset));
     const LinearBackend& head = *linears.at("lm_head");
-    // A tied head that stayed dense is the embedding; llama.cpp reuses token_embd then.
-    if (!(m_.tie_word_embeddings && head.kind() == "dense"))
-      add_linear(w, report, "lm_head", "output", head);
+    // A tied head that stayed dense, or whose quantized table the embedding shares, is
+    // token_embd; llama.cpp reuses token_embd when output.weight is absent.
+    const bool head_is_token_embd =
+        m_.tie_word_embeddings && (head.kind() == "dense" || model_.embedding_backend() == &head);
+    if (!head_is_token_embd) add_linear(w, report, "lm_head", "output", head);
     w.set_u32("general.file_type", file_type_of(most_common_linear_type()));
   }
 

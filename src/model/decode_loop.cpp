@@ -41,7 +41,8 @@ std::optional<std::string> DecodeLoop::unsupported_reason(const Model& model) {
   if (auto reason = unsupported_block(model)) return reason;
   if (c.num_kv_heads <= 0 || c.num_heads % c.num_kv_heads != 0)
     return std::string("heads not a multiple of key/value heads");
-  if (!plain_float(model.embed_tokens()) || !plain_float(model.final_norm()))
+  const bool plain_table = model.embedding_backend() == nullptr;
+  if ((plain_table && !plain_float(model.embed_tokens())) || !plain_float(model.final_norm()))
     return std::string("embedding or final norm not a contiguous float32 CPU tensor");
   for (int64_t i = 0; i < model.num_layers(); ++i) {
     const DecoderLayer& layer = model.layer(i);
@@ -204,11 +205,10 @@ const float* DecodeLoop::step(const std::vector<int64_t>& tokens, KVCache& cache
 
   const int64_t* next = cache.next_position().data_ptr<int64_t>();
   ensure_rope(*std::max_element(next, next + batch) + 1);
-  const float* embed = model_.embed_tokens().data_ptr<float>();
   for (int64_t b = 0; b < batch; ++b) {
     if (tokens[b] < 0 || tokens[b] >= vocab_)
       throw InternalError("decode loop: token id outside the vocabulary");
-    std::memcpy(&x_[b * hidden_], embed + tokens[b] * hidden_, hidden_ * sizeof(float));
+    model_.embedding_row_into(tokens[b], &x_[b * hidden_]);  // dequantized when quantized
   }
   if (embed_scale_ != 0)
     for (int64_t i = 0; i < batch * hidden_; ++i) x_[i] *= embed_scale_;

@@ -35,6 +35,20 @@ void LinearBackend::forward_into(const float* x, int64_t rows, float* y) const {
   std::memcpy(y, out.data_ptr<float>(), static_cast<size_t>(rows * out_features()) * sizeof(float));
 }
 
+at::Tensor LinearBackend::weight_rows(const at::Tensor&) const {
+  throw UnsupportedError("a '" + kind() + "' linear has no weight rows to look up");
+}
+
+void LinearBackend::weight_row_into(int64_t row, float* out) const {
+  at::Tensor ids = at::full({1}, row, at::TensorOptions().dtype(at::kLong));
+  at::Tensor r = weight_rows(ids).to(at::kCPU, at::kFloat).contiguous();
+  std::memcpy(out, r.data_ptr<float>(), static_cast<size_t>(in_features()) * sizeof(float));
+}
+
+at::Tensor DenseLinear::weight_rows(const at::Tensor& ids) const {
+  return at::embedding(weight_, ids.to(weight_.device()));
+}
+
 void DenseLinear::forward_into(const float* x, int64_t rows, float* y) const {
   const bool blas = sgemv_ != nullptr && sgemm_ != nullptr && weight_.scalar_type() == at::kFloat &&
                     weight_.device().is_cpu() && weight_.is_contiguous();

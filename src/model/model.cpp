@@ -3,6 +3,7 @@
 #include <ATen/ATen.h>
 #include <c10/core/InferenceMode.h>
 
+#include <algorithm>
 #include <set>
 
 #include "slmq/core/dtype.h"
@@ -120,7 +121,9 @@ at::Tensor Model::forward(const at::Tensor& input_ids, const at::Tensor& attenti
 }
 
 at::Tensor Model::embed(const at::Tensor& input_ids) const {
-  at::Tensor h = at::embedding(embed_tokens_, input_ids.to(device_));
+  const LinearBackend* table = embedding_backend();
+  at::Tensor h = table != nullptr ? table->weight_rows(input_ids.to(device_)).to(dtype_)
+                                  : at::embedding(embed_tokens_, input_ids.to(device_));
   if (!config_.embedding_multiplier) return h;
   // Gemma casts the multiplier to the weight dtype first (sqrt(640) = 25.298 is 25.25 in bf16).
   return h * at::scalar_tensor(*config_.embedding_multiplier, at::kFloat).to(h.scalar_type());
@@ -138,13 +141,49 @@ at::Tensor Model::head(const at::Tensor& hidden) const {
   return logits;
 }
 
+void Model::set_embedding_table(std::unique_ptr<LinearBackend> table) {
+  if (table == nullptr) {
+    if (lm_head_->kind() == "dense")
+      throw InternalError("only a quantized lm_head can be shared as the embedding table");
+  } else if (table->out_features() != config_.vocab_size ||
+             table->in_features() != config_.hidden_size) {
+    throw InternalError("quantized embedding table shape differs from [vocab, hidden]");
+  }
+  embedding_q_ = std::move(table);
+  embed_from_head_ = embedding_q_ == nullptr;
+  embed_tokens_ = at::Tensor();
+}
+
+const LinearBackend* Model::embedding_backend() const {
+  if (embed_from_head_) return lm_head_.get();
+  return embedding_q_.get();
+}
+
+at::Tensor Model::embedding_table() const {
+  if (embed_tokens_.defined()) return embed_tokens_;
+  at::Tensor ids = at::arange(config_.vocab_size, at::TensorOptions().dtype(at::kLong));
+  return embedding_backend()->weight_rows(ids.to(device_)).to(dtype_);
+}
+
+void Model::embedding_row_into(int64_t id, float* out) const {
+  if (const LinearBackend* table = embedding_backend()) return table->weight_row_into(id, out);
+  if (embed_tokens_.scalar_type() != at::kFloat || !embed_tokens_.device().is_cpu())
+    throw InternalError("embedding_row_into needs a float32 CPU table");
+  const float* row = embed_tokens_.data_ptr<float>() + id * config_.hidden_size;
+  std::copy(row, row + config_.hidden_size, out);
+}
+
 void Model::untie_embeddings() {
   if (!config_.tie_word_embeddings) return;
+  if (!embed_tokens_.defined())
+    throw InternalError("untie_embeddings: the embedding table is quantized");
   lm_head_ = std::make_unique<DenseLinear>(embed_tokens_.clone(), at::Tensor());
   config_.tie_word_embeddings = false;
 }
 
 void Model::set_embed_tokens(const at::Tensor& weight) {
+  if (!embed_tokens_.defined())
+    throw InternalError("set_embed_tokens: the embedding table is quantized");
   embed_tokens_ = weight.to(device_, dtype_).contiguous();
 }
 
@@ -216,7 +255,17 @@ ModelSummary Model::summary() const {
     }
     s.linears_by_kind[l.kind()] += 1;
   };
-  add_tensor(embed_tokens_);
+  if (embed_tokens_.defined()) {
+    add_tensor(embed_tokens_);
+  } else {
+    // Quantized: V·C parameters; bytes of an own table here, of a shared one with the head below.
+    s.parameters += config_.vocab_size * config_.hidden_size;
+    for (const auto& t :
+         embedding_q_ ? embedding_q_->stored_tensors() : std::vector<at::Tensor>{}) {
+      s.bytes += static_cast<int64_t>(t.nbytes());
+      s.bytes_by_dtype[dtype_name(t.scalar_type())] += static_cast<int64_t>(t.nbytes());
+    }
+  }
   add_tensor(final_norm_);
   for (const auto& layer : layers_) {
     const auto& w = layer.weights();

@@ -6,6 +6,7 @@
 
 #include "slmq/calib/calibration_data.h"
 #include "slmq/core/error.h"
+#include "slmq/quant/embedding_quant.h"
 #include "slmq/quant/kv_quant.h"
 
 namespace slmq {
@@ -15,6 +16,7 @@ QuantReport run_quant_block(RunModel& run, const QuantConfig& q, nlohmann::json&
   // Refuse before the (possibly long) calibration sampling.
   if (auto reason = method->unsupported_reason(run.model(), q))
     throw UnsupportedError(q.method + ": " + *reason);
+  if (auto reason = embedding_unsupported_reason(run.model(), q)) throw UnsupportedError(*reason);
   std::optional<CalibrationData> calib;
   // The config decides (QuantConfig::uses_calibration): a method's options may turn its
   // calibration off (QuaRot with RTN weights).
@@ -25,6 +27,7 @@ QuantReport run_quant_block(RunModel& run, const QuantConfig& q, nlohmann::json&
   }
   QuantReport report = method->run(run.model(), q, calib ? &*calib : nullptr);
   attach_method_kv_quantizers(run.model(), q);
+  report.embedding = quantize_embedding(run.model(), q);
   if (calib) {
     // Sampling the windows is part of what quantizing costs.
     report.cost.phase_seconds.insert(report.cost.phase_seconds.begin(),
@@ -42,7 +45,7 @@ QuantReport run_quant_block(RunModel& run, const QuantConfig& q, nlohmann::json&
                      {"summary", r["summary"]}};
   // As in the config: a group size exists only for per_group weights.
   if (w.granularity == Granularity::kPerGroup) result["quant"]["group_size"] = w.group_size;
-  for (const char* key : {"calibration", "details"}) {
+  for (const char* key : {"calibration", "details", "embedding"}) {
     if (r.contains(key)) result["quant"][key] = r[key];
   }
   const nlohmann::json gpu = result.contains("environment")

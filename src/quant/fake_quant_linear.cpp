@@ -59,6 +59,27 @@ at::Tensor FakeQuantLinear::forward(const at::Tensor& x) const {
   return output_ ? fake_quantize_activation(y, *output_) : y;
 }
 
+at::Tensor FakeQuantLinear::weight_rows(const at::Tensor& ids) const {
+  const at::Tensor flat = ids.reshape({-1}).to(weight_.data.device(), at::kLong);
+  if (dequantized_.defined()) return at::embedding(dequantized_, flat).reshape(sizes_with(ids));
+  PackedWeight rows = weight_;
+  rows.data = weight_.data.index_select(0, flat);
+  // Per-tensor parameters ([1, 1]) hold for every row; others have one row per output.
+  auto pick = [&](const at::Tensor& t) {
+    return t.dim() > 0 && t.size(0) == weight_.out_features ? t.index_select(0, flat) : t;
+  };
+  rows.scales = pick(weight_.scales);
+  if (!weight_.spec.symmetric) rows.zeros = pick(weight_.zeros);
+  rows.out_features = flat.size(0);
+  return dequantize_packed(rows).to(compute_dtype_).reshape(sizes_with(ids));
+}
+
+std::vector<int64_t> FakeQuantLinear::sizes_with(const at::Tensor& ids) const {
+  std::vector<int64_t> sizes(ids.sizes().begin(), ids.sizes().end());
+  sizes.push_back(weight_.in_features);
+  return sizes;
+}
+
 std::vector<at::Tensor> FakeQuantLinear::stored_tensors() const {
   std::vector<at::Tensor> out = {weight_.data, weight_.scales};
   if (!weight_.spec.symmetric) out.push_back(weight_.zeros);

@@ -90,6 +90,7 @@ nlohmann::json QuantReport::to_json() const {
                       {"cost", cost.to_json()}};
   if (!calibration.is_null()) j["calibration"] = calibration;
   if (!details.is_null()) j["details"] = details;
+  if (!embedding.is_null()) j["embedding"] = embedding;
   return j;
 }
 

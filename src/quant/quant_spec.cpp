@@ -205,6 +205,8 @@ nlohmann::json QuantConfig::to_json() const {
       {"weight", scheme.weight.to_json()},
       {"activation", scheme.activation ? scheme.activation->to_json() : nlohmann::json()},
       {"quantize_lm_head", quantize_lm_head}};
+  // Only when set, so that the configs (and hashes) of runs made before the key stay the same.
+  if (quantize_embedding) j["quantize_embedding"] = true;
   if (uses_calibration()) j["calibration"] = calibration.to_json();
   if (method_options) j[method] = method_options->to_json();
   if (kv.enabled()) j["kv"] = kv.to_json();
@@ -245,8 +247,9 @@ std::optional<QuantSpec> parse_activation(const ConfigNode& node, std::optional<
 }  // namespace
 
 QuantConfig parse_quant_section(const ConfigNode& node) {
-  std::vector<std::string> keys = {"method",           "scheme",      "weight", "activation",
-                                   "quantize_lm_head", "calibration", "kv"};
+  std::vector<std::string> keys = {
+      "method",      "scheme", "weight", "activation", "quantize_lm_head", "quantize_embedding",
+      "calibration", "kv"};
   for (const auto& m : quant_methods()) {
     if (m.parse_options) keys.push_back(m.name);
   }
@@ -265,6 +268,7 @@ QuantConfig parse_quant_section(const ConfigNode& node) {
   if (c.scheme.activation)
     validate(*c.scheme.activation, QuantRole::kActivation, node.path() + ".activation");
   c.quantize_lm_head = node.get_bool("quantize_lm_head", c.quantize_lm_head);
+  c.quantize_embedding = node.get_bool("quantize_embedding", c.quantize_embedding);
   c.calibration = method.calibration.value_or(CalibrationConfig{});
   if (node.has("calibration")) {
     if (!method.calibration)

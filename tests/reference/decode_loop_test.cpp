@@ -1,9 +1,9 @@
 // The tensor-free decode loop against Model::forward (itself checked against transformers in
 // model_parity_test.cpp): the same decode steps from the same prefilled caches, on tiny models of
-// every architecture the loop runs (left padding, q/k/v bias, llama3 RoPE, a sliding window shorter
-// than the sequences, Qwen3's q/k norms, Gemma-3's (1 + w) sandwich norms, GELU, local RoPE,
-// embedding multiplier and attention scalar) with dense and with real integer linears; and
-// SmolLM2's and Gemma-3-270M's greedy tokens both ways.
+// every architecture the loop runs (a quantized embedding table, left padding, q/k/v bias, llama3
+// RoPE, a sliding window shorter than the sequences, Qwen3's q/k norms, Gemma-3's (1 + w) sandwich
+// norms, GELU, local RoPE, embedding multiplier and attention scalar) with dense and with real
+// integer linears; and SmolLM2's and Gemma-3-270M's greedy tokens both ways.
 //
 // Tolerances. Dense and W4A16 (float activations): 1e-4 on logits of magnitude ~1..4 (as
 // model_parity_test's fp32): both sides run the same fp32 operations on the same weights and
@@ -22,6 +22,7 @@
 #include "slmq/model/generate.h"
 #include "slmq/model/model_loader.h"
 #include "slmq/quant/backends/backend_choice.h"
+#include "slmq/quant/embedding_quant.h"
 #include "slmq/quant/quant_method.h"
 #include "support/single_thread.h"
 #include "support/temp_dir.h"
@@ -32,13 +33,18 @@ namespace {
 constexpr double kTolerance = 1e-4;
 constexpr double kA8Tolerance = 0.25;
 
+// W4A16 quantizes the embedding table too (shared with a tied head, its own otherwise), so the
+// loop's row lookup in a quantized table is checked; W8A8 keeps the float table.
 void quantize(Model& model, const std::string& scheme) {
   YAML::Node q;
   q["method"] = "rtn";
   q["scheme"] = scheme;
   q["weight"]["group_size"] = 32;
   q["quantize_lm_head"] = true;
-  make_quant_method("rtn")->run(model, parse_quant_section(ConfigNode(q, "quant")), nullptr);
+  q["quantize_embedding"] = scheme == "w4a16";
+  const QuantConfig config = parse_quant_section(ConfigNode(q, "quant"));
+  make_quant_method("rtn")->run(model, config, nullptr);
+  quantize_embedding(model, config);
   apply_backend_choice(model, BackendChoice::kReal);
 }
 

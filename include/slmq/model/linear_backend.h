@@ -31,6 +31,15 @@ class LinearBackend {
   virtual int64_t macs(int64_t tokens) const { return tokens * in_features() * out_features(); }
   // Short name of the backend, e.g. "dense".
   virtual std::string kind() const = 0;
+
+  // Rows of the weight W [out, in] picked by `ids` (int64, any shape [...], each in [0, out)):
+  // [..., in] in the compute dtype, as the matmul sees them (dequantized for integer backends).
+  // What lets a (quantized) table serve as an embedding, as llama.cpp's quantized token_embd
+  // does; no bias. Throws UnsupportedError for backends without stored weight rows.
+  virtual at::Tensor weight_rows(const at::Tensor& ids) const;
+  // Row `row` of W as float32 into out [in] (the tensor-free decode loop). The default goes
+  // through weight_rows().
+  virtual void weight_row_into(int64_t row, float* out) const;
 };
 
 // y = x W^T + b in the compute dtype, as torch.nn.Linear.
@@ -46,6 +55,7 @@ class DenseLinear final : public LinearBackend {
   std::vector<at::Tensor> stored_tensors() const override;
   int64_t parameters() const override;
   std::string kind() const override { return "dense"; }
+  at::Tensor weight_rows(const at::Tensor& ids) const override;
 
   const at::Tensor& weight() const { return weight_; }
   const at::Tensor& bias() const { return bias_; }

@@ -79,7 +79,8 @@ class Model {
   AttentionContext causal_attention_context(const at::Tensor& positions) const;
   // Final norm, lm_head and the family's logit soft-capping: hidden [B,T,C] -> logits [B,T,V].
   at::Tensor head(const at::Tensor& hidden) const;
-  // The embedding table [V,C] and the final norm weight [C] (compute dtype), for export.
+  // The embedding table [V,C] and the final norm weight [C] (compute dtype), for export. The
+  // table is undefined once it is quantized (set_embedding_table): use embedding_table().
   const at::Tensor& embed_tokens() const { return embed_tokens_; }
   const at::Tensor& final_norm() const { return final_norm_; }
 
@@ -89,6 +90,25 @@ class Model {
   void untie_embeddings();
   // Replaces the embedding table ([V,C], converted to the compute dtype and device).
   void set_embed_tokens(const at::Tensor& weight);
+  // --- A quantized embedding table (quant.quantize_embedding; llama.cpp quantizes token_embd) ---
+  // Embedding rows come from `table` (a backend over [V, C]: FakeQuantLinear or its real twin,
+  // weight_rows()) and the float table is freed. A null `table` makes the rows come from the
+  // quantized lm_head, which then holds the only copy (the caller has checked that its weight is
+  // the table: a tied model, or equal codes). Throws InternalError when the shapes differ, or
+  // for a null table with a dense head.
+  void set_embedding_table(std::unique_ptr<LinearBackend> table);
+  // Where quantized rows come from: the own table, the tied head, or null (a plain tensor).
+  const LinearBackend* embedding_backend() const;
+  // The own quantized table's slot (backend choice swaps it); null when there is none.
+  std::unique_ptr<LinearBackend>* embedding_slot() {
+    return embedding_q_ ? &embedding_q_ : nullptr;
+  }
+  // [V, C] in the compute dtype: the plain table, or the quantized one dequantized (exporters;
+  // allocates the float table).
+  at::Tensor embedding_table() const;
+  // Row `id` as float32 into out [C], without the embedding multiplier (the decode loop).
+  void embedding_row_into(int64_t id, float* out) const;
+
   // The final norm's effective per-channel multiplier (fp32 [C]) and its setter, with the
   // semantics of DecoderLayer::norm_gain / set_norm_gain.
   at::Tensor final_norm_gain() const;
@@ -112,7 +132,9 @@ class Model {
   c10::ScalarType dtype_;
   c10::Device device_;
   KvStorage kv_storage_ = KvStorage::kCompute;
-  at::Tensor embed_tokens_;
+  at::Tensor embed_tokens_;                     // undefined once quantized
+  std::unique_ptr<LinearBackend> embedding_q_;  // the own quantized table, or null
+  bool embed_from_head_ = false;                // rows from the tied, quantized lm_head
   std::vector<DecoderLayer> layers_;
   at::Tensor final_norm_;
   std::unique_ptr<LinearBackend> lm_head_;

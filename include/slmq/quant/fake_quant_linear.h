@@ -35,6 +35,9 @@ class FakeQuantLinear final : public LinearBackend {
   std::vector<at::Tensor> stored_tensors() const override;
   int64_t parameters() const override;
   std::string kind() const override { return "fake_quant"; }
+  // The picked rows dequantized from their codes alone (the full dequantized weight is neither
+  // built nor kept, so a quantized embedding table stays at its stored size).
+  at::Tensor weight_rows(const at::Tensor& ids) const override;
 
   // The codes unpacked (int8 or uint8 [out, in]) with scales and zero points; symmetric specs
   // hold a single zero point (the spec's constant).
@@ -54,6 +57,8 @@ class FakeQuantLinear final : public LinearBackend {
 
  private:
   void check() const;
+  // ids' sizes followed by in_features.
+  std::vector<int64_t> sizes_with(const at::Tensor& ids) const;
 
   PackedWeight weight_;
   at::Tensor bias_;

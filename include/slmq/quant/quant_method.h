@@ -41,9 +41,10 @@ struct QuantReport {
   QuantCost cost;
   nlohmann::json calibration;  // CalibrationData::to_json() of a calibrated run, else null
   nlohmann::json details;      // method-specific records (e.g. GPTQ's damping per linear)
+  nlohmann::json embedding;    // quantize_embedding()'s block when the embedding was quantized
 
   // {method, config, layers: [...], summary: {layers, mean/max relative error, bytes}, cost,
-  //  calibration and details when set}
+  //  calibration, details and embedding when set}
   nlohmann::json to_json() const;
 };
 

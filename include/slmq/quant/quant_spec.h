@@ -84,6 +84,7 @@ QuantScheme scheme_preset(const std::string& name, QuantFlavour flavour, const s
 //     weight: {bits, symmetric, granularity, group_size, flavour, clip_ratio}
 //     activation: {bits, symmetric, granularity, flavour, clip_ratio, dynamic}  # or `none`
 //     quantize_lm_head: false
+//     quantize_embedding: false       # the token-embedding table too (embedding_quant.h)
 //     calibration: {source, format, text_field, sampling, nsamples, seqlen, seed, shuffle,
 //                   max_document_tokens, batch_size, propagate}   # calibrating methods
 //     <method>: {...}                 # the method's own options, e.g. gptq: {act_order: true}
@@ -92,7 +93,8 @@ struct QuantConfig {
   std::string method = "rtn";
   QuantScheme scheme;
   bool quantize_lm_head = false;
-  CalibrationConfig calibration;  // the method's registered defaults unless configured
+  bool quantize_embedding = false;  // weight-only, with `scheme.weight` (embedding_quant.h)
+  CalibrationConfig calibration;    // the method's registered defaults unless configured
   // The `quant.<method>:` block as the method's registration parsed it (its defaults when the
   // block is absent); null for a method without options.
   std::shared_ptr<const MethodOptions> method_options;

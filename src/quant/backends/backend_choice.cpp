@@ -48,6 +48,13 @@ BackendReport apply_backend_choice(Model& model, BackendChoice choice) {
     }
     report.linears_by_kind[(*slot)->kind()] += 1;
   }
+  // An own quantized embedding table gets the real kernels' row dequantization too (a table
+  // shared with the head follows the head). Not a linear: not counted above.
+  if (auto* slot = model.embedding_slot(); slot != nullptr && choice != BackendChoice::kFake) {
+    const auto* fake = dynamic_cast<const FakeQuantLinear*>(slot->get());
+    if (fake != nullptr && !CpuIntLinear::unsupported_reason(*fake, model.dtype()))
+      *slot = std::make_unique<CpuIntLinear>(*fake, model.dtype());
+  }
   return report;
 }
 

@@ -119,6 +119,22 @@ at::Tensor CpuIntLinear::forward(const at::Tensor& x) const {
   return output_ ? fake_quantize_activation(y, *output_) : y;
 }
 
+at::Tensor CpuIntLinear::weight_rows(const at::Tensor& ids) const {
+  const at::Tensor flat = ids.reshape({-1}).to(at::kCPU, at::kLong).contiguous();
+  at::Tensor out = at::empty({flat.size(0), view_.cols}, at::kFloat);
+  const int64_t* id = flat.data_ptr<int64_t>();
+  for (int64_t i = 0; i < flat.size(0); ++i) weight_row_into(id[i], out[i].data_ptr<float>());
+  auto sizes = ids.sizes().vec();
+  sizes.push_back(view_.cols);
+  return out.view(sizes);
+}
+
+void CpuIntLinear::weight_row_into(int64_t row, float* out) const {
+  if (row < 0 || row >= view_.rows)
+    throw InternalError(fmt::format("{}: row {} outside [0, {})", kind_, row, view_.rows));
+  kernels::dequantize_rows(view_, row, row + 1, out);
+}
+
 at::Tensor CpuIntLinear::forward_rows(const at::Tensor& x) const {
   const int64_t m = x.size(0);
   if (m > kGemvMaxRows) {

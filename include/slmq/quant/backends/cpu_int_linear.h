@@ -42,6 +42,9 @@ class CpuIntLinear final : public LinearBackend {
   std::vector<at::Tensor> stored_tensors() const override;
   int64_t parameters() const override;
   std::string kind() const override { return kind_; }
+  // Rows dequantized by the kernels (bit-identical to the fake-quant twin's), fp32.
+  at::Tensor weight_rows(const at::Tensor& ids) const override;
+  void weight_row_into(int64_t row, float* out) const override;
 
   // Rows at or below this go through the GEMV kernels; above, through dequantized tiles.
   static constexpr int64_t kGemvMaxRows = 8;
