@@ -100,6 +100,7 @@ namespace {
 
 // Σ_d q_d · code_d · scale_g over the groups of one int8 vector.
 float dot_int8(const float* q, const int8_t* codes, const float* scales, int64_t d, int64_t group) {
+  if (use_avx2_now() && group % 8 == 0) return detail::dot_int8_avx2(q, codes, scales, d, group);
   float total = 0;
   for (int64_t g = 0; g < d / group; ++g) {
     float s = 0;
@@ -107,6 +108,14 @@ float dot_int8(const float* q, const int8_t* codes, const float* scales, int64_t
     total += s * scales[g];
   }
   return total;
+}
+
+// y += p · code · scale over the groups of one int8 vector.
+void axpy_int8(float p, const int8_t* codes, const float* scales, int64_t d, int64_t group,
+               float* y) {
+  if (use_avx2_now() && group % 8 == 0)
+    return detail::axpy_int8_avx2(p, codes, scales, d, group, y);
+  for (int64_t i = 0; i < d; ++i) y[i] += p * scales[i / group] * static_cast<float>(codes[i]);
 }
 
 }  // namespace
@@ -132,11 +141,8 @@ void attend_one_query_int8(const float* q, int64_t heads, int64_t kv_heads, int6
     std::fill(oh, oh + head_dim, 0.0f);
     for (int64_t s = first; s <= last; ++s) {
       if (scratch[s] == 0.0f) continue;
-      const float p = scratch[s] / total;
-      const int8_t* c = kv.value_codes + (base + s) * head_dim;
-      const float* vs = kv.value_scales + (base + s) * per_vector;
-      for (int64_t i = 0; i < head_dim; ++i)
-        oh[i] += p * vs[i / kv.group] * static_cast<float>(c[i]);
+      axpy_int8(scratch[s] / total, kv.value_codes + (base + s) * head_dim,
+                kv.value_scales + (base + s) * per_vector, head_dim, kv.group, oh);
     }
   }
 }

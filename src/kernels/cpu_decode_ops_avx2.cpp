@@ -40,7 +40,34 @@ __m256 exp8(__m256 x) {
   return _mm256_andnot_ps(underflow, y);
 }
 
+// 8 int8 codes as 8 floats.
+__m256 load8_int8(const int8_t* c) {
+  return _mm256_cvtepi32_ps(
+      _mm256_cvtepi8_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(c))));
+}
+
 }  // namespace
+
+float dot_int8_avx2(const float* q, const int8_t* codes, const float* scales, int64_t d,
+                    int64_t group) {
+  __m256 total = _mm256_setzero_ps();
+  for (int64_t g = 0; g < d / group; ++g) {
+    __m256 s = _mm256_setzero_ps();
+    for (int64_t i = g * group; i < (g + 1) * group; i += 8)
+      s = _mm256_fmadd_ps(_mm256_loadu_ps(q + i), load8_int8(codes + i), s);
+    total = _mm256_fmadd_ps(s, _mm256_set1_ps(scales[g]), total);
+  }
+  return hsum(total);
+}
+
+void axpy_int8_avx2(float p, const int8_t* codes, const float* scales, int64_t d, int64_t group,
+                    float* y) {
+  for (int64_t g = 0; g < d / group; ++g) {
+    const __m256 a = _mm256_set1_ps(p * scales[g]);
+    for (int64_t i = g * group; i < (g + 1) * group; i += 8)
+      _mm256_storeu_ps(y + i, _mm256_fmadd_ps(a, load8_int8(codes + i), _mm256_loadu_ps(y + i)));
+  }
+}
 
 float sum_squares_avx2(const float* x, int64_t n) {
   __m256 s = _mm256_setzero_ps();

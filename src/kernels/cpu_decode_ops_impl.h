@@ -15,5 +15,11 @@ float exp_shift_sum_avx2(float* x, int64_t n, float shift);
 void silu_mul_avx2(float* gate, const float* up, int64_t n);
 void gelu_tanh_mul_avx2(float* gate, const float* up, int64_t n);
 void add_into_avx2(float* x, const float* y, int64_t n);
+// Σ_g scale[g] · Σ_{i in g} q[i]·code[i] over d values in groups of `group` (a multiple of 8).
+float dot_int8_avx2(const float* q, const int8_t* codes, const float* scales, int64_t d,
+                    int64_t group);
+// y[i] += p · scale[i / group] · code[i] for d values (group a multiple of 8).
+void axpy_int8_avx2(float p, const int8_t* codes, const float* scales, int64_t d, int64_t group,
+                    float* y);
 
 }  // namespace slmq::kernels::detail

@@ -70,6 +70,41 @@ TEST_P(DecodeOps, AttentionMatchesMaskedSdpaWithGroupedHeads) {
   EXPECT_LE(max_rel(out, want.view({heads, dim})), 1e-5);
 }
 
+// The int8 cache read as code · scale: the reference is SDPA over those dequantized keys and
+// values (the codes and scales made here by the kernel's own quantize_kv_int8, whose codes
+// kv_cache_int8_test checks against the definition), so only summation order differs.
+TEST_P(DecodeOps, Int8AttentionMatchesSdpaOverTheDequantizedCache) {
+  at::manual_seed(6);
+  const int64_t heads = 6, kv_heads = 2, dim = 64, cap = 40, last = 33, first = 3;
+  for (const int64_t group : {int64_t{32}, int64_t{64}}) {
+    at::Tensor q = at::randn({heads, dim});
+    at::Tensor keys = at::randn({kv_heads, cap, dim}), values = at::randn({kv_heads, cap, dim});
+    const int64_t n = kv_heads * cap * dim;
+    at::Tensor kc = at::empty({n}, at::kChar), vc = at::empty({n}, at::kChar);
+    at::Tensor ks = at::empty({n / group}), vs = at::empty({n / group});
+    kernels::quantize_kv_int8(keys.data_ptr<float>(), n, group, kc.data_ptr<int8_t>(),
+                              ks.data_ptr<float>());
+    kernels::quantize_kv_int8(values.data_ptr<float>(), n, group, vc.data_ptr<int8_t>(),
+                              vs.data_ptr<float>());
+    auto dequant = [&](const at::Tensor& c, const at::Tensor& s) {
+      return (c.to(at::kFloat).view({-1, group}) * s.view({-1, 1})).view({kv_heads, cap, dim});
+    };
+    at::Tensor allowed = at::zeros({cap}, at::kBool);
+    allowed.narrow(0, first, last - first + 1).fill_(true);
+    const float scale = 1.0f / 8.0f;
+    at::Tensor want = at::scaled_dot_product_attention(
+        q.view({1, heads, 1, dim}), dequant(kc, ks).unsqueeze(0), dequant(vc, vs).unsqueeze(0),
+        allowed.view({1, 1, 1, cap}), 0.0, false, scale, /*enable_gqa=*/true);
+    at::Tensor out = at::empty({heads, dim}), scratch = at::empty({cap});
+    const kernels::Int8KV kv{kc.data_ptr<int8_t>(), ks.data_ptr<float>(), vc.data_ptr<int8_t>(),
+                             vs.data_ptr<float>(), group};
+    kernels::attend_one_query_int8(q.data_ptr<float>(), heads, kv_heads, dim, kv, cap, first, last,
+                                   nullptr, scale, scratch.data_ptr<float>(),
+                                   out.data_ptr<float>());
+    EXPECT_LE(max_rel(out, want.view({heads, dim})), 1e-5) << "group " << group;
+  }
+}
+
 TEST_P(DecodeOps, SiluMulAndAddAndArgmax) {
   at::manual_seed(4);
   at::Tensor g = at::randn({1539}) * 6, u = at::randn({1539});
