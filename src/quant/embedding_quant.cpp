@@ -19,8 +19,8 @@ const FakeQuantLinear* fake_head(Model& model) {
 
 // The head's codes, scales and zero points equal `table`'s: it is the same quantized table.
 bool same_codes(const PackedWeight& a, const PackedWeight& b) {
-  return a.spec.bits == b.spec.bits && a.data.sizes() == b.data.sizes() &&
-         a.data.equal(b.data) && a.scales.equal(b.scales) && a.zeros.equal(b.zeros);
+  return a.spec.bits == b.spec.bits && a.data.sizes() == b.data.sizes() && a.data.equal(b.data) &&
+         a.scales.equal(b.scales) && a.zeros.equal(b.zeros);
 }
 
 }  // namespace
@@ -28,7 +28,8 @@ bool same_codes(const PackedWeight& a, const PackedWeight& b) {
 std::optional<std::string> embedding_unsupported_reason(const Model& model,
                                                         const QuantConfig& config) noexcept {
   if (!config.quantize_embedding) return std::nullopt;
-  if (model.embedding_backend() != nullptr) return std::string("the embedding is already quantized");
+  if (model.embedding_backend() != nullptr)
+    return std::string("the embedding is already quantized");
   if (model.config().tie_word_embeddings && !config.quantize_lm_head) {
     return std::string(
         "quantize_embedding: the tied embedding is lm_head's weight, which stays in full "
@@ -49,8 +50,8 @@ nlohmann::json quantize_embedding(Model& model, const QuantConfig& config) {
   const at::Tensor table = model.embed_tokens();
   const int64_t bytes_before = static_cast<int64_t>(table.nbytes());
   QuantizedWeight q = quantize_weight(table, config.scheme.weight);
-  const double relative_error = weight_error_stats("model.embed_tokens", table, dequantize(q))
-                                    .relative_error;
+  const double relative_error =
+      weight_error_stats("model.embed_tokens", table, dequantize(q)).relative_error;
   auto own = std::make_unique<FakeQuantLinear>(std::move(q), at::Tensor(), model.dtype());
   nlohmann::json out = {{"relative_error", relative_error}, {"bytes_before", bytes_before}};
   const FakeQuantLinear* head = fake_head(model);

@@ -74,7 +74,8 @@ TEST(EmbeddingQuant, TiedModelSharesTheHeadCodes) {
   EXPECT_EQ(model->summary().parameters, reference->summary().parameters);
 
   // Reference: the head's dequantized weight as a float table.
-  const auto* head = dynamic_cast<const FakeQuantLinear*>(reference->linears().back().second->get());
+  const auto* head =
+      dynamic_cast<const FakeQuantLinear*>(reference->linears().back().second->get());
   ASSERT_NE(head, nullptr);
   const at::Tensor table = dequantize_packed(head->packed_weight());
   EXPECT_TRUE(model->embedding_table().equal(table));
