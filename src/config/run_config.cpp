@@ -6,7 +6,7 @@
 #include <string>
 
 #include "slmq/config/config_node.h"
-#include "slmq/core/dtype.h"
+#include "slmq/core/dtype_names.h"
 #include "slmq/core/error.h"
 #include "slmq/core/hash.h"
 
@@ -40,8 +40,7 @@ ModelSection parse_model(const ConfigNode& node) {
   m.path = node.require_string("path");
   m.name = node.get_string(
       "name", std::filesystem::path(m.path).lexically_normal().filename().stem().string());
-  m.dtype =
-      dtype_name(parse_compute_dtype(node.get_string("dtype", m.dtype), node.path() + ".dtype"));
+  m.dtype = canonical_compute_dtype(node.get_string("dtype", m.dtype), node.path() + ".dtype");
   m.device = node.get_string("device", m.device);
   const bool cuda_index = m.device.rfind("cuda:", 0) == 0 && m.device.size() > 5 &&
                           m.device.find_first_not_of("0123456789", 5) == std::string::npos;
@@ -112,8 +111,7 @@ PplSection parse_ppl(const ConfigNode& node) {
   p.baseline_dtype = node.get_string("baseline_dtype", p.baseline_dtype);
   if (!p.baseline_dtype.empty()) {
     if (p.baseline.empty()) node.fail("baseline_dtype", "needs baseline (a model path)");
-    p.baseline_dtype =
-        dtype_name(parse_compute_dtype(p.baseline_dtype, node.path() + ".baseline_dtype"));
+    p.baseline_dtype = canonical_compute_dtype(p.baseline_dtype, node.path() + ".baseline_dtype");
   }
   if (!p.baseline.empty()) {
     if (node.has("kl") && !p.kl)

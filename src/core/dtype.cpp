@@ -3,16 +3,16 @@
 #include <ATen/Context.h>
 #include <ATen/detail/CUDAHooksInterface.h>
 
+#include "slmq/core/dtype_names.h"
 #include "slmq/core/error.h"
 
 namespace slmq {
 
 c10::ScalarType parse_compute_dtype(std::string_view name, std::string_view key) {
-  if (name == "float32" || name == "fp32") return c10::kFloat;
-  if (name == "bfloat16" || name == "bf16") return c10::kBFloat16;
-  if (name == "float16" || name == "fp16" || name == "half") return c10::kHalf;
-  throw ConfigError(std::string(key) + ": '" + std::string(name) +
-                    "' is not a compute dtype; expected float32, bfloat16 or float16");
+  const std::string canonical = canonical_compute_dtype(name, key);
+  if (canonical == "bfloat16") return c10::kBFloat16;
+  if (canonical == "float16") return c10::kHalf;
+  return c10::kFloat;
 }
 
 std::string dtype_name(c10::ScalarType dtype) {

@@ -29,41 +29,18 @@ bool matches_any(const nlohmann::json& targets, const std::string& name) {
   return false;
 }
 
-struct GroupSpec {
-  std::string name;
-  nlohmann::json targets;
-  QuantSpec weight;
-  std::optional<QuantSpec> activation;
-  bool packed = true;  // pack-quantized, else int-quantized / naive-quantized
-};
-
 class CtLinearLoader final : public LinearLoader {
  public:
   CtLinearLoader(const nlohmann::json& qc, std::string where, nlohmann::json online)
-      : where_(std::move(where)), online_(std::move(online)) {
-    const std::string method = qc.value("quant_method", "");
-    if (method != "compressed-tensors") {
-      throw UnsupportedError(where_ + ": quantization_config.quant_method '" + method +
-                             "' is not supported (only compressed-tensors checkpoints load)");
-    }
-    const std::string status = qc.value("quantization_status", "compressed");
-    if (status != "compressed") {
-      throw UnsupportedError(where_ + ": quantization_status '" + status +
-                             "' is not supported (only 'compressed' checkpoints load)");
-    }
-    ignore_ = qc.value("ignore", nlohmann::json::array());
-    if (!qc.contains("config_groups") || !qc["config_groups"].is_object())
-      throw DataError(where_ + ": quantization_config.config_groups is missing");
-    const std::string format = qc.value("format", "");
-    for (const auto& [name, g] : qc["config_groups"].items())
-      groups_.push_back(group(name, g, format));
-  }
+      : where_(std::move(where)),
+        online_(std::move(online)),
+        config_(ct::parse_quantization_config(qc, where_)) {}
 
   std::unique_ptr<LinearBackend> load(const std::string& prefix, int64_t out, int64_t in,
                                       at::Tensor bias, const WeightSource& weights,
                                       const LoadOptions& options) const override {
-    if (matches_any(ignore_, prefix)) return nullptr;
-    for (const auto& g : groups_) {
+    if (matches_any(config_.ignore, prefix)) return nullptr;
+    for (const auto& g : config_.groups) {
       if (!matches_any(g.targets, prefix)) continue;
       Reader r{weights, prefix, g.weight, out, in};
       PackedWeight w = g.packed ? r.packed_weight() : r.int_weight();
@@ -80,33 +57,6 @@ class CtLinearLoader final : public LinearLoader {
   void finish(Model& model) const override { attach_declared_attention(model, online_, where_); }
 
  private:
-  GroupSpec group(const std::string& name, const nlohmann::json& g,
-                  const std::string& format) const {
-    const std::string where = where_ + ": quantization_config.config_groups." + name;
-    GroupSpec s;
-    s.name = name;
-    s.targets = g.value("targets", nlohmann::json::array());
-    if (!g.contains("weights") || g["weights"].is_null())
-      throw UnsupportedError(where + ": groups without weight quantization are not supported");
-    s.weight = ct::weight_spec_from_args(g["weights"], where + ".weights");
-    if (g.contains("input_activations") && !g["input_activations"].is_null())
-      s.activation =
-          ct::activation_spec_from_args(g["input_activations"], where + ".input_activations");
-    if (g.contains("output_activations") && !g["output_activations"].is_null())
-      throw UnsupportedError(where + ": output_activations quantization is not supported");
-    const std::string f =
-        g.contains("format") && g["format"].is_string() ? g["format"].get<std::string>() : format;
-    if (f == ct::kPackQuantized) {
-      s.packed = true;
-    } else if (f == ct::kIntQuantized || f == "naive-quantized") {
-      s.packed = false;
-    } else {
-      throw UnsupportedError(where + ": format '" + f +
-                             "' is not supported (pack-quantized, int-quantized, naive-quantized)");
-    }
-    return s;
-  }
-
   // The tensors of one linear.
   struct Reader {
     const WeightSource& weights;
@@ -233,8 +183,7 @@ class CtLinearLoader final : public LinearLoader {
 
   std::string where_;
   nlohmann::json online_;
-  nlohmann::json ignore_;
-  std::vector<GroupSpec> groups_;
+  ct::CtQuantizationConfig config_;
 };
 
 }  // namespace
@@ -242,8 +191,6 @@ class CtLinearLoader final : public LinearLoader {
 std::shared_ptr<const LinearLoader> make_ct_linear_loader(const nlohmann::json& quantization_config,
                                                           const std::string& where,
                                                           const nlohmann::json& online_transforms) {
-  if (!quantization_config.is_object())
-    throw DataError(where + ": quantization_config must be an object");
   return std::make_shared<CtLinearLoader>(quantization_config, where, online_transforms);
 }
 

@@ -28,26 +28,6 @@ at::Tensor ct_scale_shape(const at::Tensor& scales, Granularity g) {
   return g == Granularity::kPerTensor ? s.reshape({1}) : s;
 }
 
-template <typename T>
-T get_or(const nlohmann::json& j, const char* key, T fallback) {
-  return j.contains(key) && !j[key].is_null() ? j[key].get<T>() : fallback;
-}
-
-void require_int_type(const nlohmann::json& args, const std::string& where) {
-  const std::string type = get_or<std::string>(args, "type", "int");
-  if (type != "int") {
-    throw UnsupportedError(where + ": type '" + type +
-                           "' is not supported (slmquant runs integer quantization only)");
-  }
-}
-
-int bits_of(const nlohmann::json& args, const std::string& where) {
-  const int bits = get_or<int>(args, "num_bits", 8);
-  if (bits < 2 || bits > 8)
-    throw UnsupportedError(where + fmt::format(": num_bits {} is outside 2..8", bits));
-  return bits;
-}
-
 }  // namespace
 
 CtWeight to_ct_weight(const PackedWeight& w, const std::string& layer) {
@@ -129,62 +109,6 @@ nlohmann::json activation_args(const QuantSpec& s, const std::string& layer) {
 
 std::string format_for(bool has_activations) {
   return has_activations ? kIntQuantized : kPackQuantized;
-}
-
-QuantSpec weight_spec_from_args(const nlohmann::json& args, const std::string& where) {
-  require_int_type(args, where);
-  QuantSpec s;
-  s.flavour = QuantFlavour::kCompressedTensors;
-  s.bits = bits_of(args, where);
-  s.symmetric = get_or<bool>(args, "symmetric", true);
-  const std::string strategy = get_or<std::string>(args, "strategy", "tensor");
-  if (strategy == "tensor") {
-    s.granularity = Granularity::kPerTensor;
-  } else if (strategy == "channel") {
-    s.granularity = Granularity::kPerChannel;
-  } else if (strategy == "group") {
-    s.granularity = Granularity::kPerGroup;
-    s.group_size = get_or<int64_t>(args, "group_size", 0);
-    if (s.group_size < 1) throw DataError(where + ": strategy 'group' needs a positive group_size");
-  } else {
-    throw UnsupportedError(where + ": weight strategy '" + strategy +
-                           "' is not supported (tensor, channel, group)");
-  }
-  if (get_or<bool>(args, "dynamic", false))
-    throw UnsupportedError(where + ": dynamic weight quantization is not supported");
-  const std::string actorder = args.contains("actorder") && args["actorder"].is_string()
-                                   ? args["actorder"].get<std::string>()
-                                   : "";
-  if (actorder == "group") {
-    throw UnsupportedError(where +
-                           ": actorder 'group' (a g_idx permutation of the groups) is not "
-                           "supported");
-  }
-  return s;
-}
-
-QuantSpec activation_spec_from_args(const nlohmann::json& args, const std::string& where) {
-  require_int_type(args, where);
-  QuantSpec s;
-  s.flavour = QuantFlavour::kCompressedTensors;
-  s.bits = bits_of(args, where);
-  s.symmetric = get_or<bool>(args, "symmetric", true);
-  const std::string strategy = get_or<std::string>(args, "strategy", "tensor");
-  if (strategy == "token") {
-    s.granularity = Granularity::kPerToken;
-  } else if (strategy == "tensor") {
-    s.granularity = Granularity::kPerTensor;
-  } else {
-    throw UnsupportedError(where + ": activation strategy '" + strategy +
-                           "' is not supported (token, tensor)");
-  }
-  const nlohmann::json dynamic = args.value("dynamic", nlohmann::json(false));
-  if (!(dynamic.is_boolean() && dynamic.get<bool>())) {
-    throw UnsupportedError(where +
-                           ": static activation quantization (input_scale from calibration) "
-                           "is not supported yet; only dynamic activations are");
-  }
-  return s;
 }
 
 }  // namespace slmq::ct

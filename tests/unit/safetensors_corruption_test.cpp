@@ -131,5 +131,22 @@ TEST_F(SafetensorsCorruption, UnknownDtypeAndBadFields) {
                     "missing 'data_offsets'");
 }
 
+// Found reviewing the header parser for the safetensors fuzz target: a zero elsewhere in the shape
+// let any size through the byte-size check, and one past 2^63 - 1 became a negative torch size
+// (load() then failed inside at::empty with an untyped c10::Error).
+TEST_F(SafetensorsCorruption, ShapeEntryBeyondTorchSizesWithAZeroDimension) {
+  const std::string header =
+      R"({"a":{"dtype":"F32","shape":[0,9223372036854775809],"data_offsets":[0,0]},)"
+      R"("b":{"dtype":"F32","shape":[1],"data_offsets":[0,4]}})";
+  expect_data_error(join(header, std::string(4, '\0')),
+                    "tensor 'a': shape entry 9223372036854775809 exceeds 2^63 - 1");
+  // The largest torch size with a zero beside it is an empty tensor, as in the reference.
+  const std::string ok =
+      R"({"a":{"dtype":"F32","shape":[0,9223372036854775807],"data_offsets":[0,0]}})";
+  auto path = dir_.path() / "empty.safetensors";
+  std::ofstream(path, std::ios::binary) << join(ok, "");
+  EXPECT_EQ(SafetensorsFile::open(path).find("a")->shape[1], INT64_MAX);
+}
+
 }  // namespace
 }  // namespace slmq

@@ -22,13 +22,11 @@
 #include <optional>
 #include <string>
 
+#include "slmq/export/compressed_tensors_config.h"
 #include "slmq/quant/packed_weight.h"
 #include "slmq/quant/quant_spec.h"
 
 namespace slmq::ct {
-
-constexpr const char* kPackQuantized = "pack-quantized";
-constexpr const char* kIntQuantized = "int-quantized";
 
 // One weight in compressed-tensors' integers.
 struct CtWeight {
@@ -58,11 +56,5 @@ nlohmann::json activation_args(const QuantSpec& spec, const std::string& layer);
 // pack-quantized for weight-only schemes, int-quantized when activations are quantized (the
 // choice compressed-tensors' infer_module_format makes).
 std::string format_for(bool has_activations);
-
-// The reverse, for loading: QuantSpecs (compressed_tensors flavour) from QuantizationArgs.
-// Throws DataError / UnsupportedError naming `where` for args slmquant cannot run (float types,
-// block strategy, static activations, ...).
-QuantSpec weight_spec_from_args(const nlohmann::json& args, const std::string& where);
-QuantSpec activation_spec_from_args(const nlohmann::json& args, const std::string& where);
 
 }  // namespace slmq::ct

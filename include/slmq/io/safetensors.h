@@ -1,8 +1,7 @@
 #pragma once
 // The safetensors format, read through mmap and validated as strictly as the reference
-// implementation: header length inside the file, JSON object header, known dtypes, data offsets
-// inside the data section, in order, without holes or overlaps, each matching dtype × shape.
-// Every failure is a DataError naming the file and, where there is one, the tensor.
+// implementation (the checks: safetensors_header.h). Every failure is a DataError naming the
+// file and, where there is one, the tensor.
 #include <ATen/core/Tensor.h>
 
 #include <filesystem>
@@ -13,16 +12,9 @@
 #include <vector>
 
 #include "slmq/io/mapped_file.h"
+#include "slmq/io/safetensors_header.h"
 
 namespace slmq {
-
-struct SafetensorsTensorInfo {
-  std::string name;
-  std::string dtype;  // as in the file: "F32", "BF16", "F8_E4M3", ...
-  std::vector<int64_t> shape;
-  size_t begin = 0;  // absolute byte offsets in the file
-  size_t end = 0;
-};
 
 class SafetensorsFile {
  public:

@@ -4,7 +4,7 @@
 // flavour and calibration defaults. The config parser, the CLI's choice lists, the result file's
 // config record and make_quant_method all read this table; nothing else names methods.
 //
-// Adding a method (say `omniquant`) is one file plus one registration:
+// Adding a method (say `omniquant`) is one file plus its registration:
 //
 //  1. The method: src/quant/methods/omniquant.cpp (+ include/slmq/quant/methods/omniquant.h), a
 //     class deriving from QuantMethod (quant_method.h) whose name() returns "omniquant".
@@ -36,10 +36,13 @@
 //       {.name = "omniquant",
 //        .flavour = QuantFlavour::kOmniquant,
 //        .calibration = omniquant_calibration(),  // omit for a method without calibration
-//        .make = [] { return std::make_unique<OmniquantMethod>(); },
+//        .make = make_omniquant_method,  // methods/factories.h, factories.cpp
 //        .parse_options = options_parser(parse_omniquant_section)},  // omit without options
 //
 //     The table's order is the order `--help` and error messages list the methods in.
+//  4. Its constructor function: make_omniquant_method in methods/factories.h, defined in
+//     src/quant/methods/factories.cpp (and, throwing, in fuzz/method_factories_stub.cpp), so
+//     that this table needs no torch headers.
 #include <functional>
 #include <memory>
 #include <optional>
@@ -49,9 +52,10 @@
 #include "slmq/calib/calibration_config.h"
 #include "slmq/config/config_node.h"
 #include "slmq/quant/method_options.h"
-#include "slmq/quant/quant_method.h"
 
 namespace slmq {
+
+class QuantMethod;  // quant_method.h
 
 // Parses a method's `quant.<method>:` block; `block` is null when the block is absent (the
 // method's defaults). Throws ConfigError naming the key path.
@@ -66,7 +70,8 @@ struct QuantMethodInfo {
   // Calibration defaults of the reference; nullopt: the method draws no calibration windows and
   // a `quant.calibration:` block is a ConfigError.
   std::optional<CalibrationConfig> calibration;
-  std::function<std::unique_ptr<QuantMethod>()> make;
+  // A plain function pointer (methods/factories.h): std::function would need QuantMethod complete.
+  std::unique_ptr<QuantMethod> (*make)() = nullptr;
   MethodOptionsParser parse_options;  // empty: the method has no options block
 };
 

@@ -3,13 +3,7 @@
 #include "slmq/core/error.h"
 #include "slmq/quant/awq_options.h"
 #include "slmq/quant/gptq_options.h"
-#include "slmq/quant/methods/awq.h"
-#include "slmq/quant/methods/gptq.h"
-#include "slmq/quant/methods/omniquant.h"
-#include "slmq/quant/methods/quarot.h"
-#include "slmq/quant/methods/rtn.h"
-#include "slmq/quant/methods/smoothquant.h"
-#include "slmq/quant/methods/spinquant.h"
+#include "slmq/quant/methods/factories.h"
 #include "slmq/quant/omniquant/options.h"
 #include "slmq/quant/rotation/rotation_options.h"
 #include "slmq/quant/smoothquant_options.h"
@@ -59,39 +53,39 @@ std::vector<QuantMethodInfo> registered_methods() {
       {.name = "rtn",
        .flavour = QuantFlavour::kCompressedTensors,  // llm-compressor's QuantizationModifier
        .calibration = std::nullopt,
-       .make = [] { return std::make_unique<RtnMethod>(); },
+       .make = make_rtn_method,
        .parse_options = nullptr},
       {.name = "gptq",
        .flavour = QuantFlavour::kGptq,
        .calibration = gptq_calibration(),
-       .make = [] { return std::make_unique<GptqMethod>(); },
+       .make = make_gptq_method,
        .parse_options = options_parser(parse_gptq_section)},
       {.name = "smoothquant",
        .flavour = QuantFlavour::kLlmc,  // = smoothquant's fake_quant for symmetric 8-bit
        .calibration = smoothquant_calibration(),
-       .make = [] { return std::make_unique<SmoothQuantMethod>(); },
+       .make = make_smoothquant_method,
        .parse_options = options_parser(parse_smoothquant_section)},
       {.name = "awq",
        .flavour = QuantFlavour::kAwq,
        .calibration = awq_calibration(),
-       .make = [] { return std::make_unique<AwqMethod>(); },
+       .make = make_awq_method,
        .parse_options = options_parser(parse_awq_section)},
       {.name = "omniquant",
        .flavour = QuantFlavour::kOmniquant,  // UniformAffineQuantizer; flavour: llmc imposes llmc
        .calibration = omniquant_calibration(),
-       .make = [] { return std::make_unique<OmniquantMethod>(); },
+       .make = make_omniquant_method,
        .parse_options = options_parser(parse_omniquant_section)},
       // Stage B's GPTQ calibration is GPTQ's (weights: rtn draws none, QuarotOptions); SpinQuant's
       // rotation-training text is quant.spinquant.data (SpinQuantMethod::training_calibration).
       {.name = "quarot",
        .flavour = QuantFlavour::kQuarot,
        .calibration = gptq_calibration(),
-       .make = [] { return std::make_unique<QuarotMethod>(); },
+       .make = make_quarot_method,
        .parse_options = options_parser(parse_quarot_section)},
       {.name = "spinquant",
        .flavour = QuantFlavour::kQuarot,
        .calibration = gptq_calibration(),
-       .make = [] { return std::make_unique<SpinQuantMethod>(); },
+       .make = make_spinquant_method,
        .parse_options = options_parser(parse_spinquant_section)},
   };
 }
@@ -130,10 +124,6 @@ QuantFlavour default_flavour(const std::string& method) {
 
 CalibrationConfig default_calibration(const std::string& method) {
   return find_quant_method(method).calibration.value_or(CalibrationConfig{});
-}
-
-std::unique_ptr<QuantMethod> make_quant_method(const std::string& name) {
-  return find_quant_method(name).make();
 }
 
 }  // namespace slmq
