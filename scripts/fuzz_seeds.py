@@ -94,6 +94,26 @@ def safetensors_file(tensors: dict, metadata: dict) -> bytes:
     return struct.pack("<Q", len(text)) + text + b"".join(blobs)
 
 
+SAFETENSORS_BITS = {"BOOL": 8, "U8": 8, "I8": 8, "F8_E5M2": 8, "F8_E4M3": 8, "F8_E8M0": 8,
+                    "I16": 16, "U16": 16, "F16": 16, "BF16": 16, "I32": 32, "U32": 32, "F32": 32,
+                    "I64": 64, "U64": 64, "F64": 64, "F4": 4, "F6_E2M3": 6, "F6_E3M2": 6}
+
+
+def shrunk_checkpoint(path: Path, rng: random.Random, keep: int) -> bytes:
+    """The first `keep` tensors of a real checkpoint's header (names, dtypes, metadata), each
+    dimension cut to at most 4 and the data random: the real table's layout in a few KB."""
+    raw = path.read_bytes()
+    (n,) = struct.unpack("<Q", raw[:8])
+    header = json.loads(raw[8:8 + n])
+    metadata = header.pop("__metadata__", {})
+    tensors = {}
+    for name, entry in sorted(header.items(), key=lambda kv: kv[1]["data_offsets"][0])[:keep]:
+        shape = [min(d, 4) for d in entry["shape"]]
+        bits = SAFETENSORS_BITS[entry["dtype"]] * int(np.prod(shape, dtype=np.int64))
+        tensors[name] = (entry["dtype"], shape, rng.randbytes(bits // 8))
+    return safetensors_file(tensors, metadata)
+
+
 def tiny_tokenizer(path: Path, keep: int) -> bytes:
     """The real tokenizer.json with its vocabulary cut to the first `keep` ids."""
     tok = json.loads(path.read_text())
@@ -129,6 +149,28 @@ def main() -> None:
          "f4": ("F4", [2, 2], rng.randbytes(2))}, {"format": "pt"}))
     write(out, "safetensors", "scalar.safetensors",
           safetensors_file({"s": ("F64", [], rng.randbytes(8))}, {}))
+
+    repo = Path(__file__).resolve().parent.parent
+    tiny = repo / "assets" / "models" / "tiny-llama"
+    if (tiny / "model.safetensors").exists():
+        write(out, "safetensors", "tiny_llama.safetensors",
+              shrunk_checkpoint(tiny / "model.safetensors", rng, 12))
+    # A plain config.json (the model part of the compressed_tensors_config target); configs
+    # written by `slmquant quantize` are committed in fuzz/seeds/compressed_tensors_config/.
+    if (tiny / "config.json").exists():
+        write(out, "compressed_tensors_config", "tiny_llama_config.json",
+              (tiny / "config.json").read_bytes())
+    # Every run config and sweep grid of the repository; two with a --set override after a NUL.
+    configs = sorted((repo / "configs").glob("*.yaml")) + \
+        sorted((repo / "configs").glob("*/*.yaml"))
+    for path in configs:
+        if path.parent.name != "tasks":
+            name = str(path.relative_to(repo / "configs")).replace("/", "_")
+            write(out, "run_config", name, path.read_bytes())
+    demo = repo / "configs" / "tiny_demo.yaml"
+    if demo.exists():
+        write(out, "run_config", "tiny_demo_set_quant", demo.read_bytes() + b"\0quant.weight.bits=4")
+        write(out, "run_config", "tiny_demo_set_ppl", demo.read_bytes() + b"\0ppl={seqlen: 64}")
 
     tokenizers = data / "tokenizers"
     for family in ["llama3", "qwen3", "gemma3"]:

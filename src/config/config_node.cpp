@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "slmq/core/error.h"
+#include "slmq/core/escape.h"
 
 namespace slmq {
 namespace {
@@ -23,7 +24,11 @@ size_t edit_distance(std::string_view a, std::string_view b) {
 }
 
 std::string describe(const YAML::Node& node) {
-  if (node.IsScalar()) return "'" + node.Scalar() + "'";
+  if (node.IsScalar()) {
+    std::string quoted = "'";  // built step by step: GCC 12 warns about a + chain here
+    quoted += escape_message(node.Scalar());
+    return quoted += "'";
+  }
   if (node.IsSequence()) return "a list";
   if (node.IsMap()) return "a mapping";
   return "nothing";
@@ -83,7 +88,9 @@ void ConfigNode::allow_only(const std::vector<std::string>& allowed) const {
   if (!node_ || node_.IsNull()) return;
   if (!node_.IsMap()) fail("", "expected a mapping of keys, got " + describe(node_));
   for (const auto& item : node_) {
-    std::string key = item.first.as<std::string>();
+    // YAML allows lists and mappings as keys ("? [a, b]: 1"); no config has them.
+    if (!item.first.IsScalar()) fail("", "has a key that is " + describe(item.first));
+    const std::string key = escape_message(item.first.Scalar());
     if (std::find(allowed.begin(), allowed.end(), key) != allowed.end()) continue;
     std::string hint = nearest_key(key, allowed);
     fail(key, "unknown key" + (hint.empty() ? "" : " (did you mean '" + key_path(hint) + "'?)") +
@@ -105,8 +112,14 @@ YAML::Node ConfigNode::scalar(const std::string& key, const char* expected) cons
   return value;
 }
 
+std::string ConfigNode::text(const std::string& key, const std::string& value) const {
+  // Config strings end up in the result file's JSON, which holds UTF-8 only.
+  if (!is_utf8(value)) fail(key, "'" + escape_message(value) + "' is not valid UTF-8 text");
+  return value;
+}
+
 std::string ConfigNode::get_string(const std::string& key, const std::string& fallback) const {
-  return has(key) ? scalar(key, "a string").Scalar() : fallback;
+  return has(key) ? text(key, scalar(key, "a string").Scalar()) : fallback;
 }
 
 std::string ConfigNode::require_string(const std::string& key) const {
@@ -165,13 +178,13 @@ std::vector<std::string> ConfigNode::get_string_list(const std::string& key) con
   std::vector<std::string> out;
   auto add = [&](const std::string& entry) {
     if (entry.empty()) fail(key, "has an empty entry");
-    out.push_back(entry);
+    out.push_back(text(key, entry));
   };
   if (value.IsScalar()) {
-    const std::string text = value.as<std::string>();
+    const std::string entries = value.as<std::string>();
     for (size_t start = 0;;) {
-      const size_t comma = text.find(',', start);
-      add(text.substr(start, comma == std::string::npos ? comma : comma - start));
+      const size_t comma = entries.find(',', start);
+      add(entries.substr(start, comma == std::string::npos ? comma : comma - start));
       if (comma == std::string::npos) break;
       start = comma + 1;
     }
@@ -196,7 +209,7 @@ std::string ConfigNode::get_choice(const std::string& key, const std::string& fa
   std::string value = get_string(key, fallback);
   if (std::find(choices.begin(), choices.end(), value) != choices.end()) return value;
   std::string hint = nearest_key(value, choices);
-  fail(key, "'" + value + "' is not one of " + joined(choices) +
+  fail(key, "'" + escape_message(value) + "' is not one of " + joined(choices) +
                 (hint.empty() ? "" : " (did you mean '" + hint + "'?)"));
 }
 

@@ -221,6 +221,9 @@ RunConfig load_run_config(const std::filesystem::path& path,
     throw ConfigError("config '" + path.string() + "' is not valid YAML: " + e.what());
   }
   if (root.IsNull()) root = YAML::Node(YAML::NodeType::Map);
+  // Checked before the overrides, which index the root as a mapping.
+  if (!root.IsMap())
+    throw ConfigError("'" + path.string() + "': expected a mapping of keys at the top level");
   try {
     reject_duplicate_keys(root, "");
   } catch (const ConfigError& e) {

@@ -31,6 +31,19 @@ size_t utf8_sequence_length(std::string_view text, size_t i) {
 
 }  // namespace
 
+bool is_utf8(std::string_view text) {
+  for (size_t i = 0; i < text.size();) {
+    if (static_cast<unsigned char>(text[i]) < 0x80) {
+      ++i;
+      continue;
+    }
+    const size_t n = utf8_sequence_length(text, i);
+    if (n == 0) return false;
+    i += n;
+  }
+  return true;
+}
+
 std::string escape_message(std::string_view text) {
   static constexpr char kHex[] = "0123456789abcdef";
   std::string out;

@@ -117,6 +117,33 @@ TEST(RunConfig, DuplicateKeysNameTheKeyPathAndBothLines) {
   }
 }
 
+// Found by the run_config fuzz target (fuzz/regressions/run_config/): both ended in an internal
+// error (exit 70) instead of a ConfigError naming the file and key.
+TEST(RunConfig, TextThatIsNotUtf8IsAConfigErrorNamingTheKey) {
+  // The result file's JSON holds UTF-8 only: hashing such a config threw nlohmann's type_error.
+  const std::string msg = config_error("model: {path: m\xff}\n");
+  EXPECT_NE(msg.find("model.path: 'm\\xff' is not valid UTF-8 text"), std::string::npos) << msg;
+  const std::string list = config_error("model: {path: m}\neval: {tasks: [arc_easy, \xc3]}\n");
+  EXPECT_NE(list.find("eval.tasks: '\\xc3' is not valid UTF-8 text"), std::string::npos) << list;
+  EXPECT_EQ(parse("model: {path: caf\xc3\xa9}\n").model.path, "caf\xc3\xa9");  // UTF-8 passes
+}
+
+TEST(RunConfig, ADocumentThatIsNotAMappingIsAConfigErrorBeforeTheOverrides) {
+  // apply_override indexed the root as a mapping: yaml-cpp's BadSubscript escaped.
+  test::TempDir dir;
+  auto path = dir.path() / "scalar.yaml";
+  std::ofstream(path) << "just a line\n";
+  try {
+    load_run_config(path, {"model.path=m"});
+    FAIL() << "accepted";
+  } catch (const ConfigError& e) {
+    EXPECT_NE(
+        std::string(e.what()).find(path.string() + "': expected a mapping of keys at the top"),
+        std::string::npos)
+        << e.what();
+  }
+}
+
 }  // namespace
 }  // namespace slmq
 

@@ -44,6 +44,8 @@ class ConfigNode {
  private:
   std::string key_path(const std::string& key) const;
   YAML::Node scalar(const std::string& key, const char* expected) const;
+  // `value` read at `key`, checked to be UTF-8.
+  std::string text(const std::string& key, const std::string& value) const;
 
   YAML::Node node_;
   std::string path_;

@@ -11,4 +11,8 @@ namespace slmq {
 // \x00, \xff); valid UTF-8 is kept as it is.
 std::string escape_message(std::string_view text);
 
+// Whether `text` is well-formed UTF-8 (no overlongs, surrogates or code points past U+10FFFF):
+// what text copied from a config into JSON output must be.
+bool is_utf8(std::string_view text);
+
 }  // namespace slmq
