@@ -3,6 +3,7 @@
 #include <c10/core/Allocator.h>
 #include <c10/core/CPUAllocator.h>
 #include <c10/core/impl/alloc_cpu.h>
+#include <sys/mman.h>
 
 #include <bit>
 #include <cstdint>
@@ -29,7 +30,8 @@ size_t bucket_size(size_t bytes) {
 
 class CachingCpuAllocator final : public c10::Allocator {
  public:
-  explicit CachingCpuAllocator(size_t max_cached) : max_cached_(max_cached) {}
+  CachingCpuAllocator(size_t max_cached, bool huge_pages)
+      : max_cached_(max_cached), huge_pages_(huge_pages) {}
 
   c10::DataPtr allocate(size_t n) override {
     void* data = n >= kMinCachedBytes ? take(bucket_size(n)) : c10::alloc_cpu(n);
@@ -63,9 +65,23 @@ class CachingCpuAllocator final : public c10::Allocator {
       }
       ++misses_;
     }
-    void* data = c10::alloc_cpu(size);
+    void* data = new_block(size);
     std::lock_guard lock(mutex_);
     live_[data] = size;
+    return data;
+  }
+
+  // Blocks of 2 MiB or more on transparent huge pages where the kernel offers them (madvise mode
+  // here): decode streams every weight once per token, and 4 KiB pages cost a TLB walk per page
+  // and stop the hardware prefetcher at each page boundary. A plain 512 MiB read on the dev box:
+  // 20.4-20.5 GB/s on huge pages against 15.0-17.1 on 4 KiB ones (2 runs each, best of 8). The
+  // advice is given before the first touch, so faults map huge pages directly.
+  void* new_block(size_t size) {
+    if (size < kHugePageBytes || !huge_pages_) return c10::alloc_cpu(size);
+    const size_t rounded = (size + kHugePageBytes - 1) / kHugePageBytes * kHugePageBytes;
+    void* data = std::aligned_alloc(kHugePageBytes, rounded);
+    if (data == nullptr) return c10::alloc_cpu(size);  // throws c10's out-of-memory error
+    madvise(data, rounded, MADV_HUGEPAGE);             // advice only: failure changes nothing
     return data;
   }
 
@@ -96,7 +112,9 @@ class CachingCpuAllocator final : public c10::Allocator {
     cached_bytes_ = 0;
   }
 
+  static constexpr size_t kHugePageBytes = size_t{2} << 20;
   const size_t max_cached_;
+  const bool huge_pages_;
   std::mutex mutex_;
   std::unordered_map<void*, size_t> live_;  // large blocks handed out, by address
   std::map<size_t, std::vector<void*>> free_;
@@ -114,7 +132,9 @@ void install_caching_cpu_allocator(size_t max_cached_bytes) {
   if (max_cached_bytes == 0) return;
   std::call_once(once, [&] {
     // Never freed: tensors may outlive main()'s locals.
-    g_allocator = new CachingCpuAllocator(max_cached_bytes);
+    const char* huge = std::getenv("SLMQ_HUGE_PAGES");
+    g_allocator =
+        new CachingCpuAllocator(max_cached_bytes, !(huge != nullptr && std::string(huge) == "0"));
     c10::SetCPUAllocator(g_allocator, /*priority=*/1);
   });
 }

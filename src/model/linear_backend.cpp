@@ -5,13 +5,12 @@
 #include <cstring>
 
 #include "slmq/core/error.h"
+#include "slmq/core/torch_parallel.h"
+#include "slmq/kernels/cpu_dense.h"
 
 // Fortran BLAS entry points, exported by the BLAS torch links (MKL in the x86 wheels; OpenBLAS
 // elsewhere). Weak: where torch exports none, DenseLinear::forward_into falls back to forward().
 extern "C" {
-void sgemv_(const char* trans, const int* m, const int* n, const float* alpha, const float* a,
-            const int* lda, const float* x, const int* incx, const float* beta, float* y,
-            const int* incy) __attribute__((weak));
 void sgemm_(const char* transa, const char* transb, const int* m, const int* n, const int* k,
             const float* alpha, const float* a, const int* lda, const float* b, const int* ldb,
             const float* beta, float* c, const int* ldc) __attribute__((weak));
@@ -50,20 +49,24 @@ at::Tensor DenseLinear::weight_rows(const at::Tensor& ids) const {
 }
 
 void DenseLinear::forward_into(const float* x, int64_t rows, float* y) const {
-  const bool blas = sgemv_ != nullptr && sgemm_ != nullptr && weight_.scalar_type() == at::kFloat &&
-                    weight_.device().is_cpu() && weight_.is_contiguous();
+  const bool plain =
+      weight_.scalar_type() == at::kFloat && weight_.device().is_cpu() && weight_.is_contiguous() &&
+      (!bias_.defined() || (bias_.scalar_type() == at::kFloat && bias_.is_contiguous()));
+  // Decode sizes: our streaming kernel (kernels/cpu_dense.h says why not MKL's sgemv).
+  if (plain && rows <= kGemvMaxRows) {
+    kernels::gemv_f32(weight_.data_ptr<float>(), weight_.size(0), weight_.size(1), x, rows,
+                      bias_.defined() ? bias_.data_ptr<float>() : nullptr, y, torch_parallel_for());
+    return;
+  }
+  const bool blas = plain && sgemm_ != nullptr;
   if (!blas) return LinearBackend::forward_into(x, rows, y);
   // Row-major W [out, in] is the column-major matrix Wᵀ with leading dimension in; y = W·x per
   // row is Wᵀᵀ·x, i.e. the transposed product in BLAS terms.
   const int out = static_cast<int>(weight_.size(0)), in = static_cast<int>(weight_.size(1));
-  const int n = static_cast<int>(rows), one = 1;
+  const int n = static_cast<int>(rows);
   const float alpha = 1.0f, beta = 0.0f;
   const float* w = weight_.data_ptr<float>();
-  if (rows == 1) {
-    sgemv_("T", &in, &out, &alpha, w, &in, x, &one, &beta, y, &one);
-  } else {
-    sgemm_("T", "N", &out, &n, &in, &alpha, w, &in, x, &in, &beta, y, &out);
-  }
+  sgemm_("T", "N", &out, &n, &in, &alpha, w, &in, x, &in, &beta, y, &out);
   if (bias_.defined()) {
     const float* b = bias_.data_ptr<float>();
     for (int64_t r = 0; r < rows; ++r)

@@ -41,6 +41,17 @@ TEST(CachingCpuAllocator, ReusesFreedLargeBlocksAndKeepsContents) {
   alloc->raw_deallocate(raw);
 }
 
+// Blocks of 2 MiB or more start on a 2 MiB boundary (what a transparent huge page needs; the
+// madvise itself is advice the kernel may ignore, so only the alignment is checked here), and are
+// written, read and freed like any other.
+TEST(CachingCpuAllocator, LargeBlocksAreHugePageAligned) {
+  install_caching_cpu_allocator(kLimit);
+  at::Tensor t = floats((size_t{3} << 20) / 4);
+  EXPECT_EQ(reinterpret_cast<uintptr_t>(t.data_ptr()) % (uintptr_t{2} << 20), 0u);
+  t.fill_(2.0f);
+  EXPECT_EQ(t.sum().item<double>(), 2.0 * t.numel());
+}
+
 TEST(CachingCpuAllocator, CacheStaysWithinItsLimit) {
   install_caching_cpu_allocator(kLimit);
   for (int64_t mib : {8, 16, 24, 40, 56, 80}) {

@@ -48,8 +48,10 @@ class DenseLinear final : public LinearBackend {
   // weight [out, in]; bias [out] or undefined. Both already in the compute dtype and device.
   DenseLinear(at::Tensor weight, at::Tensor bias);
   at::Tensor forward(const at::Tensor& x) const override;
-  // A BLAS call on the float32 weight when the BLAS torch links exports one, else the default.
+  // Up to kGemvMaxRows rows: kernels::gemv_f32 on the float32 weight; more: a BLAS sgemm when
+  // the BLAS torch links exports one; else (other dtypes) the default.
   void forward_into(const float* x, int64_t rows, float* y) const override;
+  static constexpr int64_t kGemvMaxRows = 8;
   int64_t in_features() const override { return weight_.size(1); }
   int64_t out_features() const override { return weight_.size(0); }
   std::vector<at::Tensor> stored_tensors() const override;

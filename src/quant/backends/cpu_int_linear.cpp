@@ -8,18 +8,13 @@
 #include <vector>
 
 #include "slmq/core/error.h"
+#include "slmq/core/torch_parallel.h"
 
 namespace slmq {
 namespace {
 
 int64_t columns_per_group(const QuantSpec& spec, int64_t in) {
   return spec.granularity == Granularity::kPerGroup ? spec.group_size : in;
-}
-
-kernels::ParallelFor torch_parallel_for() {
-  return [](int64_t n, int64_t grain, const std::function<void(int64_t, int64_t)>& body) {
-    at::parallel_for(0, n, grain, body);
-  };
 }
 
 const float* data_or_null(const at::Tensor& t) {
