@@ -68,12 +68,17 @@ inline std::filesystem::path scratch_base() {
 [[maybe_unused]] static const bool kDeadScratchRemoved =
     (remove_dead_scratch_dirs(scratch_base()), true);
 
-// A scratch folder of this process (readers that take paths read the input from files in it),
-// under scratch_base(). Removed at exit, and by the next target's start when a finding killed
-// this process first (remove_dead_scratch_dirs).
+// A scratch folder of this process (readers that take paths read the input from files in it):
+// $SLMQ_FUZZ_SCRATCH as it is when set (the caller keeps it to one process: scripts/fuzz.sh's
+// brief runs, whose paths, quoted in error messages, must not carry a PID that changes what the
+// fuzzer sees), else slmq-fuzz-PID under scratch_base(). Removed at exit, and by the next target's
+// start when a finding killed this process first (remove_dead_scratch_dirs).
 inline const std::filesystem::path& scratch_dir() {
   static const std::filesystem::path dir = [] {
-    auto d = scratch_base() / ("slmq-fuzz-" + std::to_string(::getpid()));
+    const char* fixed = std::getenv("SLMQ_FUZZ_SCRATCH");
+    auto d = fixed != nullptr && *fixed != '\0'
+                 ? std::filesystem::path(fixed)
+                 : scratch_base() / ("slmq-fuzz-" + std::to_string(::getpid()));
     std::filesystem::create_directories(d);
     spdlog::set_level(spdlog::level::off);  // readers warn about skipped input; not a finding
     std::atexit([] {

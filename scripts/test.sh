@@ -4,8 +4,8 @@
 # suite through ctest, in parallel. Tests labelled `slow` (gtest suite or test names ending in
 # "Slow", each over ~60 s on one thread) and the generators only they read (gen_*_slow.py) are left
 # out unless the first argument is --slow. Other arguments go to ctest (e.g. -R Safetensors).
-# Without ctest arguments, every fuzz target then runs for SLMQ_FUZZ_SECONDS each (scripts/fuzz.sh;
-# 0, the default, replays the seeds and past findings only).
+# Without ctest arguments, every fuzz target then runs briefly and deterministically (scripts/fuzz.sh
+# TARGET brief), or for SLMQ_FUZZ_SECONDS each when that is set.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/lib/common.sh
@@ -38,17 +38,16 @@ done
 export OMP_NUM_THREADS=1
 (cd "${BUILD_DIR:-build}" && ctest --output-on-failure -j "$(nproc)" "${label_args[@]}" "$@")
 
-# Every fuzz target briefly (SLMQ_FUZZ_SECONDS each; 0 = replay the seeds and past findings in
-# fuzz/regressions/ only), so that a reader that crashes at once on its seeds or their first
-# mutations fails CI; only with the whole suite (no ctest arguments). Long fuzzing is
-# scripts/fuzz.sh TARGET SECONDS.
-# The default is replay: the corpora have had only minutes of fuzzing, so a timed random run could
-# find a new crash in CI and turn a landing red that did not cause it. SLMQ_FUZZ_SECONDS=20 gives
-# every target 20 s of fuzzing; long runs are scripts/fuzz.sh TARGET SECONDS.
-fuzz_seconds="${SLMQ_FUZZ_SECONDS:-0}"
+# Every fuzz target briefly, only with the whole suite (no ctest arguments): the seeds and past
+# findings (fuzz/regressions/) replayed, then a fixed number of mutations from a fixed seed
+# (scripts/fuzz.sh TARGET brief), so that a reader that crashes on its seeds or their first
+# mutations fails CI, while a landing cannot turn CI red by a random find: every run executes the
+# same inputs. SLMQ_FUZZ_SECONDS=N fuzzes each target for N s instead (random, timed; 0: replay
+# only); long runs are scripts/fuzz.sh TARGET SECONDS.
+fuzz_budget="${SLMQ_FUZZ_SECONDS:-brief}"
 if [ $# -eq 0 ]; then
   if command -v "${SLMQ_FUZZ_CXX:-clang++}" >/dev/null; then
-    scripts/fuzz.sh --all "$fuzz_seconds"
+    scripts/fuzz.sh --all "$fuzz_budget"
   else
     log "fuzz targets skipped: no clang++ (scripts/setup.sh installs it)"
   fi
