@@ -123,8 +123,7 @@ CtQuantizationConfig parse_quantization_config(const nlohmann::json& qc, const s
   if (!qc.is_object()) throw DataError(key + " must be an object");
   const std::string method = string_or(qc, "quant_method", "", key);
   if (method != "compressed-tensors") {
-    throw UnsupportedError(where + ": quantization_config.quant_method '" +
-                           escape_message(method) +
+    throw UnsupportedError(where + ": quantization_config.quant_method '" + escape_message(method) +
                            "' is not supported (only compressed-tensors checkpoints load)");
   }
   const std::string status = string_or(qc, "quantization_status", "compressed", key);

@@ -18,13 +18,9 @@ std::unique_ptr<QuantMethod> make_smoothquant_method() {
   return std::make_unique<SmoothQuantMethod>();
 }
 std::unique_ptr<QuantMethod> make_awq_method() { return std::make_unique<AwqMethod>(); }
-std::unique_ptr<QuantMethod> make_omniquant_method() {
-  return std::make_unique<OmniquantMethod>();
-}
+std::unique_ptr<QuantMethod> make_omniquant_method() { return std::make_unique<OmniquantMethod>(); }
 std::unique_ptr<QuantMethod> make_quarot_method() { return std::make_unique<QuarotMethod>(); }
-std::unique_ptr<QuantMethod> make_spinquant_method() {
-  return std::make_unique<SpinQuantMethod>();
-}
+std::unique_ptr<QuantMethod> make_spinquant_method() { return std::make_unique<SpinQuantMethod>(); }
 
 std::unique_ptr<QuantMethod> make_quant_method(const std::string& name) {
   return find_quant_method(name).make();
