@@ -152,6 +152,15 @@ SafetensorsCheckpoint SafetensorsCheckpoint::open(const std::filesystem::path& f
     if (!file.is_string())
       throw DataError("'" + index_path.string() + "': weight_map['" + name + "'] is not a string");
     std::string file_name = file.get<std::string>();
+    // A shard is a file of this folder (as the Hub writes them): a path out of it ("../x", "/x",
+    // "a/b") would let a downloaded index make us open any file.
+    const std::filesystem::path shard(file_name);
+    if (file_name.empty() || shard.has_parent_path() || shard.is_absolute() || file_name == "." ||
+        file_name == "..") {
+      throw DataError("'" + index_path.string() + "': weight_map['" + escape_message(name) +
+                      "'] = '" + escape_message(file_name) +
+                      "' is not a file name in the checkpoint's folder");
+    }
     auto [it, inserted] = shard_by_file.try_emplace(file_name, ckpt.shards_.size());
     if (inserted) ckpt.shards_.push_back(SafetensorsFile::open(folder / file_name));
     if (ckpt.shards_[it->second].find(name) == nullptr) {

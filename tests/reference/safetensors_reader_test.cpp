@@ -3,6 +3,10 @@
 #include <ATen/ATen.h>
 #include <gtest/gtest.h>
 
+#include <fstream>
+
+#include "slmq/core/error.h"
+#include "slmq/io/json_file.h"
 #include "slmq/io/safetensors.h"
 #include "support/temp_dir.h"
 
@@ -52,6 +56,28 @@ TEST(SafetensorsCheckpoint, ShardedIndexLoadsEveryTensor) {
   EXPECT_GT(names.size(), 10u);
   EXPECT_NE(ckpt.find("lm_head.weight"), nullptr);
   EXPECT_EQ(ckpt.load("model.norm.weight").numel(), 96);
+}
+
+// weight_map names a shard of the folder; a path out of it is a data error naming the entry,
+// before anything is opened.
+TEST(SafetensorsCheckpoint, ShardNamesStayInTheFolder) {
+  const auto src = test::reference_dir("tiny_models") / "llama3_scaled_sharded";
+  test::TempDir tmp;
+  for (const char* bad : {"../model.safetensors", "/etc/passwd", "sub/x.safetensors", ".."}) {
+    const auto folder = tmp.path() / "ckpt";
+    std::filesystem::remove_all(folder);
+    std::filesystem::copy(src, folder, std::filesystem::copy_options::recursive);
+    nlohmann::json index = read_json_file(folder / "model.safetensors.index.json");
+    index["weight_map"]["lm_head.weight"] = bad;
+    std::ofstream(folder / "model.safetensors.index.json") << index.dump();
+    try {
+      SafetensorsCheckpoint::open(folder);
+      ADD_FAILURE() << bad << " accepted";
+    } catch (const DataError& e) {
+      EXPECT_NE(std::string(e.what()).find("lm_head.weight"), std::string::npos) << e.what();
+      EXPECT_NE(std::string(e.what()).find("not a file name"), std::string::npos) << e.what();
+    }
+  }
 }
 
 }  // namespace
