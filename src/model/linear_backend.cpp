@@ -5,8 +5,8 @@
 #include <cstring>
 
 #include "slmq/core/error.h"
-#include "slmq/core/torch_parallel.h"
 #include "slmq/kernels/cpu_dense.h"
+#include "slmq/model/torch_parallel.h"
 
 // Fortran BLAS entry points, exported by the BLAS torch links (MKL in the x86 wheels; OpenBLAS
 // elsewhere). Weak: where torch exports none, DenseLinear::forward_into falls back to forward().

@@ -6,8 +6,8 @@
 #include <ATen/ATen.h>
 #include <gtest/gtest.h>
 
-#include "slmq/core/torch_parallel.h"
 #include "slmq/kernels/cpu_dense.h"
+#include "slmq/model/torch_parallel.h"
 
 namespace slmq {
 namespace {

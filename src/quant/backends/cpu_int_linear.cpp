@@ -8,7 +8,7 @@
 #include <vector>
 
 #include "slmq/core/error.h"
-#include "slmq/core/torch_parallel.h"
+#include "slmq/model/torch_parallel.h"
 
 namespace slmq {
 namespace {
