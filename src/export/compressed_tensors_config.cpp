@@ -142,12 +142,22 @@ CtQuantizationConfig parse_quantization_config(const nlohmann::json& qc, const s
   return out;
 }
 
-QuantSpec weight_spec_from_args(const nlohmann::json& args, const std::string& where) {
+namespace {
+
+// What weight and activation arguments share: integer type, bits, symmetry.
+QuantSpec common_args(const nlohmann::json& args, const std::string& where) {
   require_int_type(args, where);
   QuantSpec s;
   s.flavour = QuantFlavour::kCompressedTensors;
   s.bits = bits_of(args, where);
   s.symmetric = bool_or(args, "symmetric", true, where);
+  return s;
+}
+
+}  // namespace
+
+QuantSpec weight_spec_from_args(const nlohmann::json& args, const std::string& where) {
+  QuantSpec s = common_args(args, where);
   const std::string strategy = string_or(args, "strategy", "tensor", where);
   if (strategy == "tensor") {
     s.granularity = Granularity::kPerTensor;
@@ -173,11 +183,7 @@ QuantSpec weight_spec_from_args(const nlohmann::json& args, const std::string& w
 }
 
 QuantSpec activation_spec_from_args(const nlohmann::json& args, const std::string& where) {
-  require_int_type(args, where);
-  QuantSpec s;
-  s.flavour = QuantFlavour::kCompressedTensors;
-  s.bits = bits_of(args, where);
-  s.symmetric = bool_or(args, "symmetric", true, where);
+  QuantSpec s = common_args(args, where);
   const std::string strategy = string_or(args, "strategy", "tensor", where);
   if (strategy == "token") {
     s.granularity = Granularity::kPerToken;

@@ -3,17 +3,11 @@
 
 #include <cmath>
 
+#include "avx2_common.h"
 #include "cpu_decode_ops_impl.h"
 
 namespace slmq::kernels::detail {
 namespace {
-
-float hsum(__m256 v) {
-  __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
-  s = _mm_add_ps(s, _mm_movehl_ps(s, s));
-  s = _mm_add_ss(s, _mm_movehdup_ps(s));
-  return _mm_cvtss_f32(s);
-}
 
 // e^x for 8 floats: x = n·ln2 + r with |r| <= ln2/2 (ln2 split in two for an exact product),
 // e^r by its Taylor polynomial to r^7 (truncation below 6e-9 relative: under one ulp of fp32),
@@ -40,12 +34,6 @@ __m256 exp8(__m256 x) {
   return _mm256_andnot_ps(underflow, y);
 }
 
-// 8 int8 codes as 8 floats.
-__m256 load8_int8(const int8_t* c) {
-  return _mm256_cvtepi32_ps(
-      _mm256_cvtepi8_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(c))));
-}
-
 }  // namespace
 
 float dot_int8_avx2(const float* q, const int8_t* codes, const float* scales, int64_t d,
@@ -54,7 +42,7 @@ float dot_int8_avx2(const float* q, const int8_t* codes, const float* scales, in
   for (int64_t g = 0; g < d / group; ++g) {
     __m256 s = _mm256_setzero_ps();
     for (int64_t i = g * group; i < (g + 1) * group; i += 8)
-      s = _mm256_fmadd_ps(_mm256_loadu_ps(q + i), load8_int8(codes + i), s);
+      s = _mm256_fmadd_ps(_mm256_loadu_ps(q + i), f8(codes + i), s);
     total = _mm256_fmadd_ps(s, _mm256_set1_ps(scales[g]), total);
   }
   return hsum(total);
@@ -65,7 +53,7 @@ void axpy_int8_avx2(float p, const int8_t* codes, const float* scales, int64_t d
   for (int64_t g = 0; g < d / group; ++g) {
     const __m256 a = _mm256_set1_ps(p * scales[g]);
     for (int64_t i = g * group; i < (g + 1) * group; i += 8)
-      _mm256_storeu_ps(y + i, _mm256_fmadd_ps(a, load8_int8(codes + i), _mm256_loadu_ps(y + i)));
+      _mm256_storeu_ps(y + i, _mm256_fmadd_ps(a, f8(codes + i), _mm256_loadu_ps(y + i)));
   }
 }
 

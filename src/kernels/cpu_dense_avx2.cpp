@@ -5,17 +5,12 @@
 
 #include <cstdint>
 
+#include "avx2_common.h"
+
 namespace slmq::kernels::detail {
 namespace {
 
-constexpr int64_t kPrefetchFloats = 2048 / sizeof(float);
-
-float hsum(__m256 v) {
-  __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
-  s = _mm_add_ps(s, _mm_movehl_ps(s, s));
-  s = _mm_add_ss(s, _mm_movehdup_ps(s));
-  return _mm_cvtss_f32(s);
-}
+constexpr int64_t kPrefetchFloats = kPrefetchBytes / sizeof(float);
 
 // Rows [n, n + R) of W against activation rows [r, r + X): y[(r + i)·rows + n + j].
 template <int R, int X>

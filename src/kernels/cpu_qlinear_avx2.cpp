@@ -8,19 +8,11 @@
 
 #include <algorithm>
 
+#include "avx2_common.h"
 #include "cpu_qlinear_impl.h"
 
 namespace slmq::kernels::detail {
 namespace {
-
-constexpr int64_t kPrefetchBytes = 2048;
-
-float hsum(__m256 v) {
-  __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
-  s = _mm_add_ps(s, _mm_movehl_ps(s, s));
-  s = _mm_add_ss(s, _mm_movehdup_ps(s));
-  return _mm_cvtss_f32(s);
-}
 
 // Σ_g scale·zero·Σx over the groups of weight row n: the zero-point term of its output.
 template <typename Sum>
@@ -36,12 +28,6 @@ float zero_term(const QuantWeightView& w, int64_t n, const Sum* group_sums) {
     t *= w.zero;
   }
   return t;
-}
-
-// 8 int8 codes at p as 8 floats.
-inline __m256 f8(const int8_t* p) {
-  return _mm256_cvtepi32_ps(
-      _mm256_cvtepi8_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(p))));
 }
 
 // Float activations, 8-bit codes: rows [n, n + R) against one activation row xr.
